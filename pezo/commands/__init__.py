@@ -1,0 +1,1 @@
+"""One module per ``pezo`` subcommand; each exposes ``register(subparsers)``."""

@@ -1,0 +1,23 @@
+"""User-facing errors: each one is a single line that says what to do.
+
+The CLI catches :class:`PezoError`, prints ``pezo: error: <message>`` and exits 2;
+library users get an ordinary exception with the same one-line message.
+"""
+
+
+class PezoError(Exception):
+    """Base of every error that is the user's to fix (bad input, missing tool)."""
+
+
+class ConfigError(PezoError, ValueError):
+    """An invalid configuration value; the message names the field and the allowed values."""
+
+    def __init__(self, field: str, value: object, allowed: str):
+        self.field = field
+        self.value = value
+        self.allowed = allowed
+        super().__init__(f"invalid {field}={value!r}: {allowed}")
+
+
+class ToolError(PezoError, RuntimeError):
+    """An external tool (simulator, Yosys, nextpnr) is missing or failed."""
