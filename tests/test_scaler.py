@@ -1,0 +1,80 @@
+"""The adaptive uniform scaler: centring, mantissa ladder and output variance."""
+
+import numpy as np
+import pytest
+
+from pezo.ref.config import PezoConfig, preset
+from pezo.ref.engine import PerturbationEngine
+from pezo.ref.scaler import (apply_scale, centre, mantissa_range, mantissa_thresholds, moment_acc,
+                             nominal_mantissa, select_mantissa)
+
+
+def test_centring_is_odd_symmetric_and_complement_negates():
+    for bits in (4, 8, 16):
+        u = np.arange(1 << bits)
+        v = centre(u, bits)
+        assert (v % 2 == 1).all()
+        assert v.sum() == 0
+        assert v.min() == -((1 << bits) - 1) and v.max() == (1 << bits) - 1
+        assert (centre(u ^ ((1 << bits) - 1), bits) == -v).all()
+
+
+def test_thresholds_decrease_and_the_ladder_is_monotonic():
+    cfg = PezoConfig()
+    thresholds = mantissa_thresholds(cfg, 256)
+    assert all(a >= b for a, b in zip(thresholds, thresholds[1:]))
+    lo, hi = mantissa_range(cfg)
+    accs = np.linspace(0, 2 * thresholds[0], 200).astype(int)
+    mants = [select_mantissa(int(a), cfg, 256) for a in accs]
+    assert all(a >= b for a, b in zip(mants, mants[1:]))
+    assert mants[0] == hi and mants[-1] == lo
+
+
+def test_nominal_mantissa_is_sqrt3_times_two_to_the_m():
+    for cfg in (PezoConfig(), preset("small"), PezoConfig(mantissa_bits=6)):
+        assert abs(nominal_mantissa(cfg, 256) - np.sqrt(3) * 2**cfg.mantissa_bits) <= 1
+
+
+def _variance_tolerance(cfg: PezoConfig) -> float:
+    """Mantissa quantisation: the ladder picks m with m/(m+1) <= m**2/ideal**2 <= m/(m-1),
+    so the variance is off by at most about 1/m <= 1/2**M; plus 1% for the T-bit moment."""
+    return 1 / 2**cfg.mantissa_bits + 0.01
+
+
+@pytest.mark.parametrize("name", ["default", "p1", "refresh", "small"])
+def test_pool_second_moment_is_unit_within_mantissa_quantisation(name):
+    cfg = preset(name)
+    pool, _, _ = PerturbationEngine(cfg).pool_fill(0)
+    second_moment = np.mean((pool / 2**cfg.frac_bits) ** 2)
+    assert abs(second_moment - 1) <= _variance_tolerance(cfg)
+
+
+@pytest.mark.parametrize("name", ["stream", "none"])
+def test_stream_variance_over_1e5_words_is_unit(name):
+    cfg = preset(name)
+    z = PerturbationEngine(cfg).perturbation_real(0, 100_000)
+    # sampling: sd of the variance estimate of a unit uniform is sqrt(0.8/1e5) ~ 0.003
+    assert abs(z.var() - 1) <= _variance_tolerance(cfg) + 5 * 0.003
+    assert abs(z.mean()) <= 5 * np.sqrt(1 / 100_000)
+
+
+def test_adaptive_scale_restores_unit_variance_of_a_narrow_source():
+    cfg = PezoConfig()
+    rng = np.random.default_rng(0)
+    u = rng.integers(0, 1 << cfg.word_bits, 4096)
+    v = centre(u, cfg.word_bits)
+    narrow = (v * 0.92).astype(np.int64) | 1  # needs mant ~ 30, inside [16, 31]
+    for words in (v, narrow):
+        mant = select_mantissa(moment_acc(words, cfg), cfg, len(words))
+        z = apply_scale(words, mant, cfg) / 2**cfg.frac_bits
+        assert abs(np.mean(z**2) - 1) <= _variance_tolerance(cfg)
+    assert select_mantissa(moment_acc(narrow, cfg), cfg, 4096) > select_mantissa(moment_acc(v, cfg), cfg, 4096)
+
+
+def test_shift_add_rounds_half_up():
+    cfg = PezoConfig()
+    sh = cfg.scale_shift
+    v = np.array([-3, -1, 1, 3, 2**cfg.word_bits - 1])
+    for mant in (16, 27, 31):
+        expected = np.floor(v * mant / 2**sh + 0.5).astype(np.int64)
+        assert (apply_scale(v, mant, cfg) == expected).all()
