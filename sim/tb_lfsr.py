@@ -1,0 +1,210 @@
+"""cocotb testbench of hw/lfsr.py: every word of every lane equals ``pezo.ref.lfsr.LfsrBank``.
+
+The bank is built by ``LfsrBank.from_config(cfg, lanes=K)`` with K from the case's
+environment (``PEZO_LANES``). Randomness (advance gaps, seeds, steps) comes from
+Python's ``random``, which cocotb seeds (``COCOTB_RANDOM_SEED``), so a run is
+reproducible from its seed.
+"""
+
+from __future__ import annotations
+
+import random
+from functools import partial
+
+import cocotb
+import numpy as np
+
+from pezo.hw.lfsr import LfsrBank
+from pezo.ref.config import PezoConfig
+from pezo.ref.lfsr import LfsrBank as RefBank
+from pezo.sim.runner import SimCase, config_from_env, env_value
+from pezo.sim.streams import clocks, start_clock, value
+
+LANES_ENV = "PEZO_LANES"
+
+
+def lfsr_case(name: str, cfg: PezoConfig, lanes: int, quick: bool = True) -> SimCase:
+    """A regression case of the bank with K = ``lanes``."""
+    return SimCase(name, partial(LfsrBank.from_config, lanes=lanes), "pezo.sim.tb_lfsr", cfg,
+                   env={LANES_ENV: str(lanes)}, quick=quick)
+
+
+CASES = [
+    lfsr_case("lfsr_w16_b8_k3", PezoConfig(lfsr_width=16, word_bits=8, frac_bits=4, step_bits=8), 3),
+    lfsr_case("lfsr_w32_b16_k2", PezoConfig(), 2),
+    lfsr_case("lfsr_w8_b8_k4", PezoConfig(lfsr_width=8, word_bits=8, frac_bits=4, step_bits=6), 4,
+              quick=False),
+    lfsr_case("lfsr_w64_b24_k5", PezoConfig(lfsr_width=64, word_bits=24, frac_bits=12, step_bits=12,
+                                            seed=0xC0FFEE), 5, quick=False),
+]
+
+
+class Bank:
+    """Drives the bank's control inputs and reads its words (one method per operation)."""
+
+    def __init__(self, dut):
+        self.dut = dut
+        self.cfg = config_from_env()
+        self.lanes = int(env_value(LANES_ENV))
+        for port in ("seed__valid", "seek__valid", "load", "fill", "advance"):
+            getattr(dut, port).value = 0
+
+    def ref(self, seed_in: int = 0) -> RefBank:
+        c = self.cfg
+        return RefBank(c.lfsr_width, c.word_bits, self.lanes, c.seed, seed_in)
+
+    def words_now(self) -> list[int]:
+        """The K words the bank shows in the clock just ended (unsigned B-bit)."""
+        flat, b = value(self.dut.words), self.cfg.word_bits
+        return [(flat >> (k * b)) & ((1 << b) - 1) for k in range(self.lanes)]
+
+    async def reset(self) -> None:
+        for port in ("seed__valid", "seek__valid", "load", "advance"):
+            getattr(self.dut, port).value = 0
+        self.dut.rst.value = 1
+        await clocks(self.dut, 2)
+        self.dut.rst.value = 0
+
+    async def seed(self, seed_in: int) -> None:
+        self.dut.seed__payload.value = seed_in
+        self.dut.seed__valid.value = 1
+        await clocks(self.dut)
+        self.dut.seed__valid.value = 0
+
+    async def seek(self, t: int) -> int:
+        """Seek step t; returns the clocks ``busy`` stayed high after the seek clock."""
+        self.dut.seek__payload.value = t
+        self.dut.seek__valid.value = 1
+        await clocks(self.dut)
+        assert value(self.dut.busy) == 1, "busy must be high in the seek clock"
+        assert value(self.dut.seek__ready) == 1, "seek must always be ready"
+        self.dut.seek__valid.value = 0
+        busy = 0
+        while True:
+            await clocks(self.dut)
+            if not value(self.dut.busy):
+                break
+            busy += 1
+            assert busy <= 1 << self.cfg.step_bits, "seek never finished"
+        assert value(self.dut.step) == t, f"step output {value(self.dut.step)} after seeking {t}"
+        return busy
+
+    async def load(self, fill: bool) -> None:
+        self.dut.fill.value = int(fill)
+        self.dut.load.value = 1
+        await clocks(self.dut)
+        self.dut.load.value = 0
+
+    async def run(self, n: int, gap: float) -> np.ndarray:
+        """Collect n clocks of words, leaving ``advance`` low with probability ``gap``
+        (the words must then hold); shape (n, K), uint64."""
+        out: list[list[int]] = []
+        held = None
+        while len(out) < n:
+            adv = int(random.random() >= gap)
+            self.dut.advance.value = adv
+            await clocks(self.dut)
+            words = self.words_now()
+            assert held is None or words == held, "words changed while advance was low"
+            held = None if adv else words
+            if adv:
+                out.append(words)
+        self.dut.advance.value = 0
+        return np.array(out, dtype=np.uint64)
+
+
+def check(got: np.ndarray, want: np.ndarray, what: str) -> None:
+    bad = np.argwhere(got != want)
+    assert not len(bad), (f"{what}: first mismatch at clock {bad[0][0]} lane {bad[0][1]}: "
+                          f"rtl {int(got[tuple(bad[0])]):#x}, ref {int(want[tuple(bad[0])]):#x}")
+
+
+@cocotb.test()
+async def words_after_reset_match_ref(dut):
+    """Without any load the lanes run from their bases."""
+    start_clock(dut)
+    bank = Bank(dut)
+    await bank.reset()
+    assert value(dut.step) == 0 and value(dut.busy) == 0
+    ref = bank.ref()
+    check(await bank.run(40, gap=0.0), ref.words(40), "after reset")
+
+
+@cocotb.test()
+async def seek_forward_and_backward_loads_step_domain(dut):
+    """Seeks up and down; each seek takes 1 + (t - c) clocks forward, 1 + t backward."""
+    start_clock(dut)
+    bank = Bank(dut)
+    await bank.reset()
+    ref = bank.ref()
+    top = min(40, (1 << bank.cfg.step_bits) - 1)
+    current = 0
+    for t in [3, 3, top, 1, 0] + [random.randrange(top + 1) for _ in range(4)]:
+        busy = await bank.seek(t)
+        expected = t - current if t >= current else t
+        assert busy == expected, f"seek {current} -> {t}: busy {busy} clocks, expected {expected}"
+        current = t
+        await bank.load(fill=False)
+        ref.load(t, RefBank.STEP_DOMAIN)
+        check(await bank.run(24, gap=0.3), ref.words(24), f"step {t}")
+
+
+@cocotb.test()
+async def fill_domain_load_matches_ref(dut):
+    """The fill domain's rotation (k + W//2), alternating with step-domain loads."""
+    start_clock(dut)
+    bank = Bank(dut)
+    await bank.reset()
+    ref = bank.ref()
+    for t, fill in [(0, True), (0, False), (5, True), (2, True), (2, False)]:
+        await bank.seek(t)
+        await bank.load(fill)
+        ref.load(t, RefBank.FILL_DOMAIN if fill else RefBank.STEP_DOMAIN)
+        check(await bank.run(20, gap=0.2), ref.words(20), f"step {t} fill={fill}")
+
+
+@cocotb.test()
+async def runtime_seed_sets_master0(dut):
+    """seed(x) gives master0 = master_base ^ x (master_base when that is zero) at step 0."""
+    start_clock(dut)
+    bank = Bank(dut)
+    await bank.reset()
+    width = bank.cfg.lfsr_width
+    for seed_in in [random.getrandbits(width), bank.ref().master_base, random.getrandbits(width)]:
+        await bank.seek(4)
+        await bank.seed(seed_in)
+        await clocks(dut)
+        assert value(dut.step) == 0, "seed must return to step 0"
+        ref = bank.ref(seed_in)
+        for t in (0, 6, 2):
+            await bank.seek(t)
+            await bank.load(fill=bool(t & 2))
+            ref.load(t, RefBank.FILL_DOMAIN if t & 2 else RefBank.STEP_DOMAIN)
+            check(await bank.run(12, gap=0.25), ref.words(12), f"seed_in {seed_in:#x} step {t}")
+
+
+@cocotb.test()
+async def reset_mid_run_returns_to_after_reset_state(dut):
+    """Reset during a seek and during a run: step 0, master0 = master_base, lanes at bases."""
+    start_clock(dut)
+    bank = Bank(dut)
+    await bank.reset()
+    await bank.seed(random.getrandbits(bank.cfg.lfsr_width) | 1)
+    dut.seek__payload.value = 9
+    dut.seek__valid.value = 1
+    await clocks(dut)
+    dut.seek__valid.value = 0
+    await clocks(dut, 3)
+    await bank.reset()
+    assert value(dut.step) == 0 and value(dut.busy) == 0
+    check(await bank.run(16, gap=0.0), bank.ref().words(16), "after reset during seek")
+    await bank.seek(5)
+    await bank.load(fill=False)
+    await bank.run(7, gap=0.0)
+    await bank.reset()
+    ref = bank.ref()
+    check(await bank.run(16, gap=0.0), ref.words(16), "after reset during run")
+    await bank.seek(3)
+    await bank.load(fill=False)
+    ref.load(3)
+    check(await bank.run(16, gap=0.0), ref.words(16), "step 3 after reset")
