@@ -1,0 +1,55 @@
+"""The LfsrBank RTL under cocotb (Icarus) against pezo.ref.lfsr, and the runner's contract."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import pytest
+
+from pezo.errors import ToolError
+from pezo.hw.lfsr import LfsrBank
+from pezo.sim.runner import SimulationFailed, run_testbench
+from pezo.sim.tb_lfsr import CASES, LANES_ENV
+
+QUICK = [c for c in CASES if c.quick]
+SLOW = [c for c in CASES if not c.quick]
+
+
+@pytest.mark.parametrize("case", QUICK, ids=[c.name for c in QUICK])
+def test_lfsr_bank_words_match_ref_bit_exact(case):
+    result = case.run()
+    assert result.ok and len(result.passed) >= 5
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", SLOW, ids=[c.name for c in SLOW])
+def test_lfsr_bank_words_match_ref_bit_exact_more_widths(case):
+    assert case.run().ok
+
+
+def _wrong_seed_bank(cfg, lanes):
+    return LfsrBank.from_config(cfg.replace(seed=cfg.seed + 1), lanes=lanes)
+
+
+def test_runner_names_failing_cocotb_tests():
+    """A bank whose constants differ from the config the testbench reads must fail, by name."""
+    case = QUICK[0]
+    with pytest.raises(SimulationFailed, match="words_after_reset_match_ref"):
+        run_testbench("lfsr_wrong_seed", partial(_wrong_seed_bank, lanes=int(case.env[LANES_ENV])),
+                      case.test_module, case.cfg, env=case.env,
+                      testcase=["words_after_reset_match_ref"])
+
+
+def test_runner_writes_waves_on_request():
+    case = QUICK[0]
+    result = run_testbench("lfsr_waves", case.make_component, case.test_module, case.cfg,
+                           env=case.env, waves=True, testcase=["words_after_reset_match_ref"])
+    assert result.waves is not None and result.waves.stat().st_size > 0
+
+
+def test_runner_without_icarus_is_a_one_line_tool_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr("pezo.toolchain.sys.executable", str(tmp_path / "python"))
+    case = QUICK[0]
+    with pytest.raises(ToolError, match="apt-get install -y iverilog"):
+        case.run()
