@@ -1,0 +1,186 @@
+"""RTL of the Box-Muller Gaussian baseline, bit-exact with :mod:`pezo.ref.gaussian.box_muller`
+(whose docstring defines every step, format and rounding)."""
+
+from __future__ import annotations
+
+import math
+
+from amaranth import Cat, Const, Module, Mux, Signal, Value, signed
+from amaranth.lib import wiring
+from amaranth.lib.memory import Memory
+
+from pezo.hw.gaussian.source import GaussianSource, Stages, core_signature, saturate
+from pezo.ref.config import PezoConfig
+from pezo.ref.gaussian.tables import (bm_format, log2_multiples, log_table, sine_table,
+                                      sqrt_table, table_words)
+
+
+def normalise(m: Module, x: Value, name: str) -> tuple[Signal, Signal]:
+    """(lz, y): leading zeros of the N-bit x and y = x << lz (MSB set unless x = 0), by a
+    logarithmic shifter of ceil(log2 N) mux levels (combinational)."""
+    n = len(x)
+    steps = max(1, (n - 1).bit_length())
+    lz = Signal(steps, name=f"{name}_lz")
+    y = x
+    for s in reversed(range(steps)):
+        sh = 1 << s
+        top_zero = y[n - sh:] == 0
+        m.d.comb += lz[s].eq(top_zero)
+        y = Mux(top_zero, (y << sh)[:n], y)
+    out = Signal(n, name=f"{name}_norm")
+    m.d.comb += out.eq(y)
+    return lz, out
+
+
+class TableRom:
+    """An interpolated table (value, slope) as a ROM with one synchronous read port per
+    reader: ``read(address)`` returns (value, slope) one clock later (enable ``en``)."""
+
+    def __init__(self, m: Module, table: tuple[tuple[int, int], ...], en: Value, name: str):
+        self.words, self.vbits, self.sbits = table_words(table)
+        self.mem = Memory(shape=self.vbits + self.sbits, depth=len(self.words), init=self.words)
+        m.submodules[name] = self.mem
+        self.m, self.en = m, en
+
+    def read(self, address: Value) -> tuple[Value, Value]:
+        port = self.mem.read_port()
+        self.m.d.comb += [port.addr.eq(address), port.en.eq(self.en)]
+        return port.data[:self.vbits], port.data[self.vbits:]
+
+
+class BoxMullerCore(wiring.Component):
+    """Datapath of Box-Muller: ceil(P/2) units, each turning (u1, u2) into (r cos, r sin).
+
+    Unit j reads u1 = lane 2j, u2 = lane 2j + 1 and drives outputs 2j (r cos) and 2j + 1
+    (r sin; not built when P = 1). Stages of the radius path (one register each):
+
+    1. a = u1 + 1;  2. leading-zero normalisation (n = B - e, f);  3. ln ROM (and the
+    2 n ln 2 ROM) read;  4. slope * fraction;  5. W = 2 n ln 2 - interpolated 2 ln(1+f);
+    6. normalisation of W;  7. sqrt ROM read;  8. slope * fraction;  9. interpolation
+    add;  10. r = value >> shift (0 when W = 0).
+
+    The angle word u2 is delayed to stage 7, where both ports of the sine ROM are read
+    (sin and mirrored cos addresses); 8 multiplies and 9 adds their interpolation; 10
+    applies the quadrant (swap and signs). Then 11: r * cos and r * sin (multipliers);
+    12: round half up by ``out_shift`` (and saturate if the range needs it) into the
+    output register, signed B bits, F fractional bits.
+
+    Latency 12 clocks, throughput P words per clock (every stage registered with the
+    pipeline enable). ROMs: ln 2**L x (G+1 + slope) bits, 2 n ln 2 (B+1 words), sqrt
+    2**(S+1) words, sine 2**T words with two read ports; per unit. Multipliers: 3 small
+    interpolation products per table read and 2 output products per unit (DSP-friendly).
+    """
+
+    LATENCY = 12
+
+    def __init__(self, cfg: PezoConfig):
+        self.cfg = cfg
+        self.fmt = bm_format(cfg)
+        self.latency = self.LATENCY
+        self.units = -(-cfg.parallel // 2)
+        super().__init__(core_signature(cfg, 2 * self.units))
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        st = Stages(m, self.en)
+        for j in range(self.units):
+            outs = self._unit(m, st, self.u[2 * j], self.u[2 * j + 1], f"u{j}_",
+                              with_sin=2 * j + 1 < self.cfg.parallel)
+            for i, out in enumerate(outs):
+                m.d.comb += self.z[2 * j + i].eq(out)
+        m.d.comb += self.z_valid.eq(st.valid_chain(self.valid, self.flush, self.latency))
+        return m
+
+    def _radius(self, m: Module, st: Stages, u1: Value, n: str) -> Value:
+        """Stages 1-10 of the radius path: r, unsigned ``r_bits`` bits, F + 2 fraction bits."""
+        cfg, fmt = self.cfg, self.fmt
+        B = cfg.word_bits
+        a = st.reg(u1 + 1, n + "a")                                      # 1
+        lz, a_norm = normalise(m, a, n + "a")
+        e_n = st.reg(lz, n + "n")                                        # 2: n = B - e
+        f = st.reg(a_norm[:B], n + "f")
+        nf = B - fmt.log_bits
+        ln_rom = TableRom(m, log_table(cfg), self.en, n + "ln_rom")
+        k_rom = Memory(shape=max(1, max(log2_multiples(cfg)).bit_length()), depth=B + 1,
+                       init=log2_multiples(cfg))
+        m.submodules[n + "k_rom"] = k_rom
+        k_port = k_rom.read_port()
+        m.d.comb += [k_port.addr.eq(e_n), k_port.en.eq(self.en)]
+        ln_val, ln_slope = ln_rom.read(f[nf:])                           # 3
+        fr_l = st.reg(f[:nf], n + "fr_l")
+        ln_prod = st.reg(ln_slope * fr_l, n + "ln_prod")                 # 4
+        ln_val4, kn4 = st.reg(ln_val, n + "ln_val"), st.reg(k_port.data, n + "kn")
+        w = st.reg((kn4 - (ln_val4 + (ln_prod >> nf)))[:fmt.w_bits], n + "w")  # 5
+        lz2, w_norm = normalise(m, w, n + "w")
+        d = Const(fmt.w_int - 1, signed(8)) - lz2
+        zero = st.reg(w == 0, n + "zero")                               # 6
+        parity = st.reg(d[0], n + "par")
+        shift = st.reg((fmt.half_max - (d >> 1))[:max(1, fmt.r_shift_max.bit_length())], n + "sh")
+        g = st.reg(w_norm[:fmt.mant_bits], n + "g")
+        ns = fmt.mant_bits - fmt.sqrt_bits
+        sqrt_rom = TableRom(m, sqrt_table(cfg), self.en, n + "sqrt_rom")
+        s_val, s_slope = sqrt_rom.read(Cat(g[ns:], parity))              # 7
+        fr_s = st.reg(g[:ns], n + "fr_s")
+        shift, zero = st.delay(shift, 1, n + "sh7"), st.delay(zero, 1, n + "zero7")
+        s_prod = st.reg(s_slope * fr_s, n + "s_prod")                    # 8
+        s_val8 = st.reg(s_val, n + "s_val")
+        shift, zero = st.delay(shift, 1, n + "sh8"), st.delay(zero, 1, n + "zero8")
+        s_int = st.reg(s_val8 + (s_prod >> ns), n + "s_int")             # 9
+        shift, zero = st.delay(shift, 1, n + "sh9"), st.delay(zero, 1, n + "zero9")
+        r = st.reg(Mux(zero, 0, s_int >> shift)[:fmt.r_bits], n + "r")   # 10
+        return r
+
+    def _trig(self, m: Module, st: Stages, u2: Value, n: str) -> tuple[Value, Value]:
+        """The angle path: u2 delayed 6 clocks, then stages 7-10 -> (cos, sin), signed."""
+        cfg, fmt = self.cfg, self.fmt
+        B = cfg.word_bits
+        u2 = st.delay(u2, 6, n + "u2")
+        q, phi = u2[B - 2:], u2[:B - 2]
+        nf = B - 1 - fmt.trig_bits
+        rom = TableRom(m, sine_table(cfg), self.en, n + "sin_rom")
+        values = []
+        for which, ph in (("s", phi), ("c", ~phi)):
+            pos = Cat(Const(1, 1), ph)                                   # 2 phi + 1
+            val, slope = rom.read(pos[nf:])                              # 7
+            fr = st.reg(pos[:nf], n + "fr_" + which)
+            prod = st.reg(slope * fr, n + "prod_" + which)               # 8
+            val8 = st.reg(val, n + "val_" + which)
+            values.append(st.reg(val8 + (prod >> nf), n + "mag_" + which))  # 9
+        s, c = values
+        q = st.delay(q, 3, n + "q")
+        swap, cos_neg, sin_neg = q[0], q[0] ^ q[1], q[1]
+        cos_mag, sin_mag = Mux(swap, s, c), Mux(swap, c, s)
+        cos_v = st.reg(Mux(cos_neg, -cos_mag, cos_mag), n + "cos")      # 10
+        sin_v = st.reg(Mux(sin_neg, -sin_mag, sin_mag), n + "sin")
+        return cos_v, sin_v
+
+    def _unit(self, m: Module, st: Stages, u1: Value, u2: Value, n: str,
+              with_sin: bool) -> list[Value]:
+        """(r cos, r sin) of one unit, or (r cos,) without the sine output."""
+        cfg, fmt = self.cfg, self.fmt
+        r = self._radius(m, st, u1, n)
+        cos_v, sin_v = self._trig(m, st, u2, n)
+        sh = fmt.out_shift
+        rounding = 1 << (sh - 1)
+        r_max = math.isqrt((log2_multiples(cfg)[-1] + 1) << (2 * fmt.r_frac - fmt.w_frac)) + 8
+        bound = (r_max * (1 << fmt.trig_frac) + rounding) >> sh
+        outs = []
+        for name, trig in (("zc", cos_v), ("zs", sin_v))[:1 + with_sin]:
+            prod = st.reg(r * trig, n + name + "_prod")                  # 11
+            rounded = (prod + rounding) >> sh
+            outs.append(st.reg(saturate(rounded, cfg.word_bits, -bound, bound), n + name))  # 12
+        return outs
+
+
+class BoxMullerGaussian(GaussianSource):
+    """Box-Muller Gaussian baseline with the common perturbation-source interface.
+
+    An LfsrBank of K = 2 * ceil(P / 2) lanes feeds a :class:`BoxMullerCore`; every word
+    equals ``pezo.ref.gaussian.box_muller.BoxMullerGaussian(cfg, seed_in).samples(t, n)``.
+    See :class:`pezo.hw.gaussian.source.GaussianSource` for ``start`` / ``seed`` / ``z``;
+    latency from start(t) to the first word: 2 + J + 12 clocks.
+    """
+
+    def __init__(self, cfg: PezoConfig):
+        core = BoxMullerCore(cfg)
+        super().__init__(cfg, 2 * core.units, core)
