@@ -30,7 +30,8 @@ class _Pool(enum.Enum):
 class _Stream(enum.Enum):
     IDLE = 0
     SEEK = 1
-    STREAM = 2
+    PRIME = 2
+    STREAM = 3
 
 
 class PerturbationEngine(wiring.Component):
@@ -64,7 +65,10 @@ class PerturbationEngine(wiring.Component):
       6 + J_e + 2N + (t - e), where J_e is the seek to the epoch's first step e: the
       moment pass and the scaled write pass over the same N fill words, one per clock,
       then the forward seek from e to t and the 5-clock start above;
-    * ``stream`` / ``none``: 3 + J (seek, load the lanes, first scaled word registered).
+    * ``stream`` / ``none``: 4 + J (seek, load the lanes, take the first bank words
+      into the lane register, first scaled words registered). The lane register holds
+      the K words in use while the bank runs one leap ahead: it cuts the LFSR XOR
+      network from the variation and shift-add path.
 
     Then P words per clock while ``z.ready`` is 1, for as long as the step runs.
     """
@@ -166,13 +170,14 @@ class PerturbationEngine(wiring.Component):
     def _stream(self, m: Module, bank: LfsrBank, reuse: ReuseBuffer, scaler: UniformScaler) -> None:
         state = Signal(_Stream)
         payload = Signal.like(self.z.payload)
+        lanes = Signal.like(bank.words)
         en = ~self.z.valid | self.z.ready
         m.d.comb += [
             bank.seek.valid.eq(self.start.valid),
             bank.seek.payload.eq(self.start.payload),
-            reuse.lanes.eq(bank.words),
+            reuse.lanes.eq(lanes),
             scaler.u.eq(reuse.u),
-            scaler.moment_u.eq(bank.words[0]),
+            scaler.moment_u.eq(lanes[0]),
             self.z.payload.eq(payload),
         ]
         with m.If(self.start.valid):
@@ -184,9 +189,14 @@ class PerturbationEngine(wiring.Component):
                 with m.Case(_Stream.SEEK):
                     with m.If(~bank.busy):
                         m.d.comb += [bank.load.eq(1), scaler.restart.eq(1), reuse.restart.eq(1)]
-                        m.d.sync += state.eq(_Stream.STREAM)
+                        m.d.sync += state.eq(_Stream.PRIME)
+                with m.Case(_Stream.PRIME):
+                    m.d.comb += bank.advance.eq(1)
+                    m.d.sync += [lanes.eq(bank.words), state.eq(_Stream.STREAM)]
                 with m.Case(_Stream.STREAM):
                     with m.If(en):
                         m.d.comb += [reuse.next.eq(1), bank.advance.eq(reuse.advance),
                                      scaler.moment_en.eq(reuse.advance)]
                         m.d.sync += [payload.eq(scaler.z), self.z.valid.eq(1)]
+                        with m.If(reuse.advance):
+                            m.d.sync += lanes.eq(bank.words)

@@ -1,0 +1,211 @@
+"""cocotb testbench of hw/engine.py: every word equals
+``pezo.ref.engine.PerturbationEngine(cfg, seed_in).perturbation(t, n)``, bit for bit.
+
+Each cocotb test checks one claim of the common source interface: words after a start,
+replay (+eps, -eps and update passes see the same z), a start that abandons a fill or a
+run, reset in the middle of a run, the runtime seed, and back-pressure (``ready`` drawn
+low with probability ``PEZO_BACKPRESSURE``, default 0.3). Randomness (steps, seeds,
+back-pressure) comes from Python's ``random``, seeded by cocotb (``COCOTB_RANDOM_SEED``),
+so a failing run is reproduced from the seed it prints. The long multi-step regression
+runs only when ``PEZO_ENGINE_LONG`` is set (the ``slow`` cases).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+
+import cocotb
+import numpy as np
+
+from pezo.hw.engine import PerturbationEngine
+from pezo.ref.config import PRESETS, PezoConfig
+from pezo.ref.engine import PerturbationEngine as RefEngine
+from pezo.sim.runner import SimCase, config_from_env, env_value
+from pezo.sim.streams import StreamDriver, WordSink, clocks, now, reset, start_clock, value
+
+BACKPRESSURE_ENV = "PEZO_BACKPRESSURE"
+LONG_ENV = "PEZO_ENGINE_LONG"
+
+
+def engine_case(name: str, cfg: PezoConfig, *, long: bool = False) -> SimCase:
+    """A regression case of the engine; ``long`` runs the multi-step regression only."""
+    if long:
+        return SimCase(name, PerturbationEngine, "pezo.sim.tb_engine", cfg, env={LONG_ENV: "1"},
+                       testcase=["long_multi_step_regression"], quick=False)
+    return SimCase(name, PerturbationEngine, "pezo.sim.tb_engine", cfg)
+
+
+CASES = [
+    engine_case("engine_default", PRESETS["default"]),
+    engine_case("engine_stream", PRESETS["stream"]),
+    engine_case("engine_none", PRESETS["none"]),
+    engine_case("engine_refresh", PRESETS["refresh"]),
+    engine_case("engine_p1", PRESETS["p1"]),
+    engine_case("engine_small", PRESETS["small"]),
+    engine_case("engine_stream_r8_p2", PRESETS["small"].replace(strategy="stream", repeat=8)),
+    engine_case("engine_default_long", PRESETS["default"], long=True),
+    engine_case("engine_stream_long", PRESETS["stream"], long=True),
+    engine_case("engine_refresh_long", PRESETS["refresh"], long=True),
+]
+
+
+class Engine:
+    """The engine's three streams, the golden models, and word-by-word checks."""
+
+    def __init__(self, dut):
+        self.dut = dut
+        self.cfg = config_from_env()
+        start_clock(dut)
+        self.start = StreamDriver(dut, "start")
+        self.seed = StreamDriver(dut, "seed")
+        self.z = WordSink(dut, self.cfg.parallel, self.cfg.word_bits,
+                          backpressure=float(env_value(BACKPRESSURE_ENV, "0.3")),
+                          seed=random.getrandbits(32))
+        self._models: dict[int, RefEngine] = {}
+        self.seed_in = 0
+
+    @property
+    def top_step(self) -> int:
+        """A step range that keeps seeks short (one master jump per clock)."""
+        return min(40, (1 << self.cfg.step_bits) - 2)
+
+    @property
+    def words(self) -> int:
+        """Words per check: over one pool period (wrap-around) for ``pool``, and past
+        the first moment block for ``stream`` / ``none`` when that stays small."""
+        cfg = self.cfg
+        if cfg.strategy == "pool":
+            return min(cfg.pool_size + 8 * cfg.parallel, 600)
+        per_clock = cfg.lanes * cfg.effective_repeat
+        return min(per_clock * (cfg.moment_block + 4), 400)
+
+    def model(self, seed_in: int) -> RefEngine:
+        if seed_in not in self._models:
+            self._models[seed_in] = RefEngine(self.cfg, seed_in)
+        return self._models[seed_in]
+
+    async def reset(self) -> None:
+        self.z.start()
+        await reset(self.dut)
+        self.seed_in = 0
+        self.z.restart(since=now())
+
+    async def send_seed(self, seed_in: int) -> None:
+        self.z.restart(since=await self.seed.send(seed_in))
+        self.seed_in = seed_in
+
+    async def begin(self, t: int) -> None:
+        """start(t): words recorded from the next transfer on belong to step t."""
+        self.z.restart(since=await self.start.send(t))
+
+    async def check(self, t: int, n: int | None = None) -> np.ndarray:
+        """start(t), take n words and compare each with the model; returns them."""
+        n = self.words if n is None else n
+        await self.begin(t)
+        got = await self.z.take(n)
+        expect_words(got, self.model(self.seed_in).perturbation(t, n), f"step {t} seed_in {self.seed_in:#x}")
+        return got
+
+    async def idle_for(self, clocks_: int) -> None:
+        """No word may come out for ``clocks_`` clocks (no start since reset or seed)."""
+        await clocks(self.dut, clocks_)
+        assert len(self.z.words) == 0, f"{len(self.z.words)} words came out without a start"
+
+
+def expect_words(got: np.ndarray, want: np.ndarray, what: str) -> None:
+    bad = np.flatnonzero(got != want)
+    assert not len(bad), (f"{what}: {len(bad)} of {len(want)} words differ, first at word {bad[0]}: "
+                          f"rtl {int(got[bad[0]])}, ref {int(want[bad[0]])}")
+
+
+@cocotb.test()
+async def words_after_start_match_model(dut):
+    """After reset the engine is idle; start(t) gives words 0.. of step t, forward and back."""
+    eng = Engine(dut)
+    await eng.reset()
+    await eng.idle_for(8)
+    top = eng.top_step
+    for t in [0, random.randrange(1, top + 1), random.randrange(top + 1), 1]:
+        await eng.check(t)
+
+
+@cocotb.test()
+async def replay_gives_identical_words(dut):
+    """start(t) three times (+eps, -eps, update) gives identical words; t+1 differs;
+    going back to an earlier step reproduces it."""
+    eng = Engine(dut)
+    await eng.reset()
+    t = random.randrange(1, eng.top_step)
+    passes = [await eng.check(t) for _ in range(3)]
+    assert all((p == passes[0]).all() for p in passes), "replay of the same step differs"
+    following = await eng.check(t + 1)
+    assert not (following == passes[0]).all(), f"step {t + 1} repeats step {t}"
+    earlier = random.randrange(t)
+    await eng.check(earlier)
+    again = await eng.check(t)
+    assert (again == passes[0]).all(), "returning to an earlier step changed its words"
+
+
+@cocotb.test()
+async def start_abandons_fill_and_run(dut):
+    """A start in the middle of a pool fill or of a run discards what was in flight."""
+    eng = Engine(dut)
+    await eng.reset()
+    top = eng.top_step
+    await eng.begin(random.randrange(top + 1))
+    await clocks(dut, random.randrange(1, eng.cfg.pool_size + 8))
+    await eng.check(random.randrange(top + 1))
+    await eng.begin(random.randrange(top + 1))
+    await eng.z.take(random.randrange(1, 4 * eng.cfg.parallel))
+    await eng.check(random.randrange(top + 1))
+
+
+@cocotb.test()
+async def reset_mid_run_returns_to_idle(dut):
+    """Reset during a run and during a pool fill: idle afterwards, then exact words."""
+    eng = Engine(dut)
+    await eng.reset()
+    await eng.send_seed(random.getrandbits(eng.cfg.lfsr_width))
+    await eng.begin(random.randrange(eng.top_step + 1))
+    await eng.z.take(random.randrange(1, 6 * eng.cfg.parallel))
+    await eng.reset()
+    await eng.idle_for(6)
+    await eng.check(2)
+    await eng.begin(random.randrange(eng.top_step + 1))
+    await clocks(dut, random.randrange(1, 20))
+    await eng.reset()
+    await eng.idle_for(6)
+    await eng.check(random.randrange(eng.top_step + 1))
+
+
+@cocotb.test()
+async def runtime_seed_selects_model_seed(dut):
+    """seed(x) gives the words of the model with seed_in = x (and idles until a start)."""
+    eng = Engine(dut)
+    await eng.reset()
+    t = random.randrange(eng.top_step + 1)
+    plain = await eng.check(t)
+    seed_in = random.getrandbits(eng.cfg.lfsr_width) | 1
+    await eng.send_seed(seed_in)
+    await eng.idle_for(6)
+    seeded = await eng.check(t)
+    assert not (seeded == plain).all(), f"seed_in {seed_in:#x} did not change step {t}"
+    await eng.check(t + 1)
+    await eng.send_seed(0)
+    await eng.check(t)
+
+
+@cocotb.test(skip=LONG_ENV not in os.environ)
+async def long_multi_step_regression(dut):
+    """Many steps (successive, replayed and random) and two seeds, with back-pressure."""
+    eng = Engine(dut)
+    await eng.reset()
+    top = min(200, (1 << eng.cfg.step_bits) - 1)
+    for t in range(min(24, top)):
+        for _ in range(1 + (t % 3 == 0) * 2):
+            await eng.check(t)
+    await eng.send_seed(random.getrandbits(eng.cfg.lfsr_width))
+    for _ in range(20):
+        await eng.check(random.randrange(top + 1), eng.words * 2)
+    dut._log.info("long regression: %d stalled clocks seen", eng.z.stalled)
