@@ -1,0 +1,186 @@
+"""The training-parity experiment: every perturbation source (and SGD) on the same
+model, data, hyper-parameters and seeds, with the cost of each source measured in the
+same process.
+
+``compare_sources`` returns a JSON-ready dict::
+
+    {"settings": {... hyper-parameters, n_params, seeds, pezo configs,
+                  "numpy_standard_normal_words_per_s": float, "seconds": float},
+     "sources": {name: {"test_acc_mean", "test_acc_std",      # fraction 0..1, over seeds
+                        "final_loss_mean",                      # training loss, nats
+                        "fresh_per_step",                       # fresh random numbers / step
+                        "words_per_s",                          # z words generated / second
+                        "curves": {"step": [...], "test_acc_mean": [...],
+                                   "train_loss_mean": [...]}}},
+     "checks": [{"name", "measured", "target", "passed"}, ...]}
+
+``words_per_s`` is the rate of ``source.generate(step, n_params)`` over successive fresh
+steps (best of several rounds, after one warm-up step), n_params words per call; the
+same is timed for numpy's ``Generator.standard_normal(n_params)`` as the reference.
+SGD draws no perturbation: fresh_per_step 0, words_per_s None.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+
+import numpy as np
+from tqdm import tqdm
+
+from pezo.errors import ConfigError
+from pezo.ref.train.data import digits
+from pezo.ref.train.loop import TrainResult, TrainSettings
+from pezo.ref.train.models import make_model
+from pezo.ref.train.run import METHODS, check_method, source_for, train
+from pezo.ref.train.sources import PEZO_PRESETS, PezoSource
+
+TIMING_ROUNDS = 3
+TIMING_SECONDS = 0.15  # per round
+ACC_TOLERANCE = 0.01   # 1 percentage point
+FRESH_RATIO = 100.0
+
+
+def words_per_second(generate: Callable[[int], np.ndarray], n: int) -> float:
+    """Words per second of ``generate(step)`` (n words each) over steps 1, 2, ...,
+    best of TIMING_ROUNDS rounds of at least TIMING_SECONDS each."""
+    generate(0)
+    step, best = 1, 0.0
+    for _ in range(TIMING_ROUNDS):
+        calls, start = 0, time.perf_counter()
+        while True:
+            generate(step)
+            step += 1
+            calls += 1
+            elapsed = time.perf_counter() - start
+            if elapsed >= TIMING_SECONDS and calls >= 5:
+                break
+        best = max(best, n * calls / elapsed)
+    return best
+
+
+def _job(method: str, settings: TrainSettings, seed: int,
+         pezo_overrides: dict[str, object] | None) -> TrainResult:
+    return train(method, settings, seed, pezo_overrides)
+
+
+def _run_all(jobs: list[tuple[str, int]], settings: TrainSettings,
+             pezo_overrides: dict[str, object] | None, workers: int,
+             progress: bool) -> dict[tuple[str, int], TrainResult]:
+    bar = tqdm(total=len(jobs), desc="training runs", unit="run", disable=not progress)
+    results: dict[tuple[str, int], TrainResult] = {}
+    if workers <= 1:
+        for method, seed in jobs:
+            bar.set_postfix_str(f"{method} seed {seed}")
+            results[method, seed] = train(method, settings, seed, pezo_overrides)
+            bar.update()
+    else:
+        with ProcessPoolExecutor(workers) as pool:
+            futures = {pool.submit(_job, m, settings, s, pezo_overrides): (m, s) for m, s in jobs}
+            for future in as_completed(futures):
+                results[futures[future]] = future.result()
+                bar.set_postfix_str("{} seed {}".format(*futures[future]))
+                bar.update()
+    bar.close()
+    return results
+
+
+def _summary(runs: list[TrainResult]) -> dict[str, object]:
+    acc = np.array([r.final_test_acc for r in runs])
+    return {
+        "test_acc_mean": float(acc.mean()),
+        "test_acc_std": float(acc.std(ddof=1)) if len(acc) > 1 else 0.0,
+        "final_loss_mean": float(np.mean([r.final_loss for r in runs])),
+        "test_acc_per_seed": acc.tolist(),
+        "train_seconds_mean": float(np.mean([r.seconds for r in runs])),
+        "curves": {
+            "step": list(runs[0].steps),
+            "test_acc_mean": np.mean([r.test_acc for r in runs], axis=0).tolist(),
+            "train_loss_mean": np.mean([r.train_loss for r in runs], axis=0).tolist(),
+        },
+    }
+
+
+def target_checks(result: dict) -> list[dict[str, object]]:
+    """The three PeZO targets, each with its measured number and PASS (True) / MISS:
+
+    * pezo-pool and pezo-stream mean test accuracy within 1 point of gaussian;
+    * pezo-pool draws >= 100x fewer fresh numbers per step than gaussian;
+    * pezo-pool words/s >= numpy standard_normal words/s.
+    Checks whose sources were not run are left out."""
+    src = result["sources"]
+    checks: list[dict[str, object]] = []
+    if "gaussian" in src:
+        ref = src["gaussian"]["test_acc_mean"]
+        for name in ("pezo-pool", "pezo-stream"):
+            if name in src:
+                gap = 100.0 * (src[name]["test_acc_mean"] - ref)
+                checks.append({"name": f"{name} test accuracy within 1.0 point of gaussian",
+                               "measured": f"{gap:+.2f} points ({100 * src[name]['test_acc_mean']:.2f} % "
+                                           f"vs {100 * ref:.2f} %)",
+                               "target": "|gap| <= 1.00", "passed": abs(gap) <= 100.0 * ACC_TOLERANCE})
+        if "pezo-pool" in src:
+            ratio = src["gaussian"]["fresh_per_step"] / src["pezo-pool"]["fresh_per_step"]
+            checks.append({"name": "pezo-pool fresh numbers per step vs gaussian",
+                           "measured": f"{ratio:.1f}x fewer ({src['pezo-pool']['fresh_per_step']:.2f} "
+                                       f"vs {src['gaussian']['fresh_per_step']:.0f})",
+                           "target": f">= {FRESH_RATIO:.0f}x", "passed": ratio >= FRESH_RATIO})
+    if "pezo-pool" in src:
+        ours = src["pezo-pool"]["words_per_s"]
+        ref_rate = result["settings"]["numpy_standard_normal_words_per_s"]
+        checks.append({"name": "pezo-pool words/s vs numpy standard_normal",
+                       "measured": f"{ours / 1e6:.1f} M/s vs {ref_rate / 1e6:.1f} M/s ({ours / ref_rate:.2f}x)",
+                       "target": ">= 1.00x", "passed": ours >= ref_rate})
+    return checks
+
+
+def compare_sources(model: str = "mlp", seeds: int = 5, steps: int | None = None,
+                    sources: list[str] | None = None, progress: bool = True,
+                    settings: TrainSettings | None = None,
+                    pezo_overrides: dict[str, object] | None = None,
+                    workers: int | None = None) -> dict:
+    """Train every method in ``sources`` (default: all sources and ``sgd``) for seeds
+    0..seeds-1 and summarise; see the module docstring for the result.
+
+    ``settings`` gives the hyper-parameters (``model`` and ``steps`` override it);
+    ``pezo_overrides`` change fields of both pezo presets (e.g. ``{"pool_size": 2048}``);
+    ``workers`` processes train in parallel (default: the CPU count), after the timing.
+    """
+    settings = (settings or TrainSettings()).replace(model=model, **({"steps": steps} if steps else {}))
+    methods = [check_method(m) for m in (sources or METHODS)]
+    if seeds < 1:
+        raise ConfigError("seeds", seeds, "must be at least 1")
+    data = digits()
+    n = make_model(settings.model, data.n_features, data.n_classes, settings.hidden).n_params
+    start = time.perf_counter()
+
+    rng = np.random.default_rng(0)
+    numpy_rate = words_per_second(lambda _step: rng.standard_normal(n), n)
+    cost: dict[str, tuple[float, float | None]] = {"sgd": (0.0, None)}
+    pezo_configs: dict[str, dict] = {}
+    for method in methods:
+        if method != "sgd":
+            source = source_for(method, 0, pezo_overrides)
+            rate = words_per_second(lambda step: source.generate(step, n), n)
+            cost[method] = (source.fresh_per_step(n, settings.steps), rate)
+            if isinstance(source, PezoSource):
+                pezo_configs[method] = source.cfg.to_dict()
+
+    jobs = [(m, s) for m in methods for s in range(seeds)]
+    results = _run_all(jobs, settings, pezo_overrides, workers or os.cpu_count() or 1, progress)
+    summary = {}
+    for method in methods:
+        summary[method] = _summary([results[method, s] for s in range(seeds)])
+        summary[method]["fresh_per_step"], summary[method]["words_per_s"] = cost[method]
+    out = {
+        "settings": {**settings.to_dict(), "n_params": n, "seeds": list(range(seeds)),
+                     "pezo_presets": {m: PEZO_PRESETS[m] for m in pezo_configs},
+                     "pezo_configs": pezo_configs,
+                     "numpy_standard_normal_words_per_s": numpy_rate,
+                     "seconds": time.perf_counter() - start},
+        "sources": summary,
+    }
+    out["checks"] = target_checks(out)
+    return out

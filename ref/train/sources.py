@@ -1,0 +1,146 @@
+"""Perturbation sources for ZO training: replayable z vectors, one per step.
+
+Every source is deterministic in (seed, step): ``source.z(step, n)`` returns the same n
+float64 values each time it is asked for the same step, so the optimizer regenerates z
+for the +eps and -eps evaluations and for the update instead of storing it (the MeZO
+trick, and what the hardware does by restarting the engine at the same step).
+
+* ``gaussian``: i.i.d. N(0, 1); a Philox generator keyed by the seed with the step in
+  the top word of its 256-bit counter (counter-based, so any step is reachable at once);
+* ``uniform``: i.i.d. U(-sqrt 3, sqrt 3) (unit variance) from the same kind of generator;
+* ``pezo-pool`` / ``pezo-stream``: the bit-exact engine model
+  (:class:`pezo.ref.engine.PerturbationEngine`) with the ``default`` (pool) and
+  ``stream`` presets, the training seed as its runtime ``seed_in``; z = word / 2**F.
+
+Interface of a source (also what an RTL co-simulation source implements): ``name``,
+``z(step, n) -> np.ndarray[float64]`` and ``fresh_per_step(n, steps) -> float``, the
+fresh random numbers drawn per step (averaged over a run of ``steps`` steps).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import numpy as np
+
+from pezo.errors import ConfigError
+from pezo.ref.config import PezoConfig, preset
+from pezo.ref.engine import PerturbationEngine
+
+SQRT3 = float(np.sqrt(3.0))
+
+
+class PerturbationSource(ABC):
+    """A replayable perturbation: ``z(step, n)`` depends only on (seed, step, n).
+
+    ``z`` keeps the vector of the most recent (step, n) (read-only), so the replays
+    within one ZO step cost nothing; ``generate`` always computes it afresh.
+    """
+
+    name = ""
+
+    def __init__(self, seed: int):
+        self.seed = seed
+        self._last: tuple[int, int, np.ndarray] | None = None
+
+    @abstractmethod
+    def generate(self, step: int, n: int) -> np.ndarray:
+        """z of ``step``: float64, shape (n,), computed from scratch."""
+
+    @abstractmethod
+    def fresh_per_step(self, n: int, steps: int) -> float:
+        """Fresh random numbers drawn per step for n parameters over ``steps`` steps."""
+
+    def z(self, step: int, n: int) -> np.ndarray:
+        """z of ``step`` (float64, shape (n,), read-only); the same for the same step."""
+        if self._last is None or self._last[:2] != (step, n):
+            z = self.generate(step, n)
+            z.flags.writeable = False
+            self._last = (step, n, z)
+        return self._last[2]
+
+
+class _PhiloxSource(PerturbationSource):
+    """i.i.d. numbers from Philox-4x64 keyed by the seed, counter = step << 192."""
+
+    def __init__(self, seed: int):
+        super().__init__(seed)
+        if not 0 <= seed < 2**128:
+            raise ConfigError("seed", seed, "must be in 0 .. 2**128-1")
+
+    def _generator(self, step: int) -> np.random.Generator:
+        if step < 0:
+            raise ConfigError("step", step, "must be >= 0")
+        return np.random.Generator(np.random.Philox(key=self.seed, counter=[0, 0, 0, step]))
+
+    def fresh_per_step(self, n: int, steps: int) -> float:
+        return float(n)
+
+
+class GaussianSource(_PhiloxSource):
+    """i.i.d. N(0, 1) per parameter per step."""
+
+    name = "gaussian"
+
+    def generate(self, step: int, n: int) -> np.ndarray:
+        return self._generator(step).standard_normal(n)
+
+
+class UniformSource(_PhiloxSource):
+    """i.i.d. U(-sqrt 3, sqrt 3) per parameter per step (unit variance)."""
+
+    name = "uniform"
+
+    def generate(self, step: int, n: int) -> np.ndarray:
+        return self._generator(step).uniform(-SQRT3, SQRT3, n)
+
+
+class PezoSource(PerturbationSource):
+    """The bit-exact PeZO engine model, ``seed_in`` = seed mod 2**W."""
+
+    #: steps whose master states are computed together (doubling, O(log) passes)
+    MASTER_WINDOW = 1024
+
+    def __init__(self, name: str, cfg: PezoConfig, seed: int):
+        super().__init__(seed)
+        if seed < 0:
+            raise ConfigError("seed", seed, "must be >= 0")
+        self.name = name
+        self.cfg = cfg
+        self.engine = PerturbationEngine(cfg, seed & ((1 << cfg.lfsr_width) - 1))
+
+    def generate(self, step: int, n: int) -> np.ndarray:
+        if step < 0:
+            raise ConfigError("step", step, "must be >= 0")
+        if self.cfg.strategy != "pool":
+            self.engine.bank.masters(step - step % self.MASTER_WINDOW, self.MASTER_WINDOW)
+        return self.engine.perturbation_real(step, n)
+
+    def fresh_per_step(self, n: int, steps: int) -> float:
+        return self.engine.fresh_words_per_step(n, steps)
+
+
+SOURCES = ("gaussian", "uniform", "pezo-pool", "pezo-stream")
+PEZO_PRESETS = {"pezo-pool": "default", "pezo-stream": "stream"}
+
+
+def make_source(name: str, seed: int, cfg: PezoConfig | None = None) -> PerturbationSource:
+    """The named source for a training seed.
+
+    ``cfg`` replaces the preset of a ``pezo-*`` source (e.g. another pool size); its
+    strategy must match the name. An unknown name raises a ConfigError listing the
+    known ones.
+    """
+    if name == "gaussian":
+        return GaussianSource(seed)
+    if name == "uniform":
+        return UniformSource(seed)
+    if name in PEZO_PRESETS:
+        base = preset(PEZO_PRESETS[name])
+        cfg = cfg or base
+        if cfg.strategy == "pool" and base.strategy != "pool":
+            raise ConfigError("strategy", cfg.strategy, f"{name} needs a stream or none strategy")
+        if cfg.strategy != "pool" and base.strategy == "pool":
+            raise ConfigError("strategy", cfg.strategy, f"{name} needs the pool strategy")
+        return PezoSource(name, cfg, seed)
+    raise ConfigError("perturb", name, f"known sources are {', '.join(SOURCES)}")
