@@ -165,12 +165,14 @@ async def fill_domain_load_matches_ref(dut):
 
 @cocotb.test()
 async def runtime_seed_sets_master0(dut):
-    """seed(x) gives master0 = master_base ^ x (master_base when that is zero) at step 0."""
+    """seed(x) gives master0 = master_base ^ x (master_base when that is zero) at step 0;
+    a lane state that would load as zero loads its base instead."""
     start_clock(dut)
     bank = Bank(dut)
     await bank.reset()
-    width = bank.cfg.lfsr_width
-    for seed_in in [random.getrandbits(width), bank.ref().master_base, random.getrandbits(width)]:
+    width, ref = bank.cfg.lfsr_width, bank.ref()
+    zero_lane0 = ref.master_base ^ int(ref.bases[0])  # master0 = base[0]: lane 0 would load 0
+    for seed_in in [random.getrandbits(width), ref.master_base, zero_lane0, random.getrandbits(width)]:
         await bank.seek(4)
         await bank.seed(seed_in)
         await clocks(dut)

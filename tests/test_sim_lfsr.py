@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 
 import pytest
 
+from pezo.cli import main
 from pezo.errors import ToolError
 from pezo.hw.lfsr import LfsrBank
+from pezo.sim.regression import collect
 from pezo.sim.runner import SimulationFailed, run_testbench
 from pezo.sim.tb_lfsr import CASES, LANES_ENV
 
@@ -53,3 +56,21 @@ def test_runner_without_icarus_is_a_one_line_tool_error(monkeypatch, tmp_path):
     case = QUICK[0]
     with pytest.raises(ToolError, match="apt-get install -y iverilog"):
         case.run()
+
+
+def test_regression_collects_every_testbench_case_once():
+    names = [c.name for c in collect()]
+    assert {c.name for c in CASES} <= set(names) and len(names) == len(set(names))
+    assert {c.name for c in collect(quick=True, select="lfsr")} == {c.name for c in QUICK}
+
+
+def test_pezo_sim_prints_a_line_per_case_and_exits_1_on_failure(monkeypatch, capsys):
+    good = replace(QUICK[0], name="lfsr_good_one", testcase=["words_after_reset_match_ref"])
+    bad = replace(good, name="lfsr_bad_seed",
+                  make_component=partial(_wrong_seed_bank, lanes=int(good.env[LANES_ENV])))
+    monkeypatch.setattr("pezo.sim.regression.collect", lambda quick, select: [good, bad])
+    assert main(["sim"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("PASS") and good.name in lines[0]
+    assert lines[1].startswith("FAIL") and "words_after_reset_match_ref" in lines[1]
+    assert lines[2] == "1 of 2 cases passed; failed: lfsr_bad_seed"
