@@ -76,10 +76,11 @@ class UniformScaler(wiring.Component):
         pool = cfg.strategy == "pool"
         window = (cfg.pool_size if pool else cfg.moment_block) if window is None else window
         width = (1 if pool else cfg.parallel) if width is None else width
-        if window < 1 or window & (window - 1):
+        if window < 1 or window & (window - 1) or width < 1:
+            self._MustUse__silence = True  # never built: no "created but never used" warning
+            if width < 1:
+                raise ConfigError("width", width, "must be at least 1")
             raise ConfigError("window", window, "must be a power of two")
-        if width < 1:
-            raise ConfigError("width", width, "must be at least 1")
         self.cfg = cfg
         self.window = window
         self.width = width
