@@ -6,7 +6,7 @@
 #   rst          RESET button (active low on the board; synchronised in the top)
 #   led_0        LD4 heartbeat; led_1..led_3 (LD5..LD7) pattern of the step's first words
 #   button_0/1   BTN0: next step; BTN1: replay step
-#   uart_0       USB-UART, 115200 8N1 (tx: the words of each step; rx unused)
+#   uart_0       USB-UART, 115200 8N1 (tx: the words of each step)
 set_property LOC E3 [get_ports "clk100_0__io"]
 set_property IOSTANDARD "LVCMOS33" [get_ports "clk100_0__io"]
 set_property LOC C2 [get_ports "rst_0__io"]
@@ -23,8 +23,6 @@ set_property LOC D9 [get_ports "button_0__io"]
 set_property IOSTANDARD "LVCMOS33" [get_ports "button_0__io"]
 set_property LOC C9 [get_ports "button_1__io"]
 set_property IOSTANDARD "LVCMOS33" [get_ports "button_1__io"]
-set_property LOC A9 [get_ports "uart_0__rx__io"]
-set_property IOSTANDARD "LVCMOS33" [get_ports "uart_0__rx__io"]
 set_property LOC D10 [get_ports "uart_0__tx__io"]
 set_property IOSTANDARD "LVCMOS33" [get_ports "uart_0__tx__io"]
 create_clock -name clk100_0__io -period 10.0 [get_ports "clk100_0__io"]

@@ -29,6 +29,7 @@ the generated top's ports.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -39,17 +40,22 @@ from pathlib import Path
 
 from amaranth import Elaboratable, Module
 from amaranth.build import Platform
-from amaranth.lib import wiring
+from amaranth.build.run import BuildPlan
+from amaranth.lib import io, wiring
 from amaranth_boards.arty_a7 import ArtyA7_35Platform
 from amaranth_boards.icebreaker import ICEBreakerPlatform
 from amaranth_boards.ulx3s import ULX3S_85F_Platform
 
 from pezo.errors import PezoError, ToolError
 from pezo.hw.board_top import BoardCore
+from pezo.hw.designs import make_design
 from pezo.ref.config import PezoConfig
 from pezo.toolchain import configure_amaranth, tool_path
 
 SourceFactory = Callable[[PezoConfig], wiring.Component]
+
+#: Designs of the registry with the common interface (start, seed, z).
+SOURCE_DESIGNS = ("engine", "clt", "box_muller")
 
 TOP_NAME = "top"
 CONSTRAINTS_DIR = Path(__file__).resolve().parent.parent / "constraints"
@@ -112,10 +118,13 @@ def board_spec(name: str) -> BoardSpec:
         raise PezoError(f"unknown board {name!r}; known boards are {', '.join(BOARDS)}") from None
 
 
-def default_source(cfg: PezoConfig) -> wiring.Component:
-    """The PeZO engine of ``cfg`` (the default design of every board top)."""
-    from pezo.hw.engine import PerturbationEngine
-    return PerturbationEngine(cfg)
+def source_factory(design: str = "engine") -> SourceFactory:
+    """Builds design ``design`` of the registry (hw/designs.py) from a config; only the
+    perturbation sources with the common interface can drive a board top."""
+    if design not in SOURCE_DESIGNS:
+        raise PezoError(f"design {design!r} cannot drive a board top; the perturbation sources "
+                        f"are {', '.join(SOURCE_DESIGNS)}")
+    return functools.partial(make_design, design)
 
 
 class BoardTop(Elaboratable):
@@ -125,31 +134,34 @@ class BoardTop(Elaboratable):
     ----------
     board : the board (see :data:`BOARDS`).
     cfg : configuration of the source.
-    source : builds the source from ``cfg`` (default: the PeZO engine).
+    source : builds the source from ``cfg`` (default: the PeZO engine, design ``engine``).
     seed_in : runtime seed sent once after reset (lfsr_width bits).
     """
 
-    def __init__(self, board: BoardSpec, cfg: PezoConfig, source: SourceFactory = default_source,
+    def __init__(self, board: BoardSpec, cfg: PezoConfig, source: SourceFactory | None = None,
                  *, seed_in: int = 0):
         if not 0 <= seed_in < 2**cfg.lfsr_width:
             raise PezoError(f"seed_in={seed_in} does not fit lfsr_width={cfg.lfsr_width} bits")
         self.board = board
         self.cfg = cfg
-        self.source = source
+        self.source = source or source_factory()
         self.seed_in = seed_in
 
     def elaborate(self, platform: Platform) -> Module:
         m = Module()
-        leds = [platform.request(name, number) for name, number in self.board.leds]
-        step = platform.request(*self.board.step_button)
-        replay = platform.request(*self.board.replay_button)
-        uart = platform.request("uart", 0)
         m.submodules.core = core = BoardCore(self.cfg, self.source(self.cfg),
-                                             int(platform.default_clk_frequency), len(leds),
-                                             seed_in=self.seed_in)
-        m.d.comb += [core.step_btn.eq(step.i), core.replay_btn.eq(replay.i),
-                     uart.tx.o.eq(core.uart_tx)]
-        m.d.comb += [led.o.eq(core.leds[i]) for i, led in enumerate(leds)]
+                                             int(platform.default_clk_frequency),
+                                             len(self.board.leds), seed_in=self.seed_in)
+        for i, (name, number) in enumerate(self.board.leds):
+            m.submodules[f"led_{i}"] = led = io.Buffer("o", platform.request(name, number, dir="-"))
+            m.d.comb += led.o.eq(core.leds[i])
+        for port, (name, number) in ((core.step_btn, self.board.step_button),
+                                     (core.replay_btn, self.board.replay_button)):
+            m.submodules[f"{name}_{number}"] = button = io.Buffer("i", platform.request(name, number, dir="-"))
+            m.d.comb += port.eq(button.i)
+        uart = platform.request("uart", 0, dir="-")
+        m.submodules.uart_tx = tx = io.Buffer("o", uart.tx)
+        m.d.comb += tx.o.eq(core.uart_tx)
         return m
 
 
@@ -168,14 +180,13 @@ class BoardBuild:
     utilization: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
-def prepare(board: BoardSpec, cfg: PezoConfig, source: SourceFactory = default_source, *,
-            seed_in: int = 0):
-    """The amaranth-boards BuildPlan of ``board`` (files rendered, nothing run)."""
+def prepare(top: BoardTop) -> BuildPlan:
+    """The amaranth-boards BuildPlan of ``top`` (files rendered, nothing run); it holds
+    the Verilog of the top (``top.v``, or ``top.debug.v`` for the Lattice boards)."""
     configure_amaranth()
-    platform = board.make_platform()
-    top = BoardTop(board, cfg, source, seed_in=seed_in)
+    platform = top.board.make_platform()
     overrides = ({"nextpnr_opts": f"--report {TOP_NAME}.report.json", "debug_verilog": True}
-                 if board.tools else {})
+                 if top.board.tools else {})
     return platform.prepare(top, name=TOP_NAME, **overrides)
 
 
@@ -189,12 +200,13 @@ def tool_environment(board: BoardSpec) -> dict[str, str]:
 
 
 def build_board(board: BoardSpec, cfg: PezoConfig, out: Path,
-                source: SourceFactory = default_source, *, seed_in: int = 0) -> BoardBuild:
+                source: SourceFactory | None = None, *, seed_in: int = 0) -> BoardBuild:
     """Build ``board`` into ``out``: a bitstream (iCE40, ECP5) or Verilog + XDC (Xilinx).
 
     The tools' output goes to ``out/build.log``; a failing step raises a one-line
     ToolError naming it and the log."""
-    plan = prepare(board, cfg, source, seed_in=seed_in)
+    top = BoardTop(board, cfg, source, seed_in=seed_in)
+    plan = prepare(top)
     directory = plan.extract(str(out))
     if board.family == "xilinx7":
         return BoardBuild(board, directory, {"verilog": directory / f"{TOP_NAME}.v",
