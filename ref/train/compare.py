@@ -17,6 +17,8 @@ same process.
 ``words_per_s`` is the rate of ``source.generate(step, n_params)`` over successive fresh
 steps (best of several rounds, after one warm-up step), n_params words per call; the
 same is timed for numpy's ``Generator.standard_normal(n_params)`` as the reference.
+The pezo sources also report ``engine_words_per_s``: the same z through the plain
+``PerturbationEngine.perturbation_real`` call (one period of the pool resized to n).
 SGD draws no perturbation: fresh_per_step 0, words_per_s None.
 """
 
@@ -26,6 +28,7 @@ import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from functools import partial
 
 import numpy as np
 from tqdm import tqdm
@@ -35,30 +38,47 @@ from pezo.ref.train.data import digits
 from pezo.ref.train.loop import TrainResult, TrainSettings
 from pezo.ref.train.models import make_model
 from pezo.ref.train.run import METHODS, check_method, source_for, train
-from pezo.ref.train.sources import PEZO_PRESETS, PezoSource
+from pezo.ref.train.sources import PEZO_PRESETS, PerturbationSource, PezoSource
 
 TIMING_ROUNDS = 3
 TIMING_SECONDS = 0.15  # per round
 ACC_TOLERANCE = 0.01   # 1 percentage point
 FRESH_RATIO = 100.0
+NUMPY = "numpy standard_normal"
+ENGINE = "engine.perturbation_real "
 
 
-def words_per_second(generate: Callable[[int], np.ndarray], n: int) -> float:
-    """Words per second of ``generate(step)`` (n words each) over steps 1, 2, ...,
-    best of TIMING_ROUNDS rounds of at least TIMING_SECONDS each."""
-    generate(0)
-    step, best = 1, 0.0
+def words_per_second(generators: dict[str, Callable[[int], np.ndarray]], n: int) -> dict[str, float]:
+    """Words per second of each ``generate(step)`` (n words per call) over steps 1, 2, ...
+
+    Each generator is warmed up with step 0; then TIMING_ROUNDS rounds time every
+    generator in turn for at least TIMING_SECONDS, and the best round counts, so that
+    all of them see the same machine load."""
+    for generate in generators.values():
+        generate(0)
+    steps = dict.fromkeys(generators, 1)
+    best = dict.fromkeys(generators, 0.0)
     for _ in range(TIMING_ROUNDS):
-        calls, start = 0, time.perf_counter()
-        while True:
-            generate(step)
-            step += 1
-            calls += 1
-            elapsed = time.perf_counter() - start
-            if elapsed >= TIMING_SECONDS and calls >= 5:
-                break
-        best = max(best, n * calls / elapsed)
+        for name, generate in generators.items():
+            calls, start = 0, time.perf_counter()
+            while True:
+                generate(steps[name] + calls)
+                calls += 1
+                elapsed = time.perf_counter() - start
+                if elapsed >= TIMING_SECONDS and calls >= 5:
+                    break
+            steps[name] += calls
+            best[name] = max(best[name], n * calls / elapsed)
     return best
+
+
+def _generate(source: PerturbationSource, n: int, step: int) -> np.ndarray:
+    return source.generate(step, n)
+
+
+def _engine_generate(source: PezoSource, n: int, step: int) -> np.ndarray:
+    source.engine.bank.masters(0, 1 << step.bit_length())
+    return source.engine.perturbation_real(step, n)
 
 
 def _job(method: str, settings: TrainSettings, seed: int,
@@ -157,28 +177,34 @@ def compare_sources(model: str = "mlp", seeds: int = 5, steps: int | None = None
     start = time.perf_counter()
 
     rng = np.random.default_rng(0)
-    numpy_rate = words_per_second(lambda _step: rng.standard_normal(n), n)
-    cost: dict[str, tuple[float, float | None]] = {"sgd": (0.0, None)}
+    generators: dict[str, Callable[[int], np.ndarray]] = {NUMPY: lambda _step: rng.standard_normal(n)}
+    fresh: dict[str, float] = {"sgd": 0.0}
     pezo_configs: dict[str, dict] = {}
     for method in methods:
         if method != "sgd":
             source = source_for(method, 0, pezo_overrides)
-            rate = words_per_second(lambda step: source.generate(step, n), n)
-            cost[method] = (source.fresh_per_step(n, settings.steps), rate)
+            generators[method] = partial(_generate, source, n)
+            fresh[method] = source.fresh_per_step(n, settings.steps)
             if isinstance(source, PezoSource):
                 pezo_configs[method] = source.cfg.to_dict()
+                generators[ENGINE + method] = partial(_engine_generate, source_for(method, 0, pezo_overrides), n)
+    rates = words_per_second(generators, n)
 
-    jobs = [(m, s) for m in methods for s in range(seeds)]
+    slow_first = sorted(methods, key=lambda m: m != "pezo-stream")
+    jobs = [(m, s) for m in slow_first for s in range(seeds)]
     results = _run_all(jobs, settings, pezo_overrides, workers or os.cpu_count() or 1, progress)
     summary = {}
     for method in methods:
         summary[method] = _summary([results[method, s] for s in range(seeds)])
-        summary[method]["fresh_per_step"], summary[method]["words_per_s"] = cost[method]
+        summary[method]["fresh_per_step"] = fresh[method]
+        summary[method]["words_per_s"] = rates.get(method)
+        if ENGINE + method in rates:
+            summary[method]["engine_words_per_s"] = rates[ENGINE + method]
     out = {
         "settings": {**settings.to_dict(), "n_params": n, "seeds": list(range(seeds)),
                      "pezo_presets": {m: PEZO_PRESETS[m] for m in pezo_configs},
                      "pezo_configs": pezo_configs,
-                     "numpy_standard_normal_words_per_s": numpy_rate,
+                     "numpy_standard_normal_words_per_s": rates[NUMPY],
                      "seconds": time.perf_counter() - start},
         "sources": summary,
     }

@@ -26,6 +26,7 @@ import numpy as np
 from pezo.errors import ConfigError
 from pezo.ref.config import PezoConfig, preset
 from pezo.ref.engine import PerturbationEngine
+from pezo.ref.reuse import pool_indices
 
 SQRT3 = float(np.sqrt(3.0))
 
@@ -98,9 +99,6 @@ class UniformSource(_PhiloxSource):
 class PezoSource(PerturbationSource):
     """The bit-exact PeZO engine model, ``seed_in`` = seed mod 2**W."""
 
-    #: steps whose master states are computed together (doubling, O(log) passes)
-    MASTER_WINDOW = 1024
-
     def __init__(self, name: str, cfg: PezoConfig, seed: int):
         super().__init__(seed)
         if seed < 0:
@@ -108,13 +106,31 @@ class PezoSource(PerturbationSource):
         self.name = name
         self.cfg = cfg
         self.engine = PerturbationEngine(cfg, seed & ((1 << cfg.lfsr_width) - 1))
+        self._pool_epoch = -1
+        self._pool_real = np.zeros(0, dtype=np.float64)
 
     def generate(self, step: int, n: int) -> np.ndarray:
+        """``engine.perturbation_real(step, n)``, computed the same way with less work:
+
+        pool: the epoch's pool (``engine.pool_fill``) is kept as real values and
+        gathered at ``pool_indices(offset, stride, n)``, one index per parameter, instead
+        of one period of N words resized to n. Master states are computed for steps
+        0 .. 2**k - 1 at once (k = bit length of ``step``), so the engine extends its
+        cache by doubling with the jump maps STEP_JUMP * 2**j, computed once and shared
+        by every engine of the same LFSR width."""
         if step < 0:
             raise ConfigError("step", step, "must be >= 0")
+        engine = self.engine
+        engine.bank.masters(0, 1 << step.bit_length())
         if self.cfg.strategy != "pool":
-            self.engine.bank.masters(step - step % self.MASTER_WINDOW, self.MASTER_WINDOW)
-        return self.engine.perturbation_real(step, n)
+            return engine.perturbation_real(step, n)
+        epoch = engine.epoch_step(step)
+        if self._pool_epoch != epoch:
+            pool, _, _ = engine.pool_fill(step)
+            self._pool_real = pool * (1.0 / (1 << self.cfg.frac_bits))
+            self._pool_epoch = epoch
+        offset, stride = engine.offset_stride(step)
+        return self._pool_real[pool_indices(offset, stride, n, self.cfg)]
 
     def fresh_per_step(self, n: int, steps: int) -> float:
         return self.engine.fresh_words_per_step(n, steps)

@@ -1,0 +1,149 @@
+"""``pezo train``: ZO training on digits with a chosen perturbation source, or the
+comparison of every source (``--compare``) with the PeZO target checks."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+from pathlib import Path
+
+from tqdm import tqdm
+
+from pezo.errors import ConfigError, PezoError
+from pezo.ref.config import preset
+from pezo.ref.train.compare import compare_sources
+from pezo.ref.train.loop import TrainResult, TrainSettings
+from pezo.ref.train.models import MODELS
+from pezo.ref.train.run import METHODS, check_method, train
+from pezo.ref.train.sources import PEZO_PRESETS
+
+DEFAULTS = TrainSettings()
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="zeroth-order training on digits with gaussian, uniform or PeZO perturbations",
+                       description="ZO-SGD (two-point SPSA, MeZO style) on scikit-learn's digits with a "
+                                   "replayable perturbation source, or first-order SGD as the ceiling.")
+    p.add_argument("--perturb", action="append", metavar="NAME",
+                   help=f"perturbation source: {', '.join(METHODS)} (with --compare: repeatable, "
+                        "default all)")
+    p.add_argument("--model", default=DEFAULTS.model, help=f"{', '.join(MODELS)} (default: %(default)s)")
+    p.add_argument("--hidden", type=int, default=DEFAULTS.hidden, help="MLP hidden units (default: %(default)s)")
+    p.add_argument("--steps", type=int, default=DEFAULTS.steps, help="optimizer steps (default: %(default)s)")
+    p.add_argument("--batch", type=int, default=DEFAULTS.batch, help="minibatch size (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="training seed (default: %(default)s)")
+    p.add_argument("--lr", type=float,
+                   help=f"learning rate (ZO default {DEFAULTS.lr}; with --perturb sgd the SGD rate, "
+                        f"default {DEFAULTS.sgd_lr})")
+    p.add_argument("--sgd-lr", type=float, default=DEFAULTS.sgd_lr,
+                   help="SGD learning rate in --compare (default: %(default)s)")
+    p.add_argument("--eps", type=float, default=DEFAULTS.eps, help="ZO perturbation size (default: %(default)s)")
+    p.add_argument("--eval-every", type=int, default=DEFAULTS.eval_every,
+                   help="steps between accuracy evaluations (default: %(default)s)")
+    p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                   help="override a field of the pezo presets, e.g. --set pool_size=2048 (repeatable)")
+    p.add_argument("--compare", action="store_true", help="train every source and sgd, print the table and checks")
+    p.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 in --compare (default: %(default)s)")
+    p.add_argument("--workers", type=int, help="parallel training processes in --compare (default: CPU count)")
+    p.add_argument("--json", metavar="FILE", help="write the result as JSON")
+    p.add_argument("--curves", metavar="FILE", help="write the accuracy and loss curves as CSV")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    methods = [check_method(m) for m in args.perturb or []]
+    overrides = _overrides(args.set) or None
+    for name in PEZO_PRESETS.values():
+        preset(name).replace(**(overrides or {}))
+    zo_lr = args.lr if args.lr is not None else DEFAULTS.lr
+    settings = TrainSettings(model=args.model, hidden=args.hidden, steps=args.steps, batch=args.batch,
+                             lr=zo_lr, eps=args.eps, sgd_lr=args.sgd_lr, eval_every=args.eval_every)
+    if args.compare:
+        return _compare(args, settings, methods, overrides)
+    if len(methods) != 1:
+        raise PezoError(f"give exactly one --perturb ({', '.join(METHODS)}), or --compare")
+    method = methods[0]
+    if method == "sgd" and args.lr is not None:
+        settings = settings.replace(sgd_lr=args.lr)
+    with tqdm(total=settings.steps, desc=method, unit="step", disable=args.no_progress, leave=False) as bar:
+        result = train(method, settings, args.seed, overrides, on_step=lambda _s: bar.update())
+    print(f"{method} on {settings.model}, seed {args.seed}")
+    print(f"{'step':>8} {'test acc %':>10} {'train loss':>10}")
+    for step, acc, loss in zip(result.steps, result.test_acc, result.train_loss):
+        print(f"{step:>8} {100 * acc:>10.2f} {loss:>10.4f}")
+    if args.json:
+        _write_json(args.json, {"settings": {**settings.to_dict(), "perturb": method, "seed": args.seed,
+                                             "pezo_overrides": overrides},
+                                "test_acc": result.final_test_acc, "final_loss": result.final_loss,
+                                "seconds": result.seconds, "curves": _curves(result)})
+    if args.curves:
+        _write_csv(args.curves, [(method, s, a, l) for s, a, l in
+                                 zip(result.steps, result.test_acc, result.train_loss)])
+    return 0
+
+
+def _compare(args: argparse.Namespace, settings: TrainSettings, methods: list[str],
+             overrides: dict[str, object] | None) -> int:
+    result = compare_sources(model=settings.model, seeds=args.seeds, sources=methods or None,
+                             progress=not args.no_progress, settings=settings,
+                             pezo_overrides=overrides, workers=args.workers)
+    st = result["settings"]
+    print(f"{st['model']} ({st['n_params']} parameters), {st['steps']} steps, batch {st['batch']}, "
+          f"ZO lr {st['lr']} eps {st['eps']}, SGD lr {st['sgd_lr']}, seeds {len(st['seeds'])}")
+    print(f"{'source':<12} {'test acc %':>10} {'std':>6} {'final loss':>10} {'fresh/step':>11} {'words/s':>10}")
+    for name, s in result["sources"].items():
+        rate = f"{s['words_per_s'] / 1e6:.1f} M" if s["words_per_s"] else "-"
+        print(f"{name:<12} {100 * s['test_acc_mean']:>10.2f} {100 * s['test_acc_std']:>6.2f} "
+              f"{s['final_loss_mean']:>10.4f} {s['fresh_per_step']:>11.2f} {rate:>10}")
+    print(f"{'numpy N(0,1)':<12} {'':>10} {'':>6} {'':>10} {'':>11} "
+          f"{st['numpy_standard_normal_words_per_s'] / 1e6:>8.1f} M")
+    print("target checks:")
+    for check in result["checks"]:
+        print(f"  {'PASS' if check['passed'] else 'MISS'}  {check['name']}: {check['measured']} "
+              f"(target {check['target']})")
+    if args.json:
+        _write_json(args.json, result)
+    if args.curves:
+        _write_csv(args.curves, [(name, step, acc, loss) for name, s in result["sources"].items()
+                                 for step, acc, loss in zip(s["curves"]["step"], s["curves"]["test_acc_mean"],
+                                                            s["curves"]["train_loss_mean"])])
+    return 0
+
+
+def _overrides(items: list[str]) -> dict[str, object]:
+    """--set FIELD=VALUE items as config changes (integers, except ``strategy``)."""
+    changes: dict[str, object] = {}
+    for item in items:
+        field, sep, text = (part.strip() for part in item.partition("="))
+        if not sep:
+            raise PezoError(f"--set expects FIELD=VALUE, got {item!r}")
+        try:
+            changes[field] = text if field == "strategy" else int(text, 0)
+        except ValueError:
+            raise ConfigError(field, text, "must be an integer") from None
+    return changes
+
+
+def _curves(result: TrainResult) -> dict[str, list]:
+    return {"step": result.steps, "test_acc": result.test_acc, "train_loss": result.train_loss}
+
+
+def _write_json(path: str, data: dict) -> None:
+    try:
+        Path(path).write_text(json.dumps(data, indent=2) + "\n")
+    except OSError as exc:
+        raise PezoError(f"cannot write {path}: {exc.strerror}") from None
+    print(f"wrote {path}")
+
+
+def _write_csv(path: str, rows: list[tuple]) -> None:
+    try:
+        with open(path, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["source", "step", "test_acc", "train_loss"])
+            writer.writerows(rows)
+    except OSError as exc:
+        raise PezoError(f"cannot write {path}: {exc.strerror}") from None
+    print(f"wrote {path}")

@@ -1,0 +1,62 @@
+"""``pezo train``: single runs, the comparison table and JSON, one-line errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from pezo.cli import main
+
+
+def test_train_prints_accuracy_per_evaluation_and_writes_json_and_curves(tmp_path, capsys):
+    out, curves = tmp_path / "run.json", tmp_path / "run.csv"
+    rc = main(["train", "--perturb", "pezo-pool", "--steps", "60", "--eval-every", "20", "--seed", "1",
+               "--no-progress", "--json", str(out), "--curves", str(curves)])
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert [line.split()[0] for line in text.splitlines()[2:6]] == ["0", "20", "40", "60"]
+    data = json.loads(out.read_text())
+    assert data["settings"]["perturb"] == "pezo-pool" and data["settings"]["seed"] == 1
+    assert data["curves"]["step"] == [0, 20, 40, 60]
+    rows = list(csv.DictReader(curves.open()))
+    assert [int(r["step"]) for r in rows] == [0, 20, 40, 60]
+    assert float(rows[-1]["test_acc"]) == data["test_acc"]
+
+
+def test_sgd_run_uses_lr_as_the_sgd_rate(tmp_path):
+    out = tmp_path / "sgd.json"
+    assert main(["train", "--perturb", "sgd", "--lr", "0.05", "--steps", "5", "--no-progress",
+                 "--json", str(out)]) == 0
+    assert json.loads(out.read_text())["settings"]["sgd_lr"] == 0.05
+
+
+def test_compare_prints_table_and_checks_and_writes_the_json_keys(tmp_path, capsys):
+    out = tmp_path / "compare.json"
+    rc = main(["train", "--compare", "--seeds", "2", "--steps", "30", "--eval-every", "10",
+               "--model", "logreg", "--workers", "1", "--no-progress", "--json", str(out)])
+    assert rc == 0
+    text = capsys.readouterr().out
+    for name in ("gaussian", "uniform", "pezo-pool", "pezo-stream", "sgd", "numpy N(0,1)"):
+        assert any(line.startswith(name) for line in text.splitlines())
+    assert text.count("PASS") + text.count("MISS") == 4
+    data = json.loads(out.read_text())
+    for name in ("gaussian", "uniform", "pezo-pool", "pezo-stream"):
+        for key in ("test_acc_mean", "test_acc_std", "fresh_per_step", "words_per_s"):
+            assert isinstance(data["sources"][name][key], float)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--perturb", "normal"], "invalid perturb='normal': known methods are gaussian"),
+    (["--perturb", "gaussian", "--model", "cnn"], "invalid model='cnn': known models are mlp, logreg"),
+    (["--perturb", "gaussian", "--steps", "0"], "invalid steps=0"),
+    (["--perturb", "pezo-pool", "--set", "pool_size=3"], "invalid pool_size=3"),
+    (["--perturb", "pezo-pool", "--set", "pool_size"], "--set expects FIELD=VALUE"),
+    ([], "give exactly one --perturb"),
+    (["--compare", "--seeds", "0"], "invalid seeds=0"),
+])
+def test_bad_input_is_one_line_with_exit_2(argv, message, capsys):
+    assert main(["train", "--no-progress", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("pezo: error: ") and message in err
