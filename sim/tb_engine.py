@@ -22,7 +22,7 @@ from pezo.hw.engine import PerturbationEngine
 from pezo.ref.config import PRESETS, PezoConfig
 from pezo.ref.engine import PerturbationEngine as RefEngine
 from pezo.sim.runner import SimCase, config_from_env, env_value
-from pezo.sim.streams import StreamDriver, WordSink, clocks, now, reset, start_clock, value
+from pezo.sim.streams import StreamDriver, WordSink, clocks, now, reset, start_clock
 
 BACKPRESSURE_ENV = "PEZO_BACKPRESSURE"
 LONG_ENV = "PEZO_ENGINE_LONG"
