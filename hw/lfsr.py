@@ -69,9 +69,13 @@ class LfsrBank(wiring.Component):
     step : Out(S)
         The step whose master state is held (the current step of the seek counter).
 
-    After reset: ``master0 = master``= ``master_base``, step 0, idle, lanes hold their
+    After reset: ``master0`` and ``master`` hold ``master_base``, step 0, idle, lanes hold their
     bases (the same state as a fresh :class:`pezo.ref.lfsr.LfsrBank` with ``seed_in``
     = 0 before any load).
+
+    Cost: K*W + 2*W + 2*S flip-flops (lanes, master and master0, step and target); the
+    lanes' leap networks, one W x W jump network, and per lane a W-bit 2:1 rotation mux
+    and a W-bit zero-state comparator. Build it from a config with :meth:`from_config`.
     """
 
     def __init__(self, width: int, word_bits: int, lanes: int, seed: int, step_bits: int):

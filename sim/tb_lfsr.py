@@ -186,6 +186,29 @@ async def runtime_seed_sets_master0(dut):
 
 
 @cocotb.test()
+async def seed_and_seek_in_one_clock_seek_from_the_new_master0(dut):
+    start_clock(dut)
+    bank = Bank(dut)
+    await bank.reset()
+    seed_in, t = random.getrandbits(bank.cfg.lfsr_width), 3
+    await bank.seek(5)
+    dut.seed__payload.value = seed_in
+    dut.seek__payload.value = t
+    dut.seed__valid.value = 1
+    dut.seek__valid.value = 1
+    await clocks(dut)
+    dut.seed__valid.value = 0
+    dut.seek__valid.value = 0
+    for _ in range(t + 1):
+        await clocks(dut)
+    assert value(dut.busy) == 0 and value(dut.step) == t
+    await bank.load(fill=False)
+    ref = bank.ref(seed_in)
+    ref.load(t)
+    check(await bank.run(12, gap=0.0), ref.words(12), f"seed_in {seed_in:#x} with seek {t}")
+
+
+@cocotb.test()
 async def reset_mid_run_returns_to_after_reset_state(dut):
     """Reset during a seek and during a run: step 0, master0 = master_base, lanes at bases."""
     start_clock(dut)
