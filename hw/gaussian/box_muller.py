@@ -116,8 +116,8 @@ class BoxMullerCore(wiring.Component):
         zero = st.reg(w == 0, n + "zero")                               # 6
         parity = st.reg(d[0], n + "par")
         shift = st.reg((fmt.half_max - (d >> 1))[:max(1, fmt.r_shift_max.bit_length())], n + "sh")
-        g = st.reg(w_norm[:fmt.mant_bits], n + "g")
-        ns = fmt.mant_bits - fmt.sqrt_bits
+        g = st.reg(w_norm[fmt.mant_bits - fmt.sqrt_in_bits:fmt.mant_bits], n + "g")
+        ns = fmt.sqrt_in_bits - fmt.sqrt_bits
         sqrt_rom = TableRom(m, sqrt_table(cfg), self.en, n + "sqrt_rom")
         s_val, s_slope = sqrt_rom.read(Cat(g[ns:], parity))              # 7
         fr_s = st.reg(g[:ns], n + "fr_s")

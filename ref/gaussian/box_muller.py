@@ -12,8 +12,8 @@ two uniform words u1 (radius) and u2 (angle), unsigned B bits:
        W = log2_multiples[B - e] - interp(log_table, f)        # unsigned, >= 0
 
 2. **sqrt by normalisation.** For W = 0, r = 0. Otherwise ``e' = bit_length(W) - 1``,
-   ``d = e' - G`` (w = 2**d (1 + g)), ``g`` the ``w_bits - 1`` bits below the leading
-   one; the sqrt table (address {d mod 2, top S bits of g}) gives sqrt(2**(d mod 2)
+   ``d = e' - G`` (w = 2**d (1 + g)), ``g`` the top ``sqrt_in_bits`` (= Hs) bits below
+   the leading one; the sqrt table (address {d mod 2, top S bits of g}) gives sqrt(2**(d mod 2)
    (1 + g)) with Hs fraction bits, and ``r = value >> (half_max - floor(d / 2))``
    (truncation), F + 2 fraction bits.
 3. **sin / cos of 2 pi (u2 + 1/2) / 2**B by quarter wave.** ``q`` = top two bits of u2,
@@ -74,8 +74,8 @@ def radius(u1: np.ndarray, cfg: PezoConfig) -> np.ndarray:
     w = np.where(zero, 1, w)
     e2 = bit_length(w) - 1
     d = e2 - fmt.w_frac
-    g = (w << (fmt.mant_bits - e2)) & _mask(fmt.mant_bits)
-    ns = fmt.mant_bits - fmt.sqrt_bits
+    g = ((w << (fmt.mant_bits - e2)) & _mask(fmt.mant_bits)) >> (fmt.mant_bits - fmt.sqrt_in_bits)
+    ns = fmt.sqrt_in_bits - fmt.sqrt_bits
     address = ((d & 1) << fmt.sqrt_bits) | (g >> ns)
     value = lookup(sqrt_table(cfg), address, g & _mask(ns), ns)
     r = value >> (fmt.half_max - (d >> 1))

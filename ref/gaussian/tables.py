@@ -85,8 +85,8 @@ class BoxMullerFormat:
     """Internal fixed-point formats of the Box-Muller baseline (all derived from B, F).
 
     ``log_bits``, ``sqrt_bits``, ``trig_bits``: table address bits actually used (the
-    config's ``bm_*_table_bits``, capped by the fraction bits available: B for ln, the
-    W mantissa for sqrt, B - 2 for the quarter-wave angle).
+    config's ``bm_*_table_bits``, capped by the fraction bits available: B for ln,
+    ``sqrt_in_bits`` for sqrt, B - 2 for the quarter-wave angle).
     ``w_frac`` (G = F + 4): fractional bits of w = -2 ln x1, unsigned, ``w_bits`` bits in
     all (``w_int`` integer bits, enough for the largest w = 2 B ln 2).
     ``sqrt_frac`` (Hs): fractional bits of the sqrt tables' values in [1, 2).
@@ -115,6 +115,11 @@ class BoxMullerFormat:
     def mant_bits(self) -> int:
         """Fraction bits of the normalised w mantissa (below its leading one)."""
         return self.w_bits - 1
+
+    @property
+    def sqrt_in_bits(self) -> int:
+        """Top mantissa bits used by the sqrt lookup (the rest is below its precision)."""
+        return min(self.mant_bits, self.sqrt_frac)
 
     @property
     def half_max(self) -> int:
@@ -147,7 +152,7 @@ def bm_format(cfg: PezoConfig) -> BoxMullerFormat:
     return BoxMullerFormat(
         word_bits=B, frac_bits=F,
         log_bits=min(cfg.bm_log_table_bits, B),
-        sqrt_bits=min(cfg.bm_sqrt_table_bits, mant_bits),
+        sqrt_bits=min(cfg.bm_sqrt_table_bits, mant_bits, r_frac + (w_int - 1) // 2),
         trig_bits=min(cfg.bm_trig_table_bits, B - 2),
         w_frac=w_frac, w_int=w_int,
         sqrt_frac=r_frac + (w_int - 1) // 2,
