@@ -59,3 +59,16 @@ def test_engine_random_config_matches_model_bit_exact():
     except SimulationFailed as exc:
         pytest.fail(f"{what}: {exc}")
     assert len(result.passed) >= COCOTB_TESTS, what
+
+
+def _engine_with_other_seed(cfg: PezoConfig) -> PerturbationEngine:
+    return PerturbationEngine(cfg.replace(seed=cfg.seed + 1))
+
+
+def test_engine_testbench_detects_wrong_words():
+    """An engine whose constants differ from the testbench's config must fail, by name."""
+    case = next(c for c in QUICK if c.name == "engine_small")
+    wrong = SimCase("engine_wrong_seed", _engine_with_other_seed, case.test_module, case.cfg,
+                    testcase=["words_after_start_match_model"])
+    with pytest.raises(SimulationFailed, match="words_after_start_match_model"):
+        wrong.run()
