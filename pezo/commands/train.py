@@ -44,6 +44,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                    help="override a field of the pezo presets, e.g. --set pool_size=2048 (repeatable)")
     p.add_argument("--compare", action="store_true", help="train every source and sgd, print the table and checks")
+    p.add_argument("--rtl", action="store_true",
+                   help="co-simulate: train with perturbations read from the engine RTL (Icarus) and with the "
+                        "golden model, print both loss sequences and whether they are bit-exact (exit 1 if not); "
+                        "default --perturb pezo-pool, --hidden 4, --steps 8")
     p.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 in --compare (default: %(default)s)")
     p.add_argument("--workers", type=int, help="parallel training processes in --compare (default: CPU count)")
     p.add_argument("--json", metavar="FILE", help="write the result as JSON")
@@ -60,6 +64,9 @@ def run(args: argparse.Namespace) -> int:
     zo_lr = args.lr if args.lr is not None else DEFAULTS.lr
     settings = TrainSettings(model=args.model, hidden=args.hidden, steps=args.steps, batch=args.batch,
                              lr=zo_lr, eps=args.eps, sgd_lr=args.sgd_lr, eval_every=args.eval_every)
+    if args.rtl:
+        from pezo.sim.cosim import train_rtl_command
+        return train_rtl_command(args, DEFAULTS, overrides)
     if args.compare:
         return _compare(args, settings, methods, overrides)
     if len(methods) != 1:
