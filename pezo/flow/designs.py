@@ -1,0 +1,88 @@
+"""The comparison set: PeZO engines and Gaussian baselines at equal B and P.
+
+Every entry is a registry design (``pezo.hw.designs``) plus config overrides applied to
+the user's base config, so all entries share word width B, fractional bits F, the LFSR
+width and P (one word per lane per clock, P words per clock each):
+
+=============  ===========  ===================================================
+name           block        overrides
+=============  ===========  ===================================================
+pezo-pool      engine       strategy=pool (the default PeZO engine)
+pezo-stream    engine       strategy=stream
+uniform-none   engine       strategy=none (uniform, no reuse: the upper bound)
+clt            clt          k = cfg.clt_k (12 by default)
+clt6           clt          clt_k=6 (smallest k that can reach 4 sigma)
+box-muller     box_muller   (table sizes from the config)
+=============  ===========  ===================================================
+
+Gaussian quality is measured on the golden model's samples, which are bit-exact with
+the RTL (``pezo.ref.gaussian``), against the bar of ``pezo.ref.gaussian.quality``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from pezo.errors import ConfigError
+from pezo.ref.config import PezoConfig
+
+#: Golden-model samples per quality check (the quality module recommends 1e6).
+QUALITY_SAMPLES = 1_000_000
+
+
+@dataclass(frozen=True)
+class DesignSpec:
+    """One member of the comparison set (see the module docstring)."""
+
+    name: str
+    block: str
+    overrides: tuple[tuple[str, object], ...]
+    gaussian: bool
+
+    def config(self, base: PezoConfig) -> PezoConfig:
+        return base.replace(**dict(self.overrides)) if self.overrides else base
+
+
+COMPARISON: tuple[DesignSpec, ...] = (
+    DesignSpec("pezo-pool", "engine", (("strategy", "pool"),), False),
+    DesignSpec("pezo-stream", "engine", (("strategy", "stream"),), False),
+    DesignSpec("uniform-none", "engine", (("strategy", "none"),), False),
+    DesignSpec("clt", "clt", (), True),
+    DesignSpec("clt6", "clt", (("clt_k", 6),), True),
+    DesignSpec("box-muller", "box_muller", (), True),
+)
+
+#: The PeZO design of the headline numbers.
+HEADLINE_DESIGN = "pezo-pool"
+
+
+def spec(name: str) -> DesignSpec:
+    """The comparison-set entry ``name``, or the registry block of that name as is."""
+    for s in COMPARISON:
+        if s.name == name:
+            return s
+    from pezo.hw.designs import DESIGNS
+    if name in DESIGNS:
+        return DesignSpec(name, name, (), name in ("clt", "box_muller"))
+    known = [s.name for s in COMPARISON] + [d for d in DESIGNS if d not in ("engine",)]
+    raise ConfigError("design", name, f"known designs are {', '.join(known)}")
+
+
+def gaussian_samples(s: DesignSpec, cfg: PezoConfig, n: int) -> np.ndarray:
+    """n real-valued samples (z / 2**F) of the golden model of a Gaussian baseline."""
+    if s.block == "clt":
+        from pezo.ref.gaussian.clt import CltGaussian
+        return CltGaussian(cfg).samples_real(0, n)
+    if s.block == "box_muller":
+        from pezo.ref.gaussian.box_muller import BoxMullerGaussian
+        return BoxMullerGaussian(cfg).samples_real(0, n)
+    raise ConfigError("design", s.name, "is not a Gaussian baseline")
+
+
+def quality(s: DesignSpec, cfg: PezoConfig, n: int = QUALITY_SAMPLES) -> dict[str, object]:
+    """``{"meets_bar": bool, **details}`` of the quality bar for a Gaussian baseline."""
+    from pezo.ref.gaussian.quality import meets_quality_bar
+    ok, details = meets_quality_bar(gaussian_samples(s, cfg, n))
+    return {"meets_bar": bool(ok), **{k: (bool(v) if isinstance(v, bool) else v) for k, v in details.items()}}
