@@ -7,7 +7,7 @@ import pytest
 
 from pezo.errors import ConfigError
 from pezo.ref.config import preset
-from pezo.ref.train.compare import compare_sources
+from pezo.ref.train.compare import compare_sources, target_checks
 from pezo.ref.train.data import digits
 from pezo.ref.train.loop import Run, TrainSettings
 from pezo.ref.train.models import make_model
@@ -167,3 +167,41 @@ def test_full_comparison_meets_the_stream_parity_and_pool_cost_targets():
     checks = {c["name"]: c["passed"] for c in result["checks"]}
     assert checks["pezo-stream test accuracy within 1.0 point of gaussian"]
     assert checks["pezo-pool fresh numbers per step vs gaussian"]
+
+
+def test_pool_smaller_than_the_model_ties_parameters_one_pool_apart():
+    # The reason the default pool (256 words) trails gaussian on the 1210-parameter MLP.
+    source = make_source("pezo-pool", seed=0)
+    size = source.cfg.pool_size
+    for step in range(5):
+        z = source.generate(step, N_PARAMS)
+        assert np.array_equal(z[:-size], z[size:])
+
+
+@pytest.mark.slow
+def test_pool_at_least_as_large_as_the_model_matches_gaussian_accuracy():
+    result = compare_sources(seeds=5, sources=["gaussian", "pezo-pool"], progress=False,
+                             pezo_overrides={"pool_size": 2048})
+    checks = {c["name"]: c["passed"] for c in result["checks"]}
+    assert checks["pezo-pool test accuracy within 1.0 point of gaussian"]
+
+
+def _fake_result(pool_acc: float, pool_size: int) -> dict:
+    entry = lambda acc, fresh, rate: {"test_acc_mean": acc, "fresh_per_step": fresh, "words_per_s": rate}  # noqa: E731
+    return {"settings": {"n_params": N_PARAMS, "numpy_standard_normal_words_per_s": 5e7,
+                         "pezo_configs": {"pezo-pool": {"strategy": "pool", "pool_size": pool_size}}},
+            "sources": {"gaussian": entry(0.93, 1210.0, 2e7), "pezo-pool": entry(pool_acc, 2.5, 4e7)}}
+
+
+def test_target_checks_compare_measured_numbers_with_the_targets():
+    checks = {c["name"]: c for c in target_checks(_fake_result(0.925, 2048))}
+    assert checks["pezo-pool test accuracy within 1.0 point of gaussian"]["passed"]
+    assert checks["pezo-pool fresh numbers per step vs gaussian"]["passed"]  # 484x
+    assert not checks["pezo-pool words/s vs numpy standard_normal"]["passed"]  # 0.8x
+    assert not any("note" in c for c in checks.values())
+
+
+def test_a_missed_accuracy_target_of_a_small_pool_says_why():
+    check = target_checks(_fake_result(0.70, 256))[0]
+    assert not check["passed"]
+    assert "z[i] = z[i+256]" in check["note"]

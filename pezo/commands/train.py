@@ -110,6 +110,8 @@ def _compare(args: argparse.Namespace, settings: TrainSettings, methods: list[st
     for check in result["checks"]:
         print(f"  {'PASS' if check['passed'] else 'MISS'}  {check['name']}: {check['measured']} "
               f"(target {check['target']})")
+        if "note" in check:
+            print(f"        why: {check['note']}")
     if args.json:
         _write_json(args.json, result)
     if args.curves:
