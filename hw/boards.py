@@ -21,9 +21,9 @@ board             platform (amaranth-boards)    clock    step / replay       LED
 
 Boards with a reset button (Arty A7, ECP5 EVN) use it as the top's reset.
 The UART runs at 115200 baud 8N1 on every board. The default preset fits every board:
-the UP5K, the smallest of these FPGAs, takes (``pezo build --board icebreaker``) about 2300 of 5280 logic cells,
-8 of 30 block RAMs, Fmax about 16 MHz against the 12 MHz clock; a test checks that it
-still places and meets timing).
+on the UP5K, the smallest of these FPGAs, ``pezo build --board icebreaker`` takes about
+2300 of 5280 logic cells and 8 of 30 block RAMs, with an Fmax of about 16 MHz against
+the 12 MHz clock (a test checks that it still places and meets timing).
 
 :func:`build_board` runs the amaranth-boards flow: for iCE40 and ECP5 boards Yosys,
 nextpnr and icepack/ecppack from the yowasp packages produce a bitstream (and nextpnr's
@@ -252,7 +252,10 @@ def build_board(board: BoardSpec, cfg: PezoConfig, out: Path,
         result = subprocess.run(["sh", f"{plan.script}.sh"], cwd=directory, stdout=handle,
                                 stderr=subprocess.STDOUT, env=tool_environment(board))
     if result.returncode != 0:
-        raise ToolError(f"{board.name} build failed ({_last_error(log)}); see {log}")
+        error = _last_error(log)
+        hint = ("the design does not fit this FPGA, try a smaller one (e.g. --set parallel=2); "
+                if "no BELs remaining" in error else "")
+        raise ToolError(f"{board.name} build failed ({error}); {hint}see {log}")
     build = BoardBuild(board, directory, {"bitstream": directory / board.bitstream,
                                           "verilog": directory / f"{TOP_NAME}.debug.v",
                                           "constraints": constraints, "log": log})
@@ -273,7 +276,7 @@ def parse_nextpnr_report(report: dict) -> tuple[dict[str, tuple[float, float]],
 
 
 def _last_error(log: Path) -> str:
-    """The last line of ``log`` that reads like an error, or its last line."""
+    """The last ``ERROR`` line of ``log``, else its last line."""
     lines = [line.strip() for line in log.read_text(errors="replace").splitlines() if line.strip()]
-    errors = [line for line in lines if re.search(r"error", line, re.IGNORECASE)]
+    errors = [line for line in lines if re.match(r"ERROR\b", line)]
     return (errors or lines or ["no output"])[-1]

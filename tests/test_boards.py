@@ -11,6 +11,7 @@ import pytest
 from amaranth.sim import Simulator
 
 from pezo.cli import main
+from pezo.hw import boards
 from pezo.hw.board_top import BoardCore, hex_digits
 from pezo.hw.boards import BOARDS, CONSTRAINTS_DIR, BoardTop, prepare, source_factory
 from pezo.ref.config import preset
@@ -141,6 +142,15 @@ def test_build_ulx3s_writes_bitstream_of_default_engine(tmp_path, capsys):
     out = capsys.readouterr().out
     assert (tmp_path / "top.bit").stat().st_size > 0
     assert re.search(r"fmax \S+: [\d.]+ MHz \(meets the 25\.00 MHz clock\)", out)
+
+
+def test_failing_tool_gives_one_line_error_naming_board_and_log(tmp_path, monkeypatch, capsys):
+    real = boards.tool_environment
+    monkeypatch.setattr(boards, "tool_environment", lambda board: {**real(board), "NEXTPNR_ICE40": "false"})
+    assert main(["build", "--board", "icebreaker", "--preset", "small", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "icebreaker build failed" in err and str(tmp_path / "build.log") in err
 
 
 def test_unknown_board_exits_2_with_one_line_listing_known_boards(capsys):
