@@ -189,7 +189,8 @@ class BoardTop(Elaboratable):
             m.d.comb += led.o.eq(core.leds[i])
         for port, (name, number) in ((core.step_btn, self.board.step_button),
                                      (core.replay_btn, self.board.replay_button)):
-            m.submodules[f"{name}_{number}"] = button = io.Buffer("i", platform.request(name, number, dir="-"))
+            pin = platform.request(name, number, dir="-")
+            m.submodules[f"{name}_{number}"] = button = io.Buffer("i", pin)
             m.d.comb += port.eq(button.i)
         uart = platform.request("uart", 0, dir="-")
         m.submodules.uart_tx = tx = io.Buffer("o", uart.tx)
@@ -233,7 +234,8 @@ def tool_environment(board: BoardSpec) -> dict[str, str]:
 
 def build_board(board: BoardSpec, cfg: PezoConfig, out: Path,
                 source: SourceFactory | None = None, *, seed_in: int = 0) -> BoardBuild:
-    """Build ``board`` into ``out``: a bitstream (iCE40, ECP5) or Verilog + XDC (Xilinx).
+    """Build ``board`` into ``out``: a bitstream (iCE40, ECP5), or Verilog, constraints
+    and the vendor's build script (Xilinx, Gowin).
 
     The tools' output goes to ``out/build.log``; a failing step raises a one-line
     ToolError naming it and the log."""
