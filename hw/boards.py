@@ -133,7 +133,8 @@ BOARDS: dict[str, BoardSpec] = {
         leds=tuple(("led", i) for i in range(4)), constraints="arty_a7.xdc",
         description="Arty A7-35 (Artix-7 XC7A35T, CSG324); Verilog + XDC for Vivado"),
     "tang_nano_9k": BoardSpec(
-        name="tang_nano_9k", family="gowin", make_platform=lambda: TangNano9kPlatform(toolchain="Gowin"),
+        name="tang_nano_9k", family="gowin",
+        make_platform=functools.partial(TangNano9kPlatform, toolchain="Gowin"),
         step_button=("button", 0), replay_button=("button", 1),
         leds=tuple(("led", i) for i in range(6)), constraints="tang_nano_9k.cst",
         timing="tang_nano_9k.sdc",

@@ -2,7 +2,8 @@
 
 iCE40 and ECP5 boards get a bitstream from the yowasp Yosys/nextpnr/pack tools, with
 nextpnr's Fmax and utilisation printed; vendor-only boards (Arty A7: Vivado; Tang
-Nano 9K: Gowin IDE) get Verilog, constraints and the vendor's build script. Files go under ``build/boards/<board>/`` unless ``--out`` says otherwise.
+Nano 9K: Gowin IDE) get Verilog, constraints and the vendor's build script. Files go
+under ``build/boards/<board>/`` unless ``--out`` says otherwise.
 """
 
 from __future__ import annotations
