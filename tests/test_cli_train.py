@@ -60,3 +60,9 @@ def test_bad_input_is_one_line_with_exit_2(argv, message, capsys):
     assert main(["train", "--no-progress", *argv]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("pezo: error: ") and message in err
+
+
+def test_pezo_steps_beyond_the_step_counter_are_refused(capsys):
+    argv = ["train", "--no-progress", "--perturb", "pezo-pool", "--set", "step_bits=4", "--steps", "17"]
+    assert main(argv) == 2
+    assert "at most 16 steps" in capsys.readouterr().err

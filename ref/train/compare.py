@@ -201,6 +201,9 @@ def compare_sources(model: str = "mlp", seeds: int = 5, steps: int | None = None
     for method in methods:
         if method != "sgd":
             source = source_for(method, 0, pezo_overrides)
+            if source.max_steps is not None and settings.steps > source.max_steps:
+                raise ConfigError("steps", settings.steps,
+                                  f"the {method} source addresses at most {source.max_steps} steps")
             generators[method] = partial(_generate, source, n)
             fresh[method] = source.fresh_per_step(n, settings.steps)
             if isinstance(source, PezoSource):

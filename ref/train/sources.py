@@ -39,6 +39,8 @@ class PerturbationSource(ABC):
     """
 
     name = ""
+    #: steps the source can address (None: unbounded)
+    max_steps: int | None = None
 
     def __init__(self, seed: int):
         self.seed = seed
@@ -97,7 +99,8 @@ class UniformSource(_PhiloxSource):
 
 
 class PezoSource(PerturbationSource):
-    """The bit-exact PeZO engine model, ``seed_in`` = seed mod 2**W."""
+    """The bit-exact PeZO engine model, ``seed_in`` = seed mod 2**W; steps 0 ..
+    2**step_bits - 1, the range of the engine's ``start`` payload."""
 
     def __init__(self, name: str, cfg: PezoConfig, seed: int):
         super().__init__(seed)
@@ -106,6 +109,7 @@ class PezoSource(PerturbationSource):
         self.name = name
         self.cfg = cfg
         self.engine = PerturbationEngine(cfg, seed & ((1 << cfg.lfsr_width) - 1))
+        self.max_steps = 1 << cfg.step_bits
         self._pool_epoch = -1
         self._pool_real = np.zeros(0, dtype=np.float64)
 
@@ -118,8 +122,8 @@ class PezoSource(PerturbationSource):
         0 .. 2**k - 1 at once (k = bit length of ``step``), so the engine extends its
         cache by doubling with the jump maps STEP_JUMP * 2**j, computed once and shared
         by every engine of the same LFSR width."""
-        if step < 0:
-            raise ConfigError("step", step, "must be >= 0")
+        if not 0 <= step < self.max_steps:
+            raise ConfigError("step", step, f"must be in 0..{self.max_steps - 1} (step_bits={self.cfg.step_bits})")
         engine = self.engine
         engine.bank.masters(0, 1 << step.bit_length())
         if self.cfg.strategy != "pool":

@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from pezo.errors import ConfigError
 from pezo.ref.train.loop import Run, TrainResult, TrainSettings
 from pezo.ref.train.sources import PerturbationSource
 
@@ -40,6 +41,9 @@ def zo_step(theta: np.ndarray, loss: Loss, source: PerturbationSource, step: int
 def train_zo(settings: TrainSettings, source: PerturbationSource, seed: int,
              on_step: Callable[[int], None] | None = None) -> TrainResult:
     """Train ``settings.model`` on digits with ZO-SGD and ``source``; returns the curves."""
+    if source.max_steps is not None and settings.steps > source.max_steps:
+        raise ConfigError("steps", settings.steps,
+                          f"the {source.name} source addresses at most {source.max_steps} steps")
     run = Run(settings, seed)
     result = TrainResult(source.name, seed)
     start = time.perf_counter()
