@@ -22,6 +22,7 @@ the clock (MHz), from ``--report``.
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass
 from importlib import metadata
@@ -125,6 +126,7 @@ def place_and_route(target: str, core_netlist: Path, core_verilog: Path, core: R
         raise ToolError(f"place and route is available for {', '.join(DEVICES)}, not {target}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    # relative: yowasp tools see the host's /tmp replaced by a private one
     ports = core_ports(json.loads(Path(core_netlist).read_text()))
     harness_ffs = sum(w for n, d, w in ports if n not in ("clk", "rst"))
     device = choose_device(target, core, harness_ffs)
@@ -135,7 +137,7 @@ def place_and_route(target: str, core_netlist: Path, core_verilog: Path, core: R
     name, options = device
     (out_dir / "harness.v").write_text(harness_verilog(ports))
     (out_dir / "pnr.ys").write_text(
-        f"read_verilog {Path(core_verilog).resolve()}\n"
+        f"read_verilog {os.path.relpath(Path(core_verilog).resolve(), out_dir.resolve())}\n"
         "read_verilog harness.v\n"
         f"{TARGETS[target][1]} -top {HARNESS_TOP} -json harness.json\n")
     began = time.monotonic()

@@ -47,6 +47,7 @@ DEFAULT_CLOCKS = 256
 VALID_TIMEOUT = 100_000
 SIM_TIMEOUT_S = 900
 TB_TOP = "pezo_power_tb"
+_UNKNOWN = re.compile(r"[xzXZ]")
 
 
 def cells_sim(target: str) -> Path:
@@ -101,10 +102,11 @@ def vcd_toggles(path: Path) -> dict[str, list[int]]:
     """Toggle count per bit (index 0 = LSB) of every variable in a VCD, by name.
 
     A variable's name is its reference without the leading backslash of an escaped
-    identifier; several VCD ids of the same name are merged."""
+    identifier; several VCD ids of the same name are merged. A change to or from an
+    unknown value (x/z in any bit) counts no toggle."""
     ids: dict[str, tuple[str, int]] = {}
     counts: dict[str, list[int]] = {}
-    prev: dict[str, int] = {}
+    prev: dict[str, int | None] = {}
     with open(path) as f:
         for line in f:
             if line.startswith("$var"):
@@ -124,7 +126,10 @@ def vcd_toggles(path: Path) -> dict[str, list[int]]:
                 continue
             if code not in ids:
                 continue
-            value = int(re.sub(r"[xzXZ]", "0", bits), 2)
+            if _UNKNOWN.search(bits):
+                prev[code] = None
+                continue
+            value = int(bits, 2)
             old = prev.get(code)
             prev[code] = value
             if old is None:

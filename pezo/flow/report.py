@@ -1,0 +1,282 @@
+"""``pezo report``: the comparison report of PeZO vs the Gaussian baselines.
+
+Steps (each prints one line as it finishes; a failing step is recorded with its log
+path and the report still completes):
+
+1. Verilog of the default configuration into ``build/verilog/engine.v``;
+2. the cocotb regression (``pezo.sim.regression``, quick cases unless ``full``);
+3. quality of every Gaussian baseline on 1e6 golden-model samples (cached);
+4. synthesis of the comparison set (designs.py) per target and P (:func:`plan`), with
+   nextpnr Fmax for ice40/ecp5 and the power estimate on xilinx7, in parallel over the
+   cores, cached (measure.py);
+5. training parity (``pezo.ref.train.compare.compare_sources``) with the settings
+   stated in the report (cached);
+6. ``build/report/report.{md,csv,json}`` and PNG plots.
+
+Every number in the outputs is measured by these steps; the paper's figures appear
+only as the published reference they are.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pezo.errors import PezoError
+from pezo.flow.cache import Cache, cache_key, source_digest
+from pezo.flow.designs import COMPARISON, HEADLINE_DESIGN, DesignSpec, quality
+from pezo.flow.measure import Job, run_jobs
+from pezo.flow.synth import TARGETS
+from pezo.ref.config import PezoConfig, preset
+from pezo.toolchain import build_dir
+
+#: The paper's published reductions for the random-number logic (PeZO vs Gaussian).
+PAPER = {"lut_reduction_pct": 48.6, "ff_reduction_pct": 12.7, "power_reduction_pct_up_to": 86.0}
+HEADLINE_TARGET = "xilinx7"
+REGENERATE = "make report   (or: .venv/bin/pezo report)"
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """What the report measures.
+
+    ``targets`` x ``parallels`` for ``xilinx7``; the other targets at ``other_parallels``
+    only unless ``full`` (P=8 synthesis of the Gaussian baselines takes minutes each in
+    WebAssembly Yosys). Training: ``train_seeds`` seeds of ``train_steps`` steps."""
+
+    base: PezoConfig = field(default_factory=lambda: preset("default"))
+    designs: tuple[DesignSpec, ...] = COMPARISON
+    targets: tuple[str, ...] = tuple(TARGETS)
+    parallels: tuple[int, ...] = (8, 1)
+    other_parallels: tuple[int, ...] = (1,)
+    full: bool = False
+    regression: bool = True
+    training: bool = True
+    train_seeds: int = 3
+    train_steps: int = 3000
+    workers: int | None = None
+
+    def parallels_for(self, target: str) -> tuple[int, ...]:
+        return self.parallels if (self.full or target == HEADLINE_TARGET) else self.other_parallels
+
+
+def plan(settings: ReportSettings) -> list[Job]:
+    """Every measurement job of the report."""
+    jobs = []
+    for target in settings.targets:
+        for p in settings.parallels_for(target):
+            base = settings.base.replace(parallel=p, pool_size=max(settings.base.pool_size, 2 * p))
+            for s in settings.designs:
+                jobs.append(Job(s.name, s.block, s.config(base).to_dict(), target, tag=f"p{p}",
+                                extra={"parallel": p}))
+    return jobs
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
+def step_verilog(base: PezoConfig) -> dict:
+    from pezo.hw.designs import verilog
+    out = build_dir("verilog")
+    (out / "engine.v").write_text(verilog("engine", base))
+    base.save_toml(out / "engine.toml")
+    return {"path": str(out / "engine.v")}
+
+
+def step_regression(full: bool) -> dict:
+    from pezo.sim.regression import regression
+    outcomes = regression(quick=not full, report=lambda o: _say(
+        f"  sim {'PASS' if o.passed else 'FAIL'} {o.case} ({o.seconds:.1f} s) {o.detail}"))
+    return {"quick_only": not full, "passed": sum(o.passed for o in outcomes), "total": len(outcomes),
+            "failed": [{"case": o.case, "detail": o.detail} for o in outcomes if not o.passed]}
+
+
+def step_quality(settings: ReportSettings, cache: Cache) -> dict:
+    """{f"p{P}": {design: quality dict}} for the Gaussian baselines (cached)."""
+    digest = source_digest()
+    out: dict[str, dict] = {}
+    for p in sorted({p for t in settings.targets for p in settings.parallels_for(t)}, reverse=True):
+        base = settings.base.replace(parallel=p, pool_size=max(settings.base.pool_size, 2 * p))
+        for s in settings.designs:
+            if not s.gaussian:
+                continue
+            cfg = s.config(base)
+            key = cache_key(kind="quality", block=s.block, config=cfg.to_dict(), sources=digest)
+            q = cache.get(key)
+            if q is None:
+                q = quality(s, cfg)
+                cache.put(key, q)
+            out.setdefault(f"p{p}", {})[s.name] = q
+            _say(f"  quality {s.name} P={p}: {'meets' if q['meets_bar'] else 'BELOW'} the bar "
+                 f"(KS {q['ks']:.4f}, {q['tail_count']} beyond 4 sigma in {q['n']} samples)")
+    return out
+
+
+def step_training(settings: ReportSettings, cache: Cache) -> dict:
+    from pezo.ref.train.compare import compare_sources
+    key = cache_key(kind="training", seeds=settings.train_seeds, steps=settings.train_steps,
+                    sources=source_digest(), train=_train_digest())
+    hit = cache.get(key)
+    if hit is not None:
+        return {**hit, "cached": True}
+    result = compare_sources(model="mlp", seeds=settings.train_seeds, steps=settings.train_steps,
+                             progress=True, workers=settings.workers)
+    cache.put(key, result)
+    return result
+
+
+def _train_digest() -> str:
+    import hashlib
+    root = Path(__file__).resolve().parents[2] / "ref" / "train"
+    h = hashlib.sha256()
+    for path in sorted(root.glob("*.py")):
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def _guard(name: str, fn: Callable[[], dict]) -> dict:
+    began = time.monotonic()
+    try:
+        result = fn()
+        _say(f"[{name}] done in {time.monotonic() - began:.0f} s")
+        return result
+    except PezoError as exc:
+        _say(f"[{name}] FAILED: {exc}")
+        return {"error": str(exc)}
+    except Exception as exc:  # one failing step must not lose the rest of the report
+        _say(f"[{name}] FAILED: {type(exc).__name__}: {exc}")
+        return {"error": f"{type(exc).__name__}: {exc}".splitlines()[0]}
+
+
+def summarise(records: list[dict], qualities: dict, designs: tuple[DesignSpec, ...]) -> dict:
+    """results[target][pP][design] rows, best Gaussian baselines and the headline."""
+    gaussian = {s.name for s in designs if s.gaussian}
+    results: dict[str, dict[str, dict[str, dict]]] = {}
+    for r in records:
+        p = f"p{r['parallel']}"
+        syn, pnr, pw = r.get("synth", {}), r.get("pnr"), r.get("power")
+        row = {"luts": syn.get("luts"), "ffs": syn.get("ff"), "lut_logic": syn.get("lut_logic"),
+               "lutram": syn.get("lutram"), "carry": syn.get("carry"), "bram": syn.get("bram"),
+               "dsp": syn.get("dsp"), "fmax_mhz": None, "device": None, "power_units": None,
+               "power_rel": None, "gaussian": r["design"] in gaussian, "meets_bar": None, "errors": {}}
+        for step, data in (("synth", syn), ("pnr", pnr), ("power", pw)):
+            if data and "error" in data:
+                row["errors"][step] = {"error": data["error"], "log": data.get("log")}
+        if pnr and "error" not in pnr:
+            row["fmax_mhz"], row["device"] = pnr["fmax_mhz"], pnr["device"]
+        if pw and "error" not in pw:
+            row["power_units"] = pw["units_per_clock"]
+        if row["gaussian"]:
+            row["meets_bar"] = qualities.get(p, {}).get(r["design"], {}).get("meets_bar")
+        results.setdefault(r["target"], {}).setdefault(p, {})[r["design"]] = row
+    best: dict[str, dict[str, str | None]] = {}
+    for target, by_p in results.items():
+        for p, rows in by_p.items():
+            ok = [(row["luts"], name) for name, row in rows.items()
+                  if row["gaussian"] and row["meets_bar"] and row["luts"] is not None]
+            name = min(ok)[1] if ok else None
+            best.setdefault(target, {})[p] = name
+            ref = rows[name]["power_units"] if name else None
+            for row in rows.values():
+                if ref and row["power_units"] is not None:
+                    row["power_rel"] = row["power_units"] / ref
+    return {"results": results, "best_gaussian": best,
+            "headline": headline(results, best)}
+
+
+def _reduction(ours: float | None, ref: float | None) -> float | None:
+    if ours is None or not ref:
+        return None
+    return 100.0 * (1.0 - ours / ref)
+
+
+def headline(results: dict, best: dict, p: str = "p8") -> dict:
+    """Reductions (%) of pezo-pool vs the best Gaussian baseline on xilinx7 at P=8."""
+    rows = results.get(HEADLINE_TARGET, {}).get(p, {})
+    name = best.get(HEADLINE_TARGET, {}).get(p)
+    ours = rows.get(HEADLINE_DESIGN, {})
+    ref = rows.get(name, {}) if name else {}
+    out = {"target": HEADLINE_TARGET, "parallel": int(p[1:]), "design": HEADLINE_DESIGN,
+           "baseline": name,
+           "lut_reduction_pct": _reduction(ours.get("luts"), ref.get("luts")),
+           "ff_reduction_pct": _reduction(ours.get("ffs"), ref.get("ffs")),
+           "power_reduction_pct": _reduction(ours.get("power_units"), ref.get("power_units"))}
+    out["lut_target_pass"] = out["lut_reduction_pct"] is not None and out["lut_reduction_pct"] >= PAPER["lut_reduction_pct"]
+    out["ff_target_pass"] = out["ff_reduction_pct"] is not None and out["ff_reduction_pct"] >= PAPER["ff_reduction_pct"]
+    return out
+
+
+CSV_FIELDS = ("target", "parallel", "design", "luts", "lut_logic", "lutram", "ffs", "carry", "bram", "dsp",
+              "fmax_mhz", "device", "power_units", "power_rel", "gaussian", "meets_bar", "best_gaussian", "errors")
+
+
+def write_csv(path: Path, summary: dict) -> None:
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=CSV_FIELDS)
+        w.writeheader()
+        for target, by_p in summary["results"].items():
+            for p, rows in by_p.items():
+                for design, row in rows.items():
+                    w.writerow({**{k: row.get(k) for k in CSV_FIELDS if k in row}, "target": target,
+                                "parallel": p[1:], "design": design,
+                                "best_gaussian": summary["best_gaussian"][target][p] == design,
+                                "errors": "; ".join(f"{k}: {v['error']}" for k, v in row["errors"].items())})
+
+
+def run_report(settings: ReportSettings, out_dir: Path | None = None) -> dict:
+    """Run every step and write the report; returns the report.json document."""
+    out = Path(out_dir) if out_dir is not None else build_dir("report")
+    out.mkdir(parents=True, exist_ok=True)
+    cache = Cache()
+    began = time.monotonic()
+    doc: dict = {"generated_by": "pezo report", "regenerate": REGENERATE, "paper": PAPER,
+                 "config": settings.base.to_dict(), "full": settings.full}
+    _say("[1/6] Verilog of the default configuration")
+    doc["verilog"] = _guard("verilog", lambda: step_verilog(settings.base))
+    _say("[2/6] cocotb regression")
+    doc["regression"] = (_guard("regression", lambda: step_regression(settings.full)) if settings.regression
+                         else {"skipped": True})
+    _say("[3/6] Gaussian quality (golden model, bit-exact with the RTL)")
+    qualities = _guard("quality", lambda: step_quality(settings, cache))
+    doc["quality"] = qualities
+    jobs = plan(settings)
+    _say(f"[4/6] synthesis: {len(jobs)} jobs over {settings.workers or 'all'} cores (cached)")
+    records = []
+    for i, r in enumerate(run_jobs(jobs, settings.workers, cache), 1):
+        records.append(r)
+        _say(f"  ({i}/{len(jobs)}) {_job_line(r)}")
+    doc.update(summarise(records, qualities if "error" not in qualities else {}, settings.designs))
+    doc["plan"] = {t: list(settings.parallels_for(t)) for t in settings.targets}
+    _say("[5/6] training parity")
+    doc["training"] = (_guard("training", lambda: step_training(settings, cache)) if settings.training
+                       else {"skipped": True})
+    doc["training_settings"] = {"seeds": settings.train_seeds, "steps": settings.train_steps, "model": "mlp"}
+    _say("[6/6] writing the report")
+    from pezo.flow.plots import write_plots
+    doc["plots"] = _guard("plots", lambda: write_plots(doc, out))
+    doc["seconds"] = round(time.monotonic() - began, 1)
+    (out / "report.json").write_text(json.dumps(doc, indent=1, default=str))
+    write_csv(out / "report.csv", doc)
+    from pezo.flow.markdown import render
+    (out / "report.md").write_text(render(doc))
+    _say(f"wrote {out / 'report.md'}, report.csv, report.json and plots in {doc['seconds']:.0f} s")
+    return doc
+
+
+def _job_line(r: dict) -> str:
+    syn = r.get("synth", {})
+    head = f"{r['target']:<8} P={r['parallel']:<2} {r['design']:<13}"
+    if "error" in syn:
+        return f"{head} synthesis FAILED: {syn['error']}"
+    parts = [f"LUTs {syn['luts']}, FFs {syn['ff']}"]
+    if "pnr" in r:
+        parts.append(f"P&R FAILED ({r['pnr']['error']})" if "error" in r["pnr"] else f"Fmax {r['pnr']['fmax_mhz']:.1f} MHz")
+    if "power" in r:
+        parts.append("power FAILED" if "error" in r["power"] else f"power {r['power']['units_per_clock']:.0f} u/clk")
+    when = "cached" if r.get("cached") else f"{r.get('seconds', 0):.0f} s"
+    return f"{head} {', '.join(parts)} ({when})"

@@ -1,0 +1,123 @@
+"""Synthesis, place-and-route, power estimate and cache of the measurement flow, on tiny
+components (seconds each in WebAssembly Yosys)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from amaranth import C, Cat, Module, Signal, signed, unsigned
+from amaranth.back import verilog as amaranth_verilog
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from pezo.cli import main
+from pezo.flow.cache import Cache
+from pezo.flow.cells import FAMILIES, cell_class, count_resources
+from pezo.flow.measure import Job, measure
+from pezo.flow.pnr import place_and_route
+from pezo.flow.power import estimate_power, vcd_toggles
+from pezo.flow.synth import synthesize
+from pezo.ref.config import preset
+from pezo.toolchain import configure_amaranth
+
+
+class TinySource(wiring.Component):
+    """A perturbation-source-shaped toy: ``lanes`` 16-bit Fibonacci LFSRs (x^16 + x^14 +
+    x^13 + x^11 + 1), each emitting its state as one word per clock after a start.
+    More lanes = more toggling logic."""
+
+    def __init__(self, lanes: int):
+        self.lanes = lanes
+        super().__init__({"start": In(stream.Signature(unsigned(8))),
+                          "seed": In(stream.Signature(unsigned(16))),
+                          "z": Out(stream.Signature(data.ArrayLayout(signed(16), lanes)))})
+
+    def elaborate(self, platform):
+        m = Module()
+        m.d.comb += [self.start.ready.eq(1), self.seed.ready.eq(1)]
+        en = ~self.z.valid | self.z.ready
+        for i in range(self.lanes):
+            s = Signal(16, init=1 + 2 * i)
+            with m.If(self.start.valid):
+                m.d.sync += s.eq(Cat(self.start.payload, C((i + 1) * 0x35, 8)))
+            with m.Elif(en):
+                m.d.sync += s.eq(Cat(s[1:], s[0] ^ s[2] ^ s[3] ^ s[5]))
+            m.d.sync += self.z.payload[i].eq(s)
+        with m.If(self.start.valid):
+            m.d.sync += self.z.valid.eq(1)
+        return m
+
+
+def tiny_verilog(lanes: int) -> str:
+    configure_amaranth()
+    return amaranth_verilog.convert(TinySource(lanes), name="top", emit_src=False)
+
+
+COUNTER = """
+module top(input clk, input rst, input [7:0] a, output reg [15:0] q);
+  always @(posedge clk) if (rst) q <= 0; else q <= q + {8'h0, a};
+endmodule
+"""
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_stat_json_of_each_family_classifies_every_cell(family, tmp_path):
+    result = synthesize(COUNTER, family, tmp_path)
+    stat = json.loads((tmp_path / "stat.json").read_text())
+    res = count_resources(stat, family)
+    assert res == result.resources
+    assert res.ff == 16, "a 16-bit register is 16 flip-flops on every family"
+    assert res.luts + res.carry > 0, "the adder is LUTs and/or carry cells (ECP5 packs it all in CCU2C)"
+    assert res.other_types == {}, f"unclassified cell types: {res.other_types}"
+    for cell_type in result.cells:
+        assert cell_class(family, cell_type) != "other"
+
+
+def test_tiny_component_on_xilinx7_has_positive_luts_and_ffs(tmp_path):
+    result = synthesize(tiny_verilog(2), "xilinx7", tmp_path)
+    assert result.resources.luts > 0
+    assert result.resources.ff >= 2 * 16, "two 16-bit lanes and their output registers"
+
+
+def test_power_estimate_ranks_more_toggling_logic_higher(tmp_path):
+    estimates = {}
+    for lanes in (1, 4):
+        syn = synthesize(tiny_verilog(lanes), "xilinx7", tmp_path / f"l{lanes}")
+        estimates[lanes] = estimate_power(syn.netlist_v, syn.netlist_json, "xilinx7", tmp_path / f"l{lanes}" / "pw")
+    assert estimates[1].toggles_per_clock > 0
+    assert estimates[4].toggles_per_clock > 2 * estimates[1].toggles_per_clock
+    assert estimates[4].units_per_clock > estimates[1].units_per_clock
+
+
+def test_vcd_toggles_counts_each_bit_change(tmp_path):
+    vcd = tmp_path / "t.vcd"
+    vcd.write_text("$var wire 3 ! v [2:0] $end\n$var wire 1 \" b $end\n$enddefinitions $end\n"
+                   "#0\nb000 !\n0\"\n#1\nb101 !\n1\"\n#2\nb100 !\nx\"\n#3\nb0 !\n")
+    toggles = vcd_toggles(vcd)
+    assert toggles["v"] == [2, 0, 2]
+    assert toggles["b"] == [1], "changes to and from x count no toggle"
+
+
+def test_ice40_place_and_route_reports_fmax(tmp_path):
+    syn = synthesize(tiny_verilog(1), "ice40", tmp_path)
+    pnr = place_and_route("ice40", syn.netlist_json, syn.netlist_v, syn.resources, tmp_path / "pnr")
+    assert pnr.fmax_mhz > 0
+    assert pnr.device.startswith("iCE40")
+
+
+def test_measurement_is_cached_on_rerun(tmp_path, monkeypatch):
+    monkeypatch.setenv("PEZO_BUILD_DIR", str(tmp_path / "build"))
+    cache = Cache(tmp_path / "cache")
+    job = Job("lfsr", "lfsr", preset("small").to_dict(), "xilinx7", pnr=False, power=False)
+    first = measure(job, cache)
+    second = measure(job, cache)
+    assert "error" not in first["synth"], first["synth"]
+    assert first["cached"] is False and second["cached"] is True
+    assert second["synth"]["luts"] == first["synth"]["luts"] > 0
+
+
+def test_unknown_target_is_a_one_line_error_exit_2(capsys):
+    assert main(["synth", "--target", "virtex2"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "target" in err and "xilinx7" in err
