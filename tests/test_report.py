@@ -114,3 +114,15 @@ def test_full_report_on_reduced_set_writes_every_output(tmp_path, monkeypatch):
         assert (tmp_path / "report" / name).exists()
     row = doc["results"]["xilinx7"]["p1"]["pezo-pool"]
     assert row["luts"] > 0 and row["ffs"] > 0
+
+
+def test_sweep_points_are_legal_and_distinct():
+    from pezo.flow.sweep import SweepGrid, points
+    from pezo.ref.config import preset
+    grid = SweepGrid(pool_sizes=(64, 256), parallels=(1, 8), word_bits=(8, 16), strategies=("pool", "stream"))
+    pts = points(grid, preset("default"))
+    pool = [c for _, c in pts if c.strategy == "pool"]
+    stream = [c for _, c in pts if c.strategy == "stream"]
+    assert len(pool) == 2 * 2 * 2, "every pool point is distinct"
+    assert len(stream) == 2 * 2, "pool size does not matter to stream and collapses"
+    assert all(c.frac_bits <= c.word_bits - 4 for _, c in pts)
