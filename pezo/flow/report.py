@@ -4,7 +4,8 @@ Steps (each prints one line as it finishes; a failing step is recorded with its 
 path and the report still completes):
 
 1. Verilog of the default configuration into ``build/verilog/engine.v``;
-2. the cocotb regression (``pezo.sim.regression``, quick cases unless ``full``);
+2. the cocotb regression (``pezo.sim.regression``, quick cases unless ``full``), in a
+   child process beside steps 3-4;
 3. quality of every Gaussian baseline on 1e6 golden-model samples (cached);
 4. synthesis of the comparison set (designs.py) per target and P (:func:`plan`), with
    nextpnr Fmax for ice40/ecp5 and the power estimate on xilinx7, in parallel over the
@@ -30,6 +31,7 @@ from pezo.errors import PezoError
 from pezo.flow.cache import Cache, cache_key, source_digest
 from pezo.flow.designs import COMPARISON, HEADLINE_DESIGN, DesignSpec, quality
 from pezo.flow.measure import Job, run_jobs
+from pezo.flow.regress import BackgroundRegression
 from pezo.flow.synth import TARGETS
 from pezo.ref.config import PezoConfig, preset
 from pezo.toolchain import build_dir
@@ -86,14 +88,6 @@ def step_verilog(base: PezoConfig) -> dict:
     (out / "engine.v").write_text(verilog("engine", base))
     base.save_toml(out / "engine.toml")
     return {"path": str(out / "engine.v")}
-
-
-def step_regression(full: bool) -> dict:
-    from pezo.sim.regression import regression
-    outcomes = regression(quick=not full, report=lambda o: _say(
-        f"  sim {'PASS' if o.passed else 'FAIL'} {o.case} ({o.seconds:.1f} s) {o.detail}"))
-    return {"quick_only": not full, "passed": sum(o.passed for o in outcomes), "total": len(outcomes),
-            "failed": [{"case": o.case, "detail": o.detail} for o in outcomes if not o.passed]}
 
 
 def step_quality(settings: ReportSettings, cache: Cache) -> dict:
@@ -238,9 +232,8 @@ def run_report(settings: ReportSettings, out_dir: Path | None = None) -> dict:
                  "config": settings.base.to_dict(), "full": settings.full}
     _say("[1/6] Verilog of the default configuration")
     doc["verilog"] = _guard("verilog", lambda: step_verilog(settings.base))
-    _say("[2/6] cocotb regression")
-    doc["regression"] = (_guard("regression", lambda: step_regression(settings.full)) if settings.regression
-                         else {"skipped": True})
+    _say("[2/6] cocotb regression (in the background, beside synthesis)")
+    background = BackgroundRegression(settings.full, out / "regression.log", _say) if settings.regression else None
     _say("[3/6] Gaussian quality (golden model, bit-exact with the RTL)")
     qualities = _guard("quality", lambda: step_quality(settings, cache))
     doc["quality"] = qualities
@@ -252,6 +245,11 @@ def run_report(settings: ReportSettings, out_dir: Path | None = None) -> dict:
         _say(f"  ({i}/{len(jobs)}) {_job_line(r)}")
     doc.update(summarise(records, qualities if "error" not in qualities else {}, settings.designs))
     doc["plan"] = {t: list(settings.parallels_for(t)) for t in settings.targets}
+    if background is not None:
+        _say("  waiting for the cocotb regression")
+        doc["regression"] = _guard("regression", background.result)
+    else:
+        doc["regression"] = {"skipped": True}
     _say("[5/6] training parity")
     doc["training"] = (_guard("training", lambda: step_training(settings, cache)) if settings.training
                        else {"skipped": True})
