@@ -11,6 +11,7 @@ from amaranth.lib.memory import Memory
 
 from pezo.hw.gaussian.source import GaussianSource, Stages, core_signature, saturate
 from pezo.ref.config import PezoConfig
+from pezo.ref.gaussian.box_muller import half_lsb
 from pezo.ref.gaussian.tables import (bm_format, log2_multiples, log_table, sine_table,
                                       sqrt_table, table_words)
 
@@ -55,8 +56,8 @@ class BoxMullerCore(wiring.Component):
     (r sin; not built when P = 1). Stages of the radius path (one register each):
 
     1. a = u1 + 1;  2. leading-zero normalisation (n = B - e, f);  3. ln ROM (and the
-    2 n ln 2 ROM) read;  4. slope * fraction;  5. W = 2 n ln 2 - interpolated 2 ln(1+f);
-    6. normalisation of W;  7. sqrt ROM read;  8. slope * fraction;  9. interpolation
+    2 n ln 2 ROM) read;  4. slope * fraction + half;  5. W = 2 n ln 2 - interpolated 2 ln(1+f);
+    6. normalisation of W;  7. sqrt ROM read;  8. slope * fraction + half;  9. interpolation
     add;  10. r = value >> shift (0 when W = 0).
 
     The angle word u2 is delayed to stage 7, where both ports of the sine ROM are read
@@ -67,8 +68,10 @@ class BoxMullerCore(wiring.Component):
 
     Latency 12 clocks, throughput P words per clock (every stage registered with the
     pipeline enable). ROMs: ln 2**L x (G+1 + slope) bits, 2 n ln 2 (B+1 words), sqrt
-    2**(S+1) words, sine 2**T words with two read ports; per unit. Multipliers: 3 small
-    interpolation products per table read and 2 output products per unit (DSP-friendly).
+    2**(S+1) words, sine 2**T words with two read ports; per unit. Multipliers per unit: one
+    small interpolation product (slope x fraction) per table read (4) and 2 output
+    products r x cos, r x sin (1 for P = 1), each alone in its stage (DSP-friendly).
+    Interpolation products are rounded half up (``+ half`` folded into the product stage).
     """
 
     LATENCY = 12
@@ -108,7 +111,7 @@ class BoxMullerCore(wiring.Component):
         m.d.comb += [k_port.addr.eq(e_n), k_port.en.eq(self.en)]
         ln_val, ln_slope = ln_rom.read(f[nf:])                           # 3
         fr_l = st.reg(f[:nf], n + "fr_l")
-        ln_prod = st.reg(ln_slope * fr_l, n + "ln_prod")                 # 4
+        ln_prod = st.reg(ln_slope * fr_l + half_lsb(nf), n + "ln_prod")                 # 4
         ln_val4, kn4 = st.reg(ln_val, n + "ln_val"), st.reg(k_port.data, n + "kn")
         w = st.reg((kn4 - (ln_val4 + (ln_prod >> nf)))[:fmt.w_bits], n + "w")  # 5
         lz2, w_norm = normalise(m, w, n + "w")
@@ -122,7 +125,7 @@ class BoxMullerCore(wiring.Component):
         s_val, s_slope = sqrt_rom.read(Cat(g[ns:], parity))              # 7
         fr_s = st.reg(g[:ns], n + "fr_s")
         shift, zero = st.delay(shift, 1, n + "sh7"), st.delay(zero, 1, n + "zero7")
-        s_prod = st.reg(s_slope * fr_s, n + "s_prod")                    # 8
+        s_prod = st.reg(s_slope * fr_s + half_lsb(ns), n + "s_prod")                    # 8
         s_val8 = st.reg(s_val, n + "s_val")
         shift, zero = st.delay(shift, 1, n + "sh8"), st.delay(zero, 1, n + "zero8")
         s_int = st.reg(s_val8 + (s_prod >> ns), n + "s_int")             # 9
@@ -143,7 +146,7 @@ class BoxMullerCore(wiring.Component):
             pos = Cat(Const(1, 1), ph)                                   # 2 phi + 1
             val, slope = rom.read(pos[nf:])                              # 7
             fr = st.reg(pos[:nf], n + "fr_" + which)
-            prod = st.reg(slope * fr, n + "prod_" + which)               # 8
+            prod = st.reg(slope * fr + half_lsb(nf), n + "prod_" + which)               # 8
             val8 = st.reg(val, n + "val_" + which)
             values.append(st.reg(val8 + (prod >> nf), n + "mag_" + which))  # 9
         s, c = values

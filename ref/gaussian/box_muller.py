@@ -1,7 +1,7 @@
 """Bit-exact model of the Box-Muller baseline (hw/gaussian/box_muller.py).
 
 With B = word_bits and F = frac_bits, the formats of :func:`pezo.ref.gaussian.tables.
-bm_format` (G = F + 4 fractional bits of w, Hs of the sqrt table, F + 2 of r and of the
+bm_format` (G = F + 4 fractional bits of w, Hs of the sqrt table, F + 2 of r, F + 4 of the
 sine table) and the tables of ref/gaussian/tables.py, one pair of outputs comes from
 two uniform words u1 (radius) and u2 (angle), unsigned B bits:
 
@@ -21,8 +21,12 @@ two uniform words u1 (radius) and u2 (angle), unsigned B bits:
    (sin) and at its mirror (2 ~phi + 1) / 2**(B-1) (cos), interpolated; quadrant q maps
    (C, S) to cos = (C, -S, -C, S)[q] and sin = (S, C, -S, -C)[q]. The half-LSB angle
    offset makes the mirror exact, so one table serves both.
-4. **Outputs** ``round(r * cos)`` and ``round(r * sin)``: the product has (F+2) + (F+2)
+4. **Outputs** ``round(r * cos)`` and ``round(r * sin)``: the product has (F+2) + (F+4)
    fraction bits, rounded half up by ``out_shift`` bits, saturated to signed B bits.
+
+Every table interpolation rounds half up (ref/gaussian/tables.py). With the default
+tables (8 address bits each) every output is within 1 LSB of the exact Box-Muller
+transform of the same (u1, u2) (tests/test_gaussian_ref.py).
 
 Lanes: the bank has K = 2 * ceil(P / 2) lanes loaded for the step (STEP domain); pair j
 takes u1 from lane 2j and u2 from lane 2j + 1 of the same clock and gives output
@@ -51,9 +55,15 @@ def bit_length(x: np.ndarray) -> np.ndarray:
 
 def lookup(table: tuple[tuple[int, int], ...], address: np.ndarray, frac: np.ndarray,
            frac_bits: int) -> np.ndarray:
-    """value[address] + ((slope[address] * frac) >> frac_bits), int64."""
+    """value[address] + ((slope[address] * frac + half) >> frac_bits), int64, with
+    half = 2**(frac_bits - 1) (0 when frac_bits = 0): rounded interpolation."""
     arr = np.array(table, dtype=np.int64)
-    return arr[address, 0] + ((arr[address, 1] * frac) >> frac_bits)
+    return arr[address, 0] + ((arr[address, 1] * frac + half_lsb(frac_bits)) >> frac_bits)
+
+
+def half_lsb(bits: int) -> int:
+    """2**(bits - 1), or 0 for bits = 0: the rounding constant of a right shift by bits."""
+    return (1 << bits) >> 1
 
 
 def _mask(bits: int) -> int:
@@ -83,7 +93,7 @@ def radius(u1: np.ndarray, cfg: PezoConfig) -> np.ndarray:
 
 
 def cos_sin(u2: np.ndarray, cfg: PezoConfig) -> tuple[np.ndarray, np.ndarray]:
-    """cos and sin of 2 pi (u2 + 1/2) / 2**B, signed, F + 2 fraction bits (step 3)."""
+    """cos and sin of 2 pi (u2 + 1/2) / 2**B, signed, F + 4 fraction bits (step 3)."""
     fmt = bm_format(cfg)
     B = cfg.word_bits
     u2 = np.asarray(u2, dtype=np.int64)
@@ -103,7 +113,7 @@ def cos_sin(u2: np.ndarray, cfg: PezoConfig) -> tuple[np.ndarray, np.ndarray]:
 
 
 def round_output(product: np.ndarray, cfg: PezoConfig) -> np.ndarray:
-    """Round r * trig (2F + 4 fraction bits) half up to F bits, saturate to B bits."""
+    """Round r * trig (2F + 6 fraction bits) half up to F bits, saturate to B bits."""
     sh = bm_format(cfg).out_shift
     lo, hi = -(1 << (cfg.word_bits - 1)), (1 << (cfg.word_bits - 1)) - 1
     return np.clip((product + (1 << (sh - 1))) >> sh, lo, hi).astype(np.int64)

@@ -9,8 +9,8 @@ Interpolated tables: a table of ``2**A`` entries over [0, 1) samples a function 
 ``i / 2**A``; entry i holds ``(value, slope)`` with ``value = round(g(i / 2**A) * 2**H)``
 and ``slope = value[i + 1] - value[i]`` (the next sample, also rounded), both unsigned
 because every tabulated g is increasing. A fraction x with N bits (A <= N) is looked up
-as ``value[x >> (N - A)] + ((slope * (x & (2**(N-A) - 1))) >> (N - A))`` (the product is
-truncated towards zero).
+as ``value[x >> (N - A)] + ((slope * (x & (2**(N-A) - 1)) + half) >> (N - A))`` with
+``half = 2**(N-A-1)`` (0 when N = A): the interpolated step is rounded half up.
 """
 
 from __future__ import annotations
@@ -91,7 +91,8 @@ class BoxMullerFormat:
     all (``w_int`` integer bits, enough for the largest w = 2 B ln 2).
     ``sqrt_frac`` (Hs): fractional bits of the sqrt tables' values in [1, 2).
     ``r_frac`` (F + 2): fractional bits of the radius r, unsigned, ``r_bits`` bits.
-    ``trig_frac`` (F + 2): fractional bits of the sine table, values in [0, 1].
+    ``trig_frac`` (F + 4): fractional bits of the sine table, values in [0, 1] (r up to
+    about 4.7 multiplies its error, so it has two more bits than r).
     ``out_shift``: r * cos has ``r_frac + trig_frac`` fractional bits; it is rounded half
     up by this shift to the F of the output word.
     """
@@ -156,7 +157,7 @@ def bm_format(cfg: PezoConfig) -> BoxMullerFormat:
         trig_bits=min(cfg.bm_trig_table_bits, B - 2),
         w_frac=w_frac, w_int=w_int,
         sqrt_frac=r_frac + (w_int - 1) // 2,
-        r_frac=r_frac, trig_frac=F + 2)
+        r_frac=r_frac, trig_frac=F + 4)
 
 
 def interpolated_table(g, address_bits: int, value_frac: int) -> tuple[tuple[int, int], ...]:
