@@ -60,7 +60,10 @@ class PerturbationEngine(wiring.Component):
     from the current step c, t when seeking backward or after a seed):
 
     * ``pool``, pool of the step's epoch already filled: 5 + J (seek, load the step,
-      draw w0, draw w1 and place the lane addresses, first read of the banks);
+      draw w0, draw w1 and place the lane addresses, first read of the banks). While
+      the step runs, lane 0 holds the next wrap's offset word (w2 during wrap 0) and
+      advances once per wrap of N words, at the last read of the wrap: the offset moves
+      by a fresh word every N parameters at no cost in clocks (ref/reuse.py);
     * ``pool``, pool to fill (after reset, a seed, or the first start of a new epoch e):
       6 + J_e + 2N + (t - e), where J_e is the seek to the epoch's first step e: the
       moment pass and the scaled write pass over the same N fill words, one per clock,
@@ -123,6 +126,7 @@ class PerturbationEngine(wiring.Component):
             reuse.write_data.eq(scaler.z[0]),
             reuse.w0.eq(w0),
             reuse.w1.eq(bank.words[0]),
+            reuse.wn.eq(bank.words[0]),
             self.z.payload.eq(reuse.words),
         ]
         with m.If(self.start.valid):
@@ -160,10 +164,10 @@ class PerturbationEngine(wiring.Component):
                     m.d.comb += bank.advance.eq(1)
                     m.d.sync += [w0.eq(bank.words[0]), state.eq(_Pool.DRAW1)]
                 with m.Case(_Pool.DRAW1):
-                    m.d.comb += reuse.place.eq(1)
+                    m.d.comb += [reuse.place.eq(1), bank.advance.eq(1)]
                     m.d.sync += state.eq(_Pool.STREAM)
                 with m.Case(_Pool.STREAM):
-                    m.d.comb += reuse.read_en.eq(en)
+                    m.d.comb += [reuse.read_en.eq(en), bank.advance.eq(en & reuse.wrap)]
                     with m.If(en):
                         m.d.sync += self.z.valid.eq(1)
 

@@ -1,13 +1,19 @@
 """Random-number reuse: the banked pool with its address generator (``pool``), or the
 repeat/variation logic (``stream`` / ``none``). The RTL of ref/reuse.py, bit for bit.
 
-``pool`` (N = pool_size, P = parallel, D = N/P words per bank, Q = max(P, 2)):
+``pool`` (N = pool_size, P = parallel, D = N/P >= 2 words per bank, Q = max(P, 2)):
     the pool is P memories (``amaranth.lib.memory.Memory``, one write and one read port
     each, so Yosys may map them to LUT-RAM or block RAM); pool word j lives in bank
     j mod P at address j // P. ``place`` sets lane p's address register to
-    ``(o + p*s) mod D`` with ``o = w0 mod D``, ``s = w1 mod (N/Q)`` (``p*s`` as constant
-    shift-adds); every read adds ``stride mod D = (1 + Q*s) mod D``. Lane p always reads
-    bank p: one read port and one adder per lane.
+    ``(o_0 + p*s) mod D`` with ``o_0 = w0 mod D``, ``s = w1 mod (N/Q)`` (``p*s`` as
+    constant shift-adds). Reads go in wraps of D (N parameters): a read adds the shared
+    increment register ``inc`` to every address, which holds ``stride mod D =
+    (1 + Q*s) mod D`` except for the last read of a wrap, where it holds
+    ``(stride + wn) mod D`` (``wn`` = the next wrap's fresh word w_{w+1}): after D
+    strides the addresses are back at ``o_w + p*s``, and the extra ``wn`` moves them to
+    ``o_{w+1} + p*s``. ``inc`` is set one read ahead (from ``stride`` and the low bits of
+    ``wn``), so the lanes see only a register: lane p always reads bank p, with one read
+    port and one adder per lane.
 ``stream`` / ``none`` (R = effective_repeat, K = max(1, P/R) lanes):
     output word p of transfer c is parameter i = c*P + p, built from fresh word i // R
     with variation r = i mod R: ``rotl_B(u, (r*B)//R)``, complemented when r is odd.
@@ -19,7 +25,7 @@ repeat/variation logic (``stream`` / ``none``). The RTL of ref/reuse.py, bit for
 
 from __future__ import annotations
 
-from amaranth import Module, Signal, signed, unsigned
+from amaranth import Module, Mux, Signal, signed, unsigned
 from amaranth.hdl import Value
 from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
@@ -53,12 +59,19 @@ class ReuseBuffer(wiring.Component):
     write_en : In(1), write ``write_data`` to pool word ``write_index`` at this clock edge.
     write_index : In(unsigned(log2 N)), pool index j (bank j mod P, address j // P).
     write_data : In(signed(B)), a scaled perturbation word (F fractional bits).
-    place : In(1), set the lane addresses of a step from ``w0`` and ``w1`` (priority
-        over ``read_en``).
-    w0, w1 : In(unsigned(B)), the step's two fresh words from lane 0.
-    read_en : In(1), read the P words at the lane addresses and advance each address by
-        the stride. Latency 1: ``words`` shows them from the next clock on and holds
-        them while ``read_en`` is 0. Throughput: P words per clock.
+    place : In(1), set the lane addresses of a step from ``w0`` and ``w1`` and start
+        wrap 0 (priority over ``read_en``).
+    w0, w1 : In(unsigned(B)), the step's first two fresh words from lane 0.
+    wn : In(unsigned(B)), the fresh word of the next wrap's offset: w_{w+1} during wrap
+        w. Sampled at the second-to-last read of the wrap (``inc`` is set one read ahead),
+        so it must be valid from the first read of the wrap on; the engine draws the
+        next one at the ``wrap`` read.
+    read_en : In(1), read the P words at the lane addresses and advance each address
+        (by the stride, or across a wrap boundary as above). Latency 1: ``words`` shows
+        them from the next clock on and holds them while ``read_en`` is 0. Throughput:
+        P words per clock.
+    wrap : Out(1), this read is the last of a wrap (combinational): ``wn`` is consumed
+        when it happens, so the next word must be drawn then.
     words : Out(ArrayLayout(signed(B), P)), the last words read; element p is parameter
         c*P + p of read c after ``place``.
 
@@ -84,7 +97,9 @@ class ReuseBuffer(wiring.Component):
                 "place": In(1),
                 "w0": In(unsigned(B)),
                 "w1": In(unsigned(B)),
+                "wn": In(unsigned(B)),
                 "read_en": In(1),
+                "wrap": Out(1),
                 "words": Out(data.ArrayLayout(signed(B), P)),
             }
         else:
@@ -111,15 +126,25 @@ class ReuseBuffer(wiring.Component):
         Q = max(P, 2)
         D = N // P
         abits, pbits = _log2(D), _log2(P)
-        o = Signal(abits)
         s = Signal(_log2(N // Q))
         stride = Signal(abits)
+        inc = Signal(abits)
+        clock = Signal(abits)
         m.d.comb += [
-            o.eq(self.w0),
             s.eq(self.w1),
+            self.wrap.eq(clock == D - 1),
         ]
         with m.If(self.place):
-            m.d.sync += stride.eq(1 + (s << _log2(Q)))
+            m.d.sync += [
+                stride.eq(1 + (s << _log2(Q))),
+                inc.eq(1 + (s << _log2(Q))),
+                clock.eq(0),
+            ]
+        with m.Elif(self.read_en):
+            m.d.sync += [
+                clock.eq(clock + 1),
+                inc.eq(Mux(clock == D - 2, stride + self.wn[:abits], stride)),
+            ]
         for p in range(P):
             bank = Memory(shape=signed(cfg.word_bits), depth=D, init=[])
             m.submodules[f"bank{p}"] = bank
@@ -135,9 +160,9 @@ class ReuseBuffer(wiring.Component):
                 self.words[p].eq(rd.data),
             ]
             with m.If(self.place):
-                m.d.sync += addr.eq(o + times_const(s, p))
+                m.d.sync += addr.eq(self.w0[:abits] + times_const(s, p))
             with m.Elif(self.read_en):
-                m.d.sync += addr.eq(addr + stride)
+                m.d.sync += addr.eq(addr + inc)
 
     def _stream(self, m: Module) -> None:
         cfg = self.cfg

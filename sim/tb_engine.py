@@ -4,7 +4,9 @@
 Each cocotb test checks one claim of the common source interface: words after a start,
 replay (+eps, -eps and update passes see the same z), a start that abandons a fill or a
 run, reset in the middle of a run, the runtime seed, and back-pressure (``ready`` drawn
-low with probability ``PEZO_BACKPRESSURE``, default 0.3). Randomness (steps, seeds,
+low with probability ``PEZO_BACKPRESSURE``, default 0.3, and held low across each clock
+of a wrap boundary in turn). For ``pool`` every check reads into the third wrap of the
+pool, so the fresh offset of each wrap is compared too. Randomness (steps, seeds,
 back-pressure) comes from Python's ``random``, seeded by cocotb (``COCOTB_RANDOM_SEED``),
 so a failing run is reproduced from the seed it prints. The long multi-step regression
 runs only when ``PEZO_ENGINE_LONG`` is set (the ``slow`` cases).
@@ -72,13 +74,23 @@ class Engine:
 
     @property
     def words(self) -> int:
-        """Words per check: over one pool period (wrap-around) for ``pool``, and past
-        the first moment block for ``stream`` / ``none`` when that stays small."""
+        """Words per check: into the third wrap of the pool (two wrap boundaries, each
+        with a fresh offset) for ``pool``, and past the first moment block for
+        ``stream`` / ``none`` when that stays small."""
         cfg = self.cfg
         if cfg.strategy == "pool":
-            return min(cfg.pool_size + 8 * cfg.parallel, 600)
+            return 2 * cfg.pool_size + 8 * cfg.parallel
         per_clock = cfg.lanes * cfg.effective_repeat
         return min(per_clock * (cfg.moment_block + 4), 400)
+
+    @property
+    def boundary(self) -> int:
+        """Transfers between the points where the engine changes what it reads: one wrap
+        of the pool (N/P), or one moment block of lane 0 for ``stream`` / ``none``."""
+        cfg = self.cfg
+        if cfg.strategy == "pool":
+            return cfg.bank_depth
+        return cfg.moment_block * max(1, cfg.effective_repeat // cfg.parallel)
 
     def model(self, seed_in: int) -> RefEngine:
         if seed_in not in self._models:
@@ -194,6 +206,30 @@ async def runtime_seed_selects_model_seed(dut):
     await eng.check(t + 1)
     await eng.send_seed(0)
     await eng.check(t)
+
+
+@cocotb.test()
+async def stall_at_wrap_boundary_loses_nothing(dut):
+    """``ready`` held low for a few clocks from each position between three transfers
+    before and one after the first two wrap boundaries (moment-block boundaries for
+    ``stream``; the engine reads one transfer ahead, and the stall may begin one edge
+    late): the words across them still match the model."""
+    eng = Engine(dut)
+    await eng.reset()
+    t = random.randrange(eng.top_step + 1)
+    P, span = eng.cfg.parallel, eng.boundary
+    for shift in range(-3, 2):
+        eng.z.backpressure = 0.0
+        await eng.begin(t)
+        for edge in (span + shift, 2 * span + shift):
+            await eng.z.take(edge * P)
+            eng.z.backpressure = 1.0
+            await clocks(dut, 3)
+            eng.z.backpressure = 0.0
+        n = (2 * span + 4) * P
+        got = await eng.z.take(n)
+        expect_words(got, eng.model(eng.seed_in).perturbation(t, n), f"step {t}, stall at boundary {shift:+d}")
+    assert eng.z.stalled, "the sink never stalled the engine"
 
 
 @cocotb.test(skip=LONG_ENV not in os.environ)

@@ -1,5 +1,7 @@
 """The PerturbationEngine RTL under cocotb (Icarus): every word equals
-pezo.ref.engine.PerturbationEngine, bit for bit, over presets and a random config."""
+pezo.ref.engine.PerturbationEngine, bit for bit, over presets and a random config; pool
+checks read several wraps of the pool (a fresh offset per wrap), with stalls at the wrap
+boundaries."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from pezo.sim.tb_engine import BACKPRESSURE_ENV, CASES
 
 QUICK = [c for c in CASES if c.quick]
 SLOW = [c for c in CASES if not c.quick]
-COCOTB_TESTS = 5
+COCOTB_TESTS = 6
 
 
 @pytest.mark.parametrize("case", QUICK, ids=[c.name for c in QUICK])
