@@ -68,7 +68,7 @@ class PezoConfig:
     frac_bits: int = 12
     parallel: int = 8
     strategy: str = "pool"
-    pool_size: int = 256
+    pool_size: int = 512
     pool_refresh: int = 0
     repeat: int = 4
     mantissa_bits: int = 4
@@ -181,7 +181,7 @@ def field_names() -> list[str]:
 
 PRESETS: dict[str, PezoConfig] = {
     "default": PezoConfig(),
-    "p1": PezoConfig(parallel=1, pool_size=256),
+    "p1": PezoConfig(parallel=1),
     "stream": PezoConfig(strategy="stream", repeat=4),
     "none": PezoConfig(strategy="none"),
     "refresh": PezoConfig(pool_size=64, parallel=4, pool_refresh=4),

@@ -11,7 +11,8 @@ same words, which is what makes z replayable for +eps, -eps and the update.
     u, centred to v, the moment acc over all N, ``mant = select_mantissa(acc, N)``, and
     ``pool[j] = apply_scale(v[j], mant)``. The RTL makes two passes (moment, then scaled
     write) over the same N words, re-loading the lane in between, one word per clock.
-    Step t then reads ``pool[(offset + i*stride) mod N]`` (ref/reuse.py).
+    Step t then reads the pool in wraps of N words with an odd stride and a fresh
+    offset per wrap (ref/reuse.py).
 ``stream`` / ``none``:
     Fresh words come from K lanes loaded for step t (ref/reuse.py gives the order and
     the per-use variation). The mantissa of bank-clock block b (L = moment_block clocks
@@ -25,7 +26,7 @@ import numpy as np
 
 from pezo.ref.config import PezoConfig
 from pezo.ref.lfsr import LfsrBank
-from pezo.ref.reuse import pool_indices, pool_offset_stride, stream_variation
+from pezo.ref.reuse import pool_draws, pool_indices, pool_wraps, stream_variation
 from pezo.ref.scaler import (apply_scale, centre, moment_acc, moment_terms, nominal_mantissa,
                              select_mantissa)
 
@@ -33,14 +34,14 @@ from pezo.ref.scaler import (apply_scale, centre, moment_acc, moment_terms, nomi
 class PerturbationEngine:
     """Golden model of hw/engine.py for one config and runtime seed input."""
 
-    OFFSET_WINDOW = 256
+    DRAW_WINDOW = 256
 
     def __init__(self, cfg: PezoConfig, seed_in: int = 0):
         self.cfg = cfg
         self.seed_in = seed_in
         self.bank = LfsrBank(cfg.lfsr_width, cfg.word_bits, cfg.lanes, cfg.seed, seed_in)
         self._pools: dict[int, tuple[np.ndarray, int, int]] = {}
-        self._offsets: dict[int, tuple[int, int]] = {}
+        self._draws: tuple = (-1, -1)
 
     # pool strategy
 
@@ -61,18 +62,18 @@ class PerturbationEngine:
             self._pools = {first: (apply_scale(v, mant, cfg), acc, mant)}
         return self._pools[first]
 
-    def offset_stride(self, step: int) -> tuple[int, int]:
-        """(offset, stride) of ``step``: from lane 0's first two words after loading.
+    def pool_draws(self, step: int, wraps: int) -> tuple[np.ndarray, int]:
+        """(offsets per wrap, stride) of ``step`` from lane 0's first 1 + wraps words.
 
-        Computed for a window of OFFSET_WINDOW steps at a time, vectorised, since a
+        Computed for a window of DRAW_WINDOW steps at a time, vectorised, since a
         training run asks for successive steps."""
-        if step not in self._offsets:
-            first = step - step % self.OFFSET_WINDOW
-            masters = self.bank.masters(first, self.OFFSET_WINDOW)
-            w = self.bank.first_words(self.bank.states_from_masters(masters)[:, 0], 2)
-            self._offsets = {first + s: pool_offset_stride(int(w[0, s]), int(w[1, s]), self.cfg)
-                             for s in range(self.OFFSET_WINDOW)}
-        return self._offsets[step]
+        first = step - step % self.DRAW_WINDOW
+        if self._draws[:2] != (first, wraps):
+            masters = self.bank.masters(first, self.DRAW_WINDOW)
+            words = self.bank.first_words(self.bank.states_from_masters(masters)[:, 0], 1 + wraps)
+            self._draws = (first, wraps, *pool_draws(words, self.cfg))
+        _, _, offsets, strides = self._draws
+        return offsets[:, step - first], int(strides[step - first])
 
     # stream / none
 
@@ -101,9 +102,8 @@ class PerturbationEngine:
         """The first n words after start(step): int64 array of signed B-bit words."""
         if self.cfg.strategy == "pool":
             pool, _, _ = self.pool_fill(step)
-            offset, stride = self.offset_stride(step)
-            one_period = pool[pool_indices(offset, stride, self.cfg.pool_size, self.cfg)]
-            return np.resize(one_period, n)
+            offsets, stride = self.pool_draws(step, pool_wraps(n, self.cfg))
+            return pool[pool_indices(offsets, stride, n, self.cfg)]
         return self._stream(step, n)
 
     def perturbation_real(self, step: int, n: int) -> np.ndarray:
@@ -113,12 +113,13 @@ class PerturbationEngine:
     def fresh_words_per_step(self, n: int, steps: int) -> float:
         """Fresh LFSR words drawn per step, averaged over ``steps`` steps of n params.
 
-        pool: 2 per step plus the N fill words once per epoch; stream / none: every lane
-        of every bank clock needed for n words.
+        pool: 1 + wraps per step (stride and one offset per wrap of N parameters) plus
+        the N fill words once per epoch; stream / none: every lane of every bank clock
+        needed for n words.
         """
         cfg = self.cfg
         if cfg.strategy == "pool":
             epochs = -(-steps // cfg.pool_refresh) if cfg.pool_refresh else 1
-            return 2 + cfg.pool_size * epochs / steps
+            return 1 + pool_wraps(n, cfg) + cfg.pool_size * epochs / steps
         clocks = -(-(-(-n // cfg.effective_repeat)) // cfg.lanes)
         return float(clocks * cfg.lanes)

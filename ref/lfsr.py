@@ -121,6 +121,30 @@ def jump_rows(width: int) -> Rows:
     return power_rows(width, STEP_JUMP)
 
 
+_LEAP_TABLES: dict[tuple[int, int], np.ndarray] = {}
+
+
+def leap_table(width: int, word_bits: int, clocks: int) -> np.ndarray:
+    """Row masks of 1, 2, ..., ``clocks`` leaps: array (>= clocks, W) uint64, cached.
+
+    Row c holds the map of c+1 leaps; it grows by vectorised doubling (the map of C + c
+    leaps is the map of C leaps after that of c)."""
+    key = (width, word_bits)
+    table = _LEAP_TABLES.get(key)
+    if table is None:
+        table = np.array([leap_rows(width, word_bits)], dtype=np.uint64)
+    while len(table) < clocks:
+        outer = [int(r) for r in table[-1]]
+        later = np.zeros_like(table)
+        for i, row in enumerate(outer):
+            columns = [j for j in range(width) if row >> j & 1]
+            if columns:
+                later[:, i] = np.bitwise_xor.reduce(table[:, columns], axis=1)
+        table = np.concatenate([table, later])
+    _LEAP_TABLES[key] = table
+    return table
+
+
 def apply_rows(rows: Rows, states: np.ndarray) -> np.ndarray:
     """Apply a GF(2) map to an array of states (uint64, any shape), vectorised."""
     states = np.asarray(states, dtype=np.uint64)
@@ -176,6 +200,7 @@ class LfsrBank:
 
     FILL_DOMAIN = "fill"
     STEP_DOMAIN = "step"
+    WORD_CHUNK = 4096
 
     def __init__(self, width: int, word_bits: int, lanes: int, seed: int, seed_in: int = 0):
         if not 1 <= word_bits <= width:
@@ -202,14 +227,14 @@ class LfsrBank:
     def masters(self, first: int, count: int) -> np.ndarray:
         """Master states of steps first .. first+count-1 (uint64).
 
-        Known states are cached; new ones are computed by doubling from the last known
-        one (O(log) numpy passes), since training asks for successive steps."""
+        Known states are cached; the cache grows by doubling its length (jumps of
+        STEP_JUMP * 2**k, whose maps are cached too), since training asks for successive
+        steps."""
         if first < 0:
             raise ConfigError("step", first, "must be >= 0")
         while len(self._masters) < first + count:
-            more = min(len(self._masters), first + count - len(self._masters))
-            jump = power_rows(self.width, STEP_JUMP * len(self._masters))
-            self._masters = np.concatenate([self._masters, apply_rows(jump, self._masters[:more])])
+            jump = power_rows(self.width, STEP_JUMP * len(self._masters))  # length is a power of two
+            self._masters = np.concatenate([self._masters, apply_rows(jump, self._masters)])
         return self._masters[first:first + count]
 
     def states_from_masters(self, masters: np.ndarray, domain: str = STEP_DOMAIN) -> np.ndarray:
@@ -245,16 +270,15 @@ class LfsrBank:
         """Advance ``clocks`` leaps; returns the words, shape (clocks, K), uint64.
 
         Word [c, k] is lane k's B-bit word of clock c (the low B bits of its state after
-        the (c+1)-th leap). Computed by doubling: O(log clocks) numpy passes.
-        """
-        if clocks <= 0:
-            return np.zeros((0, self.lanes), dtype=np.uint64)
-        states = apply_rows(self._leap, self.state)[None, :]
-        span = 1
-        while span < clocks:
-            jump = power_rows(self.width, self.word_bits * span)
-            states = np.concatenate([states, apply_rows(jump, states)])
-            span *= 2
-        states = states[:clocks]
-        self.state = states[-1].copy()
-        return states & np.uint64(_mask(self.word_bits))
+        the (c+1)-th leap), computed from the cached :func:`leap_table` in chunks."""
+        out = np.empty((max(clocks, 0), self.lanes), dtype=np.uint64)
+        weights = np.uint64(1) << np.arange(self.word_bits, dtype=np.uint64)
+        done = 0
+        while done < clocks:
+            chunk = min(clocks - done, self.WORD_CHUNK)
+            table = leap_table(self.width, self.word_bits, chunk)
+            bits = np.bitwise_count(table[None, :chunk, :self.word_bits] & self.state[:, None, None]) & np.uint8(1)
+            out[done:done + chunk] = (bits.astype(np.uint64) @ weights).T
+            self.state = apply_rows(tuple(int(r) for r in table[chunk - 1]), self.state)
+            done += chunk
+        return out

@@ -112,11 +112,8 @@ class RtlSource(PerturbationSource):
         self.served = np.zeros(words.shape[:2], dtype=bool)
         self._scale = 1.0 / (1 << cfg.frac_bits)
 
-    def z(self, step: int, n: int) -> np.ndarray:
-        """The next recorded RTL pass of ``step`` (float64, shape (n,), read-only)."""
-        return self.generate(step, n)
-
     def generate(self, step: int, n: int) -> np.ndarray:
+        """The next recorded RTL pass of ``step`` (float64, shape (n,), read-only)."""
         steps, passes, recorded = self.words.shape
         if not 0 <= step < steps:
             raise CosimError(f"RTL source: step {step} was not recorded (recorded steps 0..{steps - 1})")

@@ -6,7 +6,7 @@ import pytest
 from pezo.ref.config import PezoConfig, preset
 from pezo.ref.engine import PerturbationEngine
 from pezo.ref.lfsr import LfsrBank
-from pezo.ref.reuse import pool_indices, pool_offset_stride, stream_variation
+from pezo.ref.reuse import pool_draws, pool_indices, stream_variation
 from pezo.ref.scaler import apply_scale, centre, nominal_mantissa
 
 ALL_PRESETS = ["default", "p1", "stream", "none", "refresh", "small"]
@@ -39,31 +39,50 @@ def test_runtime_seed_gives_other_words():
 
 
 @pytest.mark.parametrize("name", ["default", "p1", "refresh", "small"])
-def test_pool_words_follow_offset_and_odd_stride(name):
+def test_pool_words_follow_per_wrap_offsets_and_odd_stride(name):
     cfg = preset(name)
+    N, P = cfg.pool_size, cfg.parallel
     engine = PerturbationEngine(cfg)
+    n = 3 * N + 5
     for t in range(6):
-        offset, stride = engine.offset_stride(t)
-        assert offset % cfg.parallel == 0 and stride % 2 == 1 and stride % cfg.parallel == 1 % cfg.parallel
+        bank = LfsrBank(cfg.lfsr_width, cfg.word_bits, 1, cfg.seed)
+        bank.load(t)
+        w = [int(x) for x in bank.words(5)[:, 0]]
+        stride = 1 + max(P, 2) * (w[1] % (N // max(P, 2)))
+        assert stride % 2 == 1 and stride % P == 1 % P
+        o = [w[0] % (N // P)]
+        for delta in w[2:]:
+            o.append((o[-1] + delta) % (N // P))
         pool, _, _ = engine.pool_fill(t)
-        n = 3 * cfg.pool_size + 5
-        expected = pool[(offset + np.arange(n) * stride) % cfg.pool_size]
-        assert (engine.perturbation(t, n) == expected).all()
+        expected = [pool[(P * o[i // N] + (i % N) * stride) % N] for i in range(n)]
+        z = engine.perturbation(t, n)
+        assert (z == expected).all()
+        # each wrap uses every pool word exactly once
+        assert sorted(z[:N]) == sorted(pool)
+
+
+def test_wraps_of_one_step_do_not_repeat_the_same_perturbation():
+    cfg = PezoConfig()
+    engine = PerturbationEngine(cfg)
+    N = cfg.pool_size
+    repeats = [(z[:N] == z[N:2 * N]).all() for z in (engine.perturbation(t, 2 * N) for t in range(20))]
+    assert sum(repeats) <= 1  # equal only when the fresh delta is 0 mod N/P (probability P/N)
 
 
 @pytest.mark.parametrize("name", ["default", "p1", "small"])
 def test_banked_addresses_read_bank_p_for_lane_p(name):
     cfg = preset(name)
-    P, M = cfg.parallel, cfg.bank_depth
-    for w0, w1 in [(0, 0), (12345, 999), (2**16 - 1, 7)]:
-        offset, stride = pool_offset_stride(w0, w1, cfg)
-        o, s = offset // P, (stride - 1) // max(P, 2)
-        index = pool_indices(offset, stride, 4 * cfg.pool_size, cfg).reshape(-1, P)
+    P, M, N = cfg.parallel, cfg.bank_depth, cfg.pool_size
+    for words in [(0, 0, 5), (12345, 999, 77), (2**16 - 1, 7, 2**16 - 1)]:
+        offsets, stride = pool_draws(np.array(words), cfg)
+        stride = int(stride)
+        o, s = offsets // P, (stride - 1) // max(P, 2)
+        index = pool_indices(offsets, stride, 2 * N, cfg).reshape(-1, P)
         clocks = np.arange(index.shape[0])[:, None]
         lanes = np.arange(P)[None, :]
+        wrap = clocks // M
         assert (index % P == lanes).all()
-        if P > 1:
-            assert (index // P == (o + lanes * s + clocks * stride) % M).all()
+        assert (index // P == (o[wrap] + lanes * s + (clocks % M) * stride) % M).all()
 
 
 def test_pool_is_filled_from_the_fill_domain_with_the_adaptive_mantissa():
@@ -111,7 +130,8 @@ def test_stream_reuses_each_fresh_word_with_variations():
 def test_fresh_words_per_step():
     d, steps = 2410, 1000
     pool = PerturbationEngine(PezoConfig())
-    assert pool.fresh_words_per_step(d, steps) == 2 + 256 / steps
+    N = pool.cfg.pool_size
+    assert pool.fresh_words_per_step(d, steps) == 1 + -(-d // N) + N / steps  # stride, a word per wrap, fill
     stream = PerturbationEngine(preset("stream"))
     clocks = -(-(-(-d // 4)) // 2)  # 603 fresh words from 2 lanes: 302 bank clocks
     assert stream.fresh_words_per_step(d, steps) == clocks * 2

@@ -77,7 +77,6 @@ def _generate(source: PerturbationSource, n: int, step: int) -> np.ndarray:
 
 
 def _engine_generate(source: PezoSource, n: int, step: int) -> np.ndarray:
-    source.engine.bank.masters(0, 1 << step.bit_length())
     return source.engine.perturbation_real(step, n)
 
 
@@ -124,16 +123,16 @@ def _summary(runs: list[TrainResult]) -> dict[str, object]:
 
 
 def _pool_note(settings: dict, name: str) -> str | None:
-    """Why a pool smaller than the model cannot match i.i.d. perturbations, or None."""
+    """What limits a pool smaller than the model, or None."""
     cfg = settings["pezo_configs"].get(name)
     n = settings["n_params"]
     if cfg is None or cfg["strategy"] != "pool" or cfg["pool_size"] >= n:
         return None
     size = cfg["pool_size"]
-    return (f"pool_size {size} < {n} parameters: z[i] = z[i+{size}] at every step (the pool index "
-            f"is (offset + i*stride) mod {size}), so ZO never changes theta[i] - theta[i+{size}] "
-            f"and explores only a {size}-dimensional subspace; a pool of at least {n} words "
-            f"(e.g. --set pool_size={1 << (n - 1).bit_length()}) removes this")
+    return (f"pool_size {size} < {n} parameters: each step's z has only {size} distinct values, "
+            f"each shared by about {n / size:.1f} parameters (the offset is re-drawn for every "
+            f"wrap, so the sharing changes from step to step); a larger pool "
+            f"(e.g. --set pool_size={1 << (n - 1).bit_length()}) lowers the gradient-estimate noise")
 
 
 def target_checks(result: dict) -> list[dict[str, object]]:
@@ -143,7 +142,7 @@ def target_checks(result: dict) -> list[dict[str, object]]:
     * pezo-pool draws >= 100x fewer fresh numbers per step than gaussian;
     * pezo-pool words/s >= numpy standard_normal words/s.
     Checks whose sources were not run are left out. A failed accuracy check of a pool
-    smaller than the model carries a ``note`` with the reason."""
+    smaller than the model carries a ``note`` on what limits it."""
     src = result["sources"]
     checks: list[dict[str, object]] = []
     if "gaussian" in src:

@@ -26,7 +26,7 @@ import numpy as np
 from pezo.errors import ConfigError
 from pezo.ref.config import PezoConfig, preset
 from pezo.ref.engine import PerturbationEngine
-from pezo.ref.reuse import pool_indices
+from pezo.ref.reuse import pool_wraps
 
 SQRT3 = float(np.sqrt(3.0))
 
@@ -34,8 +34,9 @@ SQRT3 = float(np.sqrt(3.0))
 class PerturbationSource(ABC):
     """A replayable perturbation: ``z(step, n)`` depends only on (seed, step, n).
 
-    ``z`` keeps the vector of the most recent (step, n) (read-only), so the replays
-    within one ZO step cost nothing; ``generate`` always computes it afresh.
+    ``z`` regenerates the vector at every call and keeps nothing: the +eps, -eps and
+    update passes of a ZO step each replay it, as the hardware does by restarting the
+    engine at the same step.
     """
 
     name = ""
@@ -44,7 +45,6 @@ class PerturbationSource(ABC):
 
     def __init__(self, seed: int):
         self.seed = seed
-        self._last: tuple[int, int, np.ndarray] | None = None
 
     @abstractmethod
     def generate(self, step: int, n: int) -> np.ndarray:
@@ -55,12 +55,8 @@ class PerturbationSource(ABC):
         """Fresh random numbers drawn per step for n parameters over ``steps`` steps."""
 
     def z(self, step: int, n: int) -> np.ndarray:
-        """z of ``step`` (float64, shape (n,), read-only); the same for the same step."""
-        if self._last is None or self._last[:2] != (step, n):
-            z = self.generate(step, n)
-            z.flags.writeable = False
-            self._last = (step, n, z)
-        return self._last[2]
+        """z of ``step`` (float64, shape (n,)), regenerated: the same for the same step."""
+        return self.generate(step, n)
 
 
 class _PhiloxSource(PerturbationSource):
@@ -112,20 +108,19 @@ class PezoSource(PerturbationSource):
         self.max_steps = 1 << cfg.step_bits
         self._pool_epoch = -1
         self._pool_real = np.zeros(0, dtype=np.float64)
+        self._ramp = np.arange(cfg.pool_size, dtype=np.int64)
 
     def generate(self, step: int, n: int) -> np.ndarray:
-        """``engine.perturbation_real(step, n)``, computed the same way with less work:
+        """``engine.perturbation_real(step, n)``, computed the same way with less work.
 
-        pool: the epoch's pool (``engine.pool_fill``) is kept as real values and
-        gathered at ``pool_indices(offset, stride, n)``, one index per parameter, instead
-        of one period of N words resized to n. Master states are computed for steps
-        0 .. 2**k - 1 at once (k = bit length of ``step``), so the engine extends its
-        cache by doubling with the jump maps STEP_JUMP * 2**j, computed once and shared
-        by every engine of the same LFSR width."""
+        pool: the epoch's pool (``engine.pool_fill``, the pool the hardware stores) is
+        kept as real values. Since the stride is odd it is invertible mod N, so wrap w
+        reads ``base[(j + k_w) mod N]`` with ``base[j] = pool[j*stride mod N]`` and
+        ``k_w = offset_w / stride mod N``: each wrap is one contiguous slice of
+        ``base`` repeated twice, and z is a concatenation of slices (no per-word index)."""
         if not 0 <= step < self.max_steps:
             raise ConfigError("step", step, f"must be in 0..{self.max_steps - 1} (step_bits={self.cfg.step_bits})")
         engine = self.engine
-        engine.bank.masters(0, 1 << step.bit_length())
         if self.cfg.strategy != "pool":
             return engine.perturbation_real(step, n)
         epoch = engine.epoch_step(step)
@@ -133,8 +128,12 @@ class PezoSource(PerturbationSource):
             pool, _, _ = engine.pool_fill(step)
             self._pool_real = pool * (1.0 / (1 << self.cfg.frac_bits))
             self._pool_epoch = epoch
-        offset, stride = engine.offset_stride(step)
-        return self._pool_real[pool_indices(offset, stride, n, self.cfg)]
+        N = self.cfg.pool_size
+        offsets, stride = engine.pool_draws(step, pool_wraps(n, self.cfg))
+        base = self._pool_real[(self._ramp * stride) & (N - 1)]
+        twice = np.concatenate([base, base])
+        starts = (offsets * pow(stride, -1, N)) & (N - 1)
+        return np.concatenate([twice[k:k + N] for k in starts.tolist()])[:n]
 
     def fresh_per_step(self, n: int, steps: int) -> float:
         return self.engine.fresh_words_per_step(n, steps)
