@@ -228,7 +228,8 @@ async def stall_at_wrap_boundary_loses_nothing(dut):
             eng.z.backpressure = 0.0
         n = (2 * span + 4) * P
         got = await eng.z.take(n)
-        expect_words(got, eng.model(eng.seed_in).perturbation(t, n), f"step {t}, stall at boundary {shift:+d}")
+        expect_words(got, eng.model(eng.seed_in).perturbation(t, n),
+                     f"step {t}, stall from boundary {shift:+d}")
     assert eng.z.stalled, "the sink never stalled the engine"
 
 
