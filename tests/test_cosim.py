@@ -17,6 +17,8 @@ from pezo.sim.cosim import (ZO_PASSES, CosimError, RtlSource, compare_traces, en
 
 #: MLP 64-4-10 on digits: 310 parameters, 8 steps, 3 passes: 7440 words per engine.
 SETTINGS = TrainSettings(model="mlp", hidden=4, steps=8, batch=32, eval_every=1)
+#: a 128-word pool, so the 310 parameters span three wraps (three per-wrap offsets)
+OVERRIDES = {"pezo-pool": {"pool_size": 128}, "pezo-stream": None}
 SEED = 3
 METHODS = ("pezo-pool", "pezo-stream")
 
@@ -25,7 +27,7 @@ METHODS = ("pezo-pool", "pezo-stream")
 def recorded(request):
     """(method, cfg, RTL words of shape (steps, passes, n), golden trace)."""
     method = request.param
-    cfg = engine_config(method)
+    cfg = engine_config(method, OVERRIDES[method])
     n = Run(SETTINGS, SEED).model.n_params
     words = record_rtl_perturbations(cfg, seed_in_for(cfg, SEED), SETTINGS.steps, n,
                                      backpressure=0.3, name=f"cosim_test_{method}", sim_seed=SEED)

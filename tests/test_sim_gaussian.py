@@ -32,6 +32,6 @@ def test_gaussian_rtl_stream_quality(case):
 @pytest.mark.slow
 @pytest.mark.parametrize("case", SLOW, ids=[c.name for c in SLOW])
 def test_gaussian_slow_cases(case):
-    """The default preset's 96-lane CLT (bit-exact interface checks) and 1e5 RTL
+    """The default preset's 96-lane CLT (bit-exact interface checks) and other long RTL
     Box-Muller samples against DESIGN.md's KS bar of 0.01."""
     assert case.run().ok
