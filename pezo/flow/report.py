@@ -39,6 +39,8 @@ from pezo.toolchain import build_dir
 #: The paper's published reductions for the random-number logic (PeZO vs Gaussian).
 PAPER = {"lut_reduction_pct": 48.6, "ff_reduction_pct": 12.7, "power_reduction_pct_up_to": 86.0}
 HEADLINE_TARGET = "xilinx7"
+#: What the quality and training results depend on: the golden model.
+MODEL_SOURCES = ("ref/*.py", "ref/gaussian/*.py")
 REGENERATE = "make report   (or: .venv/bin/pezo report)"
 
 
@@ -92,7 +94,7 @@ def step_verilog(base: PezoConfig) -> dict:
 
 def step_quality(settings: ReportSettings, cache: Cache) -> dict:
     """{f"p{P}": {design: quality dict}} for the Gaussian baselines (cached)."""
-    digest = source_digest()
+    digest = source_digest(MODEL_SOURCES)
     out: dict[str, dict] = {}
     for p in sorted({p for t in settings.targets for p in settings.parallels_for(t)}, reverse=True):
         base = settings.base.replace(parallel=p, pool_size=max(settings.base.pool_size, 2 * p))
@@ -114,7 +116,7 @@ def step_quality(settings: ReportSettings, cache: Cache) -> dict:
 def step_training(settings: ReportSettings, cache: Cache) -> dict:
     from pezo.ref.train.compare import compare_sources
     key = cache_key(kind="training", seeds=settings.train_seeds, steps=settings.train_steps,
-                    sources=source_digest(), train=_train_digest())
+                    sources=source_digest(MODEL_SOURCES + ("ref/train/*.py",)))
     hit = cache.get(key)
     if hit is not None:
         return {**hit, "cached": True}
@@ -122,15 +124,6 @@ def step_training(settings: ReportSettings, cache: Cache) -> dict:
                              progress=True, workers=settings.workers)
     cache.put(key, result)
     return result
-
-
-def _train_digest() -> str:
-    import hashlib
-    root = Path(__file__).resolve().parents[2] / "ref" / "train"
-    h = hashlib.sha256()
-    for path in sorted(root.glob("*.py")):
-        h.update(path.read_bytes())
-    return h.hexdigest()
 
 
 def _guard(name: str, fn: Callable[[], dict]) -> dict:

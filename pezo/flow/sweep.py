@@ -76,7 +76,8 @@ def training_accuracy(overrides: dict | None, source: str, grid: SweepGrid, cach
                       workers: int) -> float:
     """Cached mean test accuracy of one short run (see the module docstring)."""
     key = cache_key(kind="sweep-train", source=source, overrides=overrides, steps=grid.train_steps,
-                    seeds=grid.train_seeds, sources=source_digest())
+                    seeds=grid.train_seeds,
+                    sources=source_digest(("ref/*.py", "ref/train/*.py")))
     hit = cache.get(key)
     if hit is None:
         hit = {"acc": _train(overrides, source, grid.train_steps, grid.train_seeds)}
