@@ -109,11 +109,15 @@ def test_full_report_on_reduced_set_writes_every_output(tmp_path, monkeypatch):
                               train_seeds=1, train_steps=200)
     doc = run_report(settings, tmp_path / "report")
     saved = json.loads((tmp_path / "report" / "report.json").read_text())
-    assert saved["headline"]["parallel"] == 8 or saved["results"]["xilinx7"]["p1"]
     for name in ("report.md", "report.csv", "report.json"):
         assert (tmp_path / "report" / name).exists()
-    row = doc["results"]["xilinx7"]["p1"]["pezo-pool"]
-    assert row["luts"] > 0 and row["ffs"] > 0
+    rows = doc["results"]["xilinx7"]["p1"]
+    assert rows["pezo-pool"]["luts"] > 0 and rows["pezo-pool"]["ffs"] > 0
+    h = saved["headline"]
+    assert h["parallel"] == 1 and h["baseline"] == saved["best_gaussian"]["xilinx7"]["p1"]
+    if h["baseline"] is not None:
+        ref = rows[h["baseline"]]
+        assert h["lut_reduction_pct"] == pytest.approx(100 * (1 - rows["pezo-pool"]["luts"] / ref["luts"]))
 
 
 def test_sweep_points_are_legal_and_distinct():
