@@ -161,6 +161,10 @@ def summarise(records: list[dict], qualities: dict, designs: tuple[DesignSpec, .
         if row["gaussian"]:
             row["meets_bar"] = qualities.get(p, {}).get(r["design"], {}).get("meets_bar")
         results.setdefault(r["target"], {}).setdefault(p, {})[r["design"]] = row
+    order = {s.name: i for i, s in enumerate(designs)}
+    for by_p in results.values():
+        for p in by_p:
+            by_p[p] = dict(sorted(by_p[p].items(), key=lambda kv: order.get(kv[0], len(order))))
     best: dict[str, dict[str, str | None]] = {}
     for target, by_p in results.items():
         for p, rows in by_p.items():
