@@ -19,8 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="P=8 on every target and every simulation case (slower)")
     p.add_argument("--no-regression", action="store_true", help="skip the cocotb regression")
     p.add_argument("--no-training", action="store_true", help="skip the training-parity runs")
-    p.add_argument("--train-seeds", type=int, default=3, metavar="N", help="training seeds (default: %(default)s)")
-    p.add_argument("--train-steps", type=int, default=3000, metavar="N", help="training steps (default: %(default)s)")
+    p.add_argument("--train-seeds", type=int, default=ReportSettings.train_seeds, metavar="N", help="training seeds (default: %(default)s)")
+    p.add_argument("--train-steps", type=int, default=ReportSettings.train_steps, metavar="N", help="training steps (default: %(default)s)")
     p.add_argument("--jobs", type=int, default=None, metavar="N", help="parallel jobs (default: all cores)")
     p.set_defaults(func=run)
 

@@ -34,6 +34,7 @@ from pezo.flow.measure import Job, run_jobs
 from pezo.flow.regress import BackgroundRegression
 from pezo.flow.synth import TARGETS
 from pezo.ref.config import PezoConfig, preset
+from pezo.ref.train.loop import TrainSettings
 from pezo.toolchain import build_dir
 
 #: The paper's published reductions for the random-number logic (PeZO vs Gaussian).
@@ -50,7 +51,8 @@ class ReportSettings:
 
     ``targets`` x ``parallels`` for ``xilinx7``; the other targets at ``other_parallels``
     only unless ``full`` (P=8 synthesis of the Gaussian baselines takes minutes each in
-    WebAssembly Yosys). Training: ``train_seeds`` seeds of ``train_steps`` steps."""
+    WebAssembly Yosys). Training: ``train_seeds`` seeds of ``train_steps`` steps, by
+    default the settings of ``pezo train --compare --seeds 5``."""
 
     base: PezoConfig = field(default_factory=lambda: preset("default"))
     designs: tuple[DesignSpec, ...] = COMPARISON
@@ -60,8 +62,8 @@ class ReportSettings:
     full: bool = False
     regression: bool = True
     training: bool = True
-    train_seeds: int = 3
-    train_steps: int = 3000
+    train_seeds: int = 5
+    train_steps: int = TrainSettings.steps
     workers: int | None = None
 
     def parallels_for(self, target: str) -> tuple[int, ...]:
