@@ -110,10 +110,9 @@ def _training(doc: dict) -> list[str]:
         return ["## Training parity", "", f"FAILED: {t['error']}", ""]
     st = t.get("settings", {})
     lines = ["## Training parity (ZO-SGD on scikit-learn digits)", "",
-             f"Reduced but honest settings for the time budget: model {st.get('model')}, "
-             f"{st.get('steps')} steps, seeds {st.get('seeds')}, batch {st.get('batch')}, lr {st.get('lr')}, "
-             f"eps {st.get('eps')} ({s.get('seeds')} seeds x {s.get('steps')} steps; the full run is "
-             "`pezo train` / `compare_sources` defaults).", "",
+             f"Model {st.get('model')} ({st.get('n_params')} parameters), {st.get('steps')} steps, "
+             f"seeds {st.get('seeds')}, batch {st.get('batch')}, ZO lr {st.get('lr')}, eps {st.get('eps')}; "
+             f"the same run as `pezo train --compare --seeds {s.get('seeds')} --steps {s.get('steps')}`.", "",
              "| source | test acc (mean +- std) | fresh numbers / step | words/s |", "|---|---|---|---|"]
     for name, d in t.get("sources", {}).items():
         rate = "-" if d.get("words_per_s") is None else f"{d['words_per_s'] / 1e6:.1f} M"
