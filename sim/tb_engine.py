@@ -18,15 +18,15 @@ import os
 import random
 
 import cocotb
-import numpy as np
 
 from pezo.hw.engine import PerturbationEngine
 from pezo.ref.config import PRESETS, PezoConfig
 from pezo.ref.engine import PerturbationEngine as RefEngine
-from pezo.sim.runner import SimCase, config_from_env, env_value
-from pezo.sim.streams import StreamDriver, WordSink, clocks, now, reset, start_clock
+from pezo.sim.runner import SimCase, config_from_env
+from pezo.sim.source_checks import (SourceBench, check_replay, check_reset_mid_run, check_runtime_seed,
+                                    check_start_abandons_run, check_words_after_start, expect_words)
+from pezo.sim.streams import clocks
 
-BACKPRESSURE_ENV = "PEZO_BACKPRESSURE"
 LONG_ENV = "PEZO_ENGINE_LONG"
 
 
@@ -52,32 +52,18 @@ CASES = [
 ]
 
 
-class Engine:
-    """The engine's three streams, the golden models, and word-by-word checks."""
+class Engine(SourceBench):
+    """The engine under test, checked against ``PerturbationEngine(cfg, seed_in)``."""
 
     def __init__(self, dut):
-        self.dut = dut
-        self.cfg = config_from_env()
-        start_clock(dut)
-        self.start = StreamDriver(dut, "start")
-        self.seed = StreamDriver(dut, "seed")
-        self.z = WordSink(dut, self.cfg.parallel, self.cfg.word_bits,
-                          backpressure=float(env_value(BACKPRESSURE_ENV, "0.3")),
-                          seed=random.getrandbits(32))
-        self._models: dict[int, RefEngine] = {}
-        self.seed_in = 0
+        super().__init__(dut, lambda cfg, seed_in: RefEngine(cfg, seed_in).perturbation,
+                         words=self._words(config_from_env()))
 
-    @property
-    def top_step(self) -> int:
-        """A step range that keeps seeks short (one master jump per clock)."""
-        return min(40, (1 << self.cfg.step_bits) - 2)
-
-    @property
-    def words(self) -> int:
+    @staticmethod
+    def _words(cfg: PezoConfig) -> int:
         """Words per check: into the third wrap of the pool (two wrap boundaries, each
         with a fresh offset) for ``pool``, and past the first moment block for
         ``stream`` / ``none`` when that stays small."""
-        cfg = self.cfg
         if cfg.strategy == "pool":
             return 2 * cfg.pool_size + 8 * cfg.parallel
         per_clock = cfg.lanes * cfg.effective_repeat
@@ -92,120 +78,37 @@ class Engine:
             return cfg.bank_depth
         return cfg.moment_block * max(1, cfg.effective_repeat // cfg.parallel)
 
-    def model(self, seed_in: int) -> RefEngine:
-        if seed_in not in self._models:
-            self._models[seed_in] = RefEngine(self.cfg, seed_in)
-        return self._models[seed_in]
-
-    async def reset(self) -> None:
-        self.z.start()
-        await reset(self.dut)
-        self.seed_in = 0
-        self.z.restart(since=now())
-
-    async def send_seed(self, seed_in: int) -> None:
-        self.z.restart(since=await self.seed.send(seed_in))
-        self.seed_in = seed_in
-
-    async def begin(self, t: int) -> None:
-        """start(t): words recorded from the next transfer on belong to step t."""
-        self.z.restart(since=await self.start.send(t))
-
-    async def check(self, t: int, n: int | None = None) -> np.ndarray:
-        """start(t), take n words and compare each with the model; returns them."""
-        n = self.words if n is None else n
-        await self.begin(t)
-        got = await self.z.take(n)
-        expect_words(got, self.model(self.seed_in).perturbation(t, n), f"step {t} seed_in {self.seed_in:#x}")
-        return got
-
-    async def idle_for(self, clocks_: int) -> None:
-        """No word may come out for ``clocks_`` clocks (no start since reset or seed)."""
-        await clocks(self.dut, clocks_)
-        assert len(self.z.words) == 0, f"{len(self.z.words)} words came out without a start"
-
-
-def expect_words(got: np.ndarray, want: np.ndarray, what: str) -> None:
-    bad = np.flatnonzero(got != want)
-    assert not len(bad), (f"{what}: {len(bad)} of {len(want)} words differ, first at word {bad[0]}: "
-                          f"rtl {int(got[bad[0]])}, ref {int(want[bad[0]])}")
-
 
 @cocotb.test()
 async def words_after_start_match_model(dut):
     """After reset the engine is idle; start(t) gives words 0.. of step t, forward and back."""
-    eng = Engine(dut)
-    await eng.reset()
-    await eng.idle_for(8)
-    top = eng.top_step
-    for t in [0, random.randrange(1, top + 1), random.randrange(top + 1), 1]:
-        await eng.check(t)
+    await check_words_after_start(Engine(dut))
 
 
 @cocotb.test()
 async def replay_gives_identical_words(dut):
     """start(t) three times (+eps, -eps, update) gives identical words; t+1 differs;
     going back to an earlier step reproduces it."""
-    eng = Engine(dut)
-    await eng.reset()
-    t = random.randrange(1, eng.top_step)
-    passes = [await eng.check(t) for _ in range(3)]
-    assert all((p == passes[0]).all() for p in passes), "replay of the same step differs"
-    following = await eng.check(t + 1)
-    assert not (following == passes[0]).all(), f"step {t + 1} repeats step {t}"
-    earlier = random.randrange(t)
-    await eng.check(earlier)
-    again = await eng.check(t)
-    assert (again == passes[0]).all(), "returning to an earlier step changed its words"
+    await check_replay(Engine(dut))
 
 
 @cocotb.test()
 async def start_abandons_fill_and_run(dut):
     """A start in the middle of a pool fill or of a run discards what was in flight."""
     eng = Engine(dut)
-    await eng.reset()
-    top = eng.top_step
-    await eng.begin(random.randrange(top + 1))
-    await clocks(dut, random.randrange(1, eng.cfg.pool_size + 8))
-    await eng.check(random.randrange(top + 1))
-    await eng.begin(random.randrange(top + 1))
-    await eng.z.take(random.randrange(1, 4 * eng.cfg.parallel))
-    await eng.check(random.randrange(top + 1))
+    await check_start_abandons_run(eng, [random.randrange(1, eng.cfg.pool_size + 8)])
 
 
 @cocotb.test()
 async def reset_mid_run_returns_to_idle(dut):
     """Reset during a run and during a pool fill: idle afterwards, then exact words."""
-    eng = Engine(dut)
-    await eng.reset()
-    await eng.send_seed(random.getrandbits(eng.cfg.lfsr_width))
-    await eng.begin(random.randrange(eng.top_step + 1))
-    await eng.z.take(random.randrange(1, 6 * eng.cfg.parallel))
-    await eng.reset()
-    await eng.idle_for(6)
-    await eng.check(2)
-    await eng.begin(random.randrange(eng.top_step + 1))
-    await clocks(dut, random.randrange(1, 20))
-    await eng.reset()
-    await eng.idle_for(6)
-    await eng.check(random.randrange(eng.top_step + 1))
+    await check_reset_mid_run(Engine(dut), max_wait=20)
 
 
 @cocotb.test()
 async def runtime_seed_selects_model_seed(dut):
     """seed(x) gives the words of the model with seed_in = x (and idles until a start)."""
-    eng = Engine(dut)
-    await eng.reset()
-    t = random.randrange(eng.top_step + 1)
-    plain = await eng.check(t)
-    seed_in = random.getrandbits(eng.cfg.lfsr_width) | 1
-    await eng.send_seed(seed_in)
-    await eng.idle_for(6)
-    seeded = await eng.check(t)
-    assert not (seeded == plain).all(), f"seed_in {seed_in:#x} did not change step {t}"
-    await eng.check(t + 1)
-    await eng.send_seed(0)
-    await eng.check(t)
+    await check_runtime_seed(Engine(dut))
 
 
 @cocotb.test()
@@ -228,8 +131,7 @@ async def stall_at_wrap_boundary_loses_nothing(dut):
             eng.z.backpressure = 0.0
         n = (2 * span + 4) * P
         got = await eng.z.take(n)
-        expect_words(got, eng.model(eng.seed_in).perturbation(t, n),
-                     f"step {t}, stall from boundary {shift:+d}")
+        expect_words(got, eng.expected(t, n), f"step {t}, stall from boundary {shift:+d}")
     assert eng.z.stalled, "the sink never stalled the engine"
 
 

@@ -29,10 +29,11 @@ from pezo.ref.gaussian import clt as ref_clt
 from pezo.ref.gaussian.quality import ks_distance, moment_checks
 from pezo.ref.gaussian.tables import clt_scale
 from pezo.sim.runner import SimCase, config_from_env, env_value
-from pezo.sim.streams import StreamDriver, WordSink, clocks, now, reset, split_words, start_clock, value
+from pezo.sim.source_checks import (SourceBench, check_replay, check_reset_mid_run, check_runtime_seed,
+                                    check_start_abandons_run, check_words_after_start, expect_words)
+from pezo.sim.streams import StreamDriver, clocks, reset, split_words, start_clock, value
 
 DESIGN_ENV = "PEZO_GAUSSIAN"
-BACKPRESSURE_ENV = "PEZO_BACKPRESSURE"
 QUALITY_ENV = "PEZO_QUALITY_SAMPLES"
 
 RTL = {"clt": CltGaussian, "box_muller": BoxMullerGaussian}
@@ -92,147 +93,45 @@ CASES = [
 ]
 
 
-class Source:
-    """The source's three streams, its golden model and word-by-word checks."""
+class Source(SourceBench):
+    """The baseline under test (``PEZO_GAUSSIAN``), checked against its golden model."""
 
     def __init__(self, dut):
-        self.dut = dut
-        self.cfg = config_from_env()
-        self.design = env_value(DESIGN_ENV)
-        start_clock(dut)
-        self.start = StreamDriver(dut, "start")
-        self.seed = StreamDriver(dut, "seed")
-        self.z = WordSink(dut, self.cfg.parallel, self.cfg.word_bits,
-                          backpressure=float(env_value(BACKPRESSURE_ENV, "0.3")),
-                          seed=random.getrandbits(32))
-        self._models: dict[int, object] = {}
-        self.seed_in = 0
-
-    @property
-    def top_step(self) -> int:
-        """A step range that keeps seeks short (one master jump per clock)."""
-        return min(40, (1 << self.cfg.step_bits) - 2)
-
-    @property
-    def words(self) -> int:
-        return 24 * self.cfg.parallel + 5
-
-    def model(self, seed_in: int):
-        if seed_in not in self._models:
-            self._models[seed_in] = MODELS[self.design](self.cfg, seed_in)
-        return self._models[seed_in]
-
-    async def reset(self) -> None:
-        self.z.start()
-        await reset(self.dut)
-        self.seed_in = 0
-        self.z.restart(since=now())
-
-    async def send_seed(self, seed_in: int) -> None:
-        self.z.restart(since=await self.seed.send(seed_in))
-        self.seed_in = seed_in
-
-    async def begin(self, t: int) -> None:
-        """start(t): words recorded from the next transfer on belong to step t."""
-        self.z.restart(since=await self.start.send(t))
-
-    async def check(self, t: int, n: int | None = None) -> np.ndarray:
-        """start(t), take n words and compare each with the model; returns them."""
-        n = self.words if n is None else n
-        await self.begin(t)
-        got = await self.z.take(n)
-        expect_words(got, self.model(self.seed_in).samples(t, n), f"step {t} seed_in {self.seed_in:#x}")
-        return got
-
-    async def idle_for(self, clocks_: int) -> None:
-        """No word may come out for ``clocks_`` clocks (no start since reset or seed)."""
-        await clocks(self.dut, clocks_)
-        assert len(self.z.words) == 0, f"{len(self.z.words)} words came out without a start"
-
-
-def expect_words(got: np.ndarray, want: np.ndarray, what: str) -> None:
-    bad = np.flatnonzero(got != want)
-    assert not len(bad), (f"{what}: {len(bad)} of {len(want)} words differ, first at word {bad[0]}: "
-                          f"rtl {int(got[bad[0]])}, ref {int(want[bad[0]])}")
+        design = env_value(DESIGN_ENV)
+        super().__init__(dut, lambda cfg, seed_in: MODELS[design](cfg, seed_in).samples,
+                         words=24 * config_from_env().parallel + 5)
 
 
 @cocotb.test(skip=QUALITY_ENV in os.environ)
 async def words_after_start_match_model(dut):
     """After reset the source is idle; start(t) gives words 0.. of step t, forward and back."""
-    src = Source(dut)
-    await src.reset()
-    await src.idle_for(8)
-    top = src.top_step
-    for t in [0, random.randrange(1, top + 1), random.randrange(top + 1), 1]:
-        await src.check(t)
-    assert src.z.stalled > 0 or src.z.backpressure == 0, "back-pressure never met a valid word"
+    await check_words_after_start(Source(dut))
 
 
 @cocotb.test(skip=QUALITY_ENV in os.environ)
 async def replay_gives_identical_words(dut):
     """start(t) three times gives identical words; t+1 differs; an earlier step and t
     again reproduce theirs."""
-    src = Source(dut)
-    await src.reset()
-    t = random.randrange(1, src.top_step)
-    passes = [await src.check(t) for _ in range(3)]
-    assert all((p == passes[0]).all() for p in passes), "replay of the same step differs"
-    following = await src.check(t + 1)
-    assert not (following == passes[0]).all(), f"step {t + 1} repeats step {t}"
-    await src.check(random.randrange(t))
-    again = await src.check(t)
-    assert (again == passes[0]).all(), "returning to an earlier step changed its words"
+    await check_replay(Source(dut))
 
 
 @cocotb.test(skip=QUALITY_ENV in os.environ)
 async def start_abandons_run(dut):
     """A start during the seek, the pipeline fill, or a run discards what was in flight."""
-    src = Source(dut)
-    await src.reset()
-    top = src.top_step
-    for wait in (1, 3, 9):
-        await src.begin(random.randrange(top + 1))
-        await clocks(dut, wait)
-        await src.check(random.randrange(top + 1))
-    await src.begin(random.randrange(top + 1))
-    await src.z.take(random.randrange(1, 4 * src.cfg.parallel))
-    await src.check(random.randrange(top + 1))
+    await check_start_abandons_run(Source(dut), waits=(1, 3, 9))
 
 
 @cocotb.test(skip=QUALITY_ENV in os.environ)
 async def reset_mid_run_returns_to_idle(dut):
     """Reset during a run (after a seed) and during the pipeline fill: idle afterwards
     with seed_in back to 0, then exact words."""
-    src = Source(dut)
-    await src.reset()
-    await src.send_seed(random.getrandbits(src.cfg.lfsr_width))
-    await src.begin(random.randrange(src.top_step + 1))
-    await src.z.take(random.randrange(1, 6 * src.cfg.parallel))
-    await src.reset()
-    await src.idle_for(6)
-    await src.check(2)
-    await src.begin(random.randrange(src.top_step + 1))
-    await clocks(dut, random.randrange(1, 12))
-    await src.reset()
-    await src.idle_for(6)
-    await src.check(random.randrange(src.top_step + 1))
+    await check_reset_mid_run(Source(dut), max_wait=12)
 
 
 @cocotb.test(skip=QUALITY_ENV in os.environ)
 async def runtime_seed_selects_model_seed(dut):
     """seed(x) gives the words of the model with seed_in = x (and idles until a start)."""
-    src = Source(dut)
-    await src.reset()
-    t = random.randrange(src.top_step + 1)
-    plain = await src.check(t)
-    seed_in = random.getrandbits(src.cfg.lfsr_width) | 1
-    await src.send_seed(seed_in)
-    await src.idle_for(6)
-    seeded = await src.check(t)
-    assert not (seeded == plain).all(), f"seed_in {seed_in:#x} did not change step {t}"
-    await src.check(t + 1)
-    await src.send_seed(0)
-    await src.check(t)
+    await check_runtime_seed(Source(dut))
 
 
 async def collect(dut, cfg: PezoConfig, t: int, n: int) -> np.ndarray:

@@ -14,7 +14,8 @@ import pytest
 from pezo.hw.engine import PerturbationEngine
 from pezo.ref.config import STRATEGIES, PezoConfig
 from pezo.sim.runner import SimCase, SimulationFailed
-from pezo.sim.tb_engine import BACKPRESSURE_ENV, CASES
+from pezo.sim.source_checks import BACKPRESSURE_ENV
+from pezo.sim.tb_engine import CASES
 
 QUICK = [c for c in CASES if c.quick]
 SLOW = [c for c in CASES if not c.quick]
