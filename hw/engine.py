@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import enum
 
-from amaranth import Module, Mux, Signal, signed, unsigned
+from amaranth import Cat, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from pezo.hw.lfsr import LfsrBank
 from pezo.hw.reuse import ReuseBuffer
-from pezo.hw.scaler import UniformScaler
+from pezo.hw.scaler import LATENCY, UniformScaler
 from pezo.ref.config import PezoConfig
 
 
@@ -21,10 +21,11 @@ class _Pool(enum.Enum):
     FILL_SEEK = 1
     FILL_MOMENT = 2
     FILL_WRITE = 3
-    STEP_SEEK = 4
-    DRAW0 = 5
-    DRAW1 = 6
-    STREAM = 7
+    FILL_DRAIN = 4
+    STEP_SEEK = 5
+    DRAW0 = 6
+    DRAW1 = 7
+    STREAM = 8
 
 
 class _Stream(enum.Enum):
@@ -65,13 +66,16 @@ class PerturbationEngine(wiring.Component):
       advances once per wrap of N words, at the last read of the wrap: the offset moves
       by a fresh word every N parameters at no cost in clocks (ref/reuse.py);
     * ``pool``, pool to fill (after reset, a seed, or the first start of a new epoch e):
-      6 + J_e + 2N + (t - e), where J_e is the seek to the epoch's first step e: the
+      10 + J_e + 2N + (t - e), where J_e is the seek to the epoch's first step e: the
       moment pass and the scaled write pass over the same N fill words, one per clock,
-      then the forward seek from e to t and the 5-clock start above;
-    * ``stream`` / ``none``: 4 + J (seek, load the lanes, take the first bank words
-      into the lane register, first scaled words registered). The lane register holds
-      the K words in use while the bank runs one leap ahead: it cuts the LFSR XOR
-      network from the variation and shift-add path.
+      the drain of the fill pipeline (lane 0's word registered, then the scaler's
+      3-clock pipeline, then the pool write: the write address follows the word), then
+      the forward seek from e to t and the 5-clock start above;
+    * ``stream`` / ``none``: 6 + J (seek, load the lanes, take the first bank words
+      into the lane register, then the scaler's 3 pipeline stages: two delay stages that
+      match its moment pipeline, and the scaled words' output register). The lane
+      register holds the K words in use while the bank runs one leap ahead: it cuts the
+      LFSR XOR network from the variation and shift-add path.
 
     Then P words per clock while ``z.ready`` is 1, for as long as the step runs.
     """
@@ -114,28 +118,44 @@ class PerturbationEngine(wiring.Component):
         epoch = Signal(S)
         need_fill = Signal()
         fill_done = Signal()
+        # fill pipeline: lane 0's word is registered (fill_word), scaled (LATENCY clocks),
+        # then written; the write flag and index follow it through 1 + LATENCY stages
+        fill_word = Signal(cfg.word_bits)
+        fill_moment = Signal()
+        write_valid = Signal(1 + LATENCY)
+        write_index = [Signal(range(N), name=f"write_index{i}") for i in range(1 + LATENCY)]
         en = ~self.z.valid | self.z.ready
         m.d.comb += [
             epoch.eq(self.start.payload & epoch_mask),
             need_fill.eq(~pool_valid | (pool_epoch != epoch) | self.seed.valid),
             bank.seek.valid.eq(self.start.valid | fill_done),
             bank.seek.payload.eq(Mux(self.start.valid, Mux(need_fill, epoch, self.start.payload), target)),
-            scaler.moment_u.eq(bank.words[0]),
-            scaler.u[0].eq(bank.words[0]),
-            reuse.write_index.eq(count),
+            scaler.en.eq(1),
+            scaler.moment_u.eq(fill_word),
+            scaler.moment_en.eq(fill_moment),
+            scaler.u[0].eq(fill_word),
+            reuse.write_en.eq(write_valid[-1]),
+            reuse.write_index.eq(write_index[-1]),
             reuse.write_data.eq(scaler.z[0]),
             reuse.w0.eq(w0),
             reuse.w1.eq(bank.words[0]),
             reuse.wn.eq(bank.words[0]),
             self.z.payload.eq(reuse.words),
         ]
+        m.d.sync += [
+            fill_word.eq(bank.words[0]),
+            fill_moment.eq(0),
+            write_valid.eq(write_valid << 1),
+            write_index[0].eq(count),
+            *(d.eq(src) for d, src in zip(write_index[1:], write_index)),
+        ]
         with m.If(self.start.valid):
-            m.d.sync += [target.eq(self.start.payload), self.z.valid.eq(0),
+            m.d.sync += [target.eq(self.start.payload), self.z.valid.eq(0), write_valid.eq(0),
                          state.eq(Mux(need_fill, _Pool.FILL_SEEK, _Pool.STEP_SEEK))]
             with m.If(need_fill):
                 m.d.sync += [pool_valid.eq(0), pool_epoch.eq(epoch)]
         with m.Elif(self.seed.valid):
-            m.d.sync += [state.eq(_Pool.IDLE), self.z.valid.eq(0), pool_valid.eq(0)]
+            m.d.sync += [state.eq(_Pool.IDLE), self.z.valid.eq(0), pool_valid.eq(0), write_valid.eq(0)]
         with m.Else():
             with m.Switch(state):
                 with m.Case(_Pool.FILL_SEEK):
@@ -143,17 +163,19 @@ class PerturbationEngine(wiring.Component):
                         m.d.comb += [bank.load.eq(1), bank.fill.eq(1), scaler.restart.eq(1)]
                         m.d.sync += [count.eq(0), state.eq(_Pool.FILL_MOMENT)]
                 with m.Case(_Pool.FILL_MOMENT):
-                    m.d.comb += scaler.moment_en.eq(1)
-                    m.d.sync += count.eq(count + 1)
+                    m.d.sync += [fill_moment.eq(1), count.eq(count + 1)]
                     with m.If(count == N - 1):
                         m.d.comb += [bank.load.eq(1), bank.fill.eq(1)]
                         m.d.sync += state.eq(_Pool.FILL_WRITE)
                     with m.Else():
                         m.d.comb += bank.advance.eq(1)
                 with m.Case(_Pool.FILL_WRITE):
-                    m.d.comb += [reuse.write_en.eq(1), bank.advance.eq(1)]
-                    m.d.sync += count.eq(count + 1)
+                    m.d.comb += bank.advance.eq(1)
+                    m.d.sync += [write_valid.eq(Cat(1, write_valid[:-1])), count.eq(count + 1)]
                     with m.If(count == N - 1):
+                        m.d.sync += state.eq(_Pool.FILL_DRAIN)
+                with m.Case(_Pool.FILL_DRAIN):
+                    with m.If(write_valid[-1] & (write_index[-1] == N - 1)):
                         m.d.comb += fill_done.eq(1)
                         m.d.sync += [pool_valid.eq(1), state.eq(_Pool.STEP_SEEK)]
                 with m.Case(_Pool.STEP_SEEK):
@@ -173,21 +195,23 @@ class PerturbationEngine(wiring.Component):
 
     def _stream(self, m: Module, bank: LfsrBank, reuse: ReuseBuffer, scaler: UniformScaler) -> None:
         state = Signal(_Stream)
-        payload = Signal.like(self.z.payload)
         lanes = Signal.like(bank.words)
+        valid = Signal(LATENCY)  # words in the scaler's pipeline stages, output last
         en = ~self.z.valid | self.z.ready
         m.d.comb += [
             bank.seek.valid.eq(self.start.valid),
             bank.seek.payload.eq(self.start.payload),
             reuse.lanes.eq(lanes),
+            scaler.en.eq(en),
             scaler.u.eq(reuse.u),
             scaler.moment_u.eq(lanes[0]),
-            self.z.payload.eq(payload),
+            self.z.payload.eq(scaler.z),
+            self.z.valid.eq(valid[-1]),
         ]
         with m.If(self.start.valid):
-            m.d.sync += [self.z.valid.eq(0), state.eq(_Stream.SEEK)]
+            m.d.sync += [valid.eq(0), state.eq(_Stream.SEEK)]
         with m.Elif(self.seed.valid):
-            m.d.sync += [self.z.valid.eq(0), state.eq(_Stream.IDLE)]
+            m.d.sync += [valid.eq(0), state.eq(_Stream.IDLE)]
         with m.Else():
             with m.Switch(state):
                 with m.Case(_Stream.SEEK):
@@ -201,6 +225,6 @@ class PerturbationEngine(wiring.Component):
                     with m.If(en):
                         m.d.comb += [reuse.next.eq(1), bank.advance.eq(reuse.advance),
                                      scaler.moment_en.eq(reuse.advance)]
-                        m.d.sync += [payload.eq(scaler.z), self.z.valid.eq(1)]
+                        m.d.sync += valid.eq(Cat(1, valid[:-1]))
                         with m.If(reuse.advance):
                             m.d.sync += lanes.eq(bank.words)

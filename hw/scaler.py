@@ -9,9 +9,15 @@ T = moment_bits, sh = B + M - F):
 * after the n-th moment word of a window (n = ``window``) the mantissa register takes
   ``2**M + #{m : acc < theta[m]}`` (a comparator ladder against the constant
   thresholds of :func:`pezo.ref.scaler.mantissa_thresholds`) and the accumulator clears;
+  the thresholds are non-increasing, so the ladder is a thermometer code and its count
+  is a one-hot encoder, not an adder tree;
 * ``z = (v*mant + 2**(sh-1)) >> sh``, where ``v*mant`` is the sum of the M+1 copies
   ``v << j`` gated by the bits ``mant[j]`` (bit M is always set): adders only, no
-  general multiplier.
+  general multiplier, summed as a balanced tree.
+
+Both paths are pipelined (:data:`LATENCY` clocks, all stages advanced by one enable), so
+no clock holds more than one of: the moment term ``q*q + q``, the accumulator add, the
+ladder, the shift-add.
 """
 
 from __future__ import annotations
@@ -25,6 +31,10 @@ from pezo.errors import ConfigError
 from pezo.ref.config import PezoConfig
 from pezo.ref.scaler import acc_bits, mantissa_range, mantissa_thresholds, nominal_mantissa
 
+#: Clocks (with ``en`` = 1) from a word on ``u`` to its scaled word on ``z``: two delay
+#: stages matching the moment pipeline (term, accumulator, ladder) and the output register.
+LATENCY = 3
+
 
 def centred(u: Value, word_bits: int) -> Value:
     """v = 2u + 1 - 2**B as wiring: signed, B+1 bits."""
@@ -37,12 +47,27 @@ def magnitude(u: Value, word_bits: int) -> Value:
     return Cat(Const(1, 1), low)
 
 
+def tree_sum(terms: list[Value]) -> Value:
+    """The sum of ``terms`` as a balanced adder tree (depth ceil(log2 len))."""
+    while len(terms) > 1:
+        terms = [terms[i] + terms[i + 1] if i + 1 < len(terms) else terms[i]
+                 for i in range(0, len(terms), 2)]
+    return terms[0]
+
+
 def shift_add_scale(v: Value, mant: Value, cfg: PezoConfig) -> Value:
     """z = (v*mant + 2**(sh-1)) >> sh as a sum of gated shifted copies of v: signed B bits."""
     M, sh = cfg.mantissa_bits, cfg.scale_shift
-    terms = [Mux(mant[j], v << j, 0) for j in range(M)] + [v << M]
-    total = sum(terms[1:], terms[0]) + (1 << (sh - 1))
-    return (total >> sh)[:cfg.word_bits].as_signed()
+    terms = [Mux(mant[j], v << j, 0) for j in range(M)] + [v << M, Const(1 << (sh - 1))]
+    return (tree_sum(terms) >> sh)[:cfg.word_bits].as_signed()
+
+
+def thermometer_count(bits: list[Value]) -> Value:
+    """The number of set bits of a thermometer code (bits[i] implies bits[i-1])."""
+    width = len(bits).bit_length()
+    ends = [bits[i] & ~bits[i + 1] for i in range(len(bits) - 1)] + [bits[-1]]
+    return Cat(*(Cat(*(ends[i] for i in range(len(bits)) if (i + 1) >> k & 1)).any()
+                 for k in range(width)))
 
 
 class UniformScaler(wiring.Component):
@@ -58,18 +83,22 @@ class UniformScaler(wiring.Component):
 
     Attributes
     ----------
-    u : In(ArrayLayout(unsigned(B), width)), uniform words to scale.
+    en : In(1), advance the pipeline this clock (both the scale and the moment path):
+        a clock with ``en`` = 0 changes nothing but ``restart``'s effects.
+    u : In(ArrayLayout(unsigned(B), width)), uniform words to scale, taken when ``en``.
     z : Out(ArrayLayout(signed(B), width)), ``z[k] = apply_scale(centre(u[k]), mant)``:
-        signed two's complement, F fractional bits. Combinational from ``u`` and the
-        mantissa register (latency 0, ``width`` words per clock).
+        signed two's complement, F fractional bits, registered. Latency :data:`LATENCY`
+        (3) enabled clocks from ``u`` to ``z``; ``width`` words per clock.
     moment_u : In(unsigned(B)), the uniform word whose centred value enters the moment.
-    moment_en : In(1), add ``moment_u`` this clock; on the n-th word of a window the
-        mantissa register is updated from the accumulator (including this word) at the
-        clock edge and the accumulator clears, so the next clock scales with it.
-    restart : In(1), accumulator and window count to 0, mantissa to the nominal one of
-        ``pezo.ref.scaler.nominal_mantissa(cfg, n)`` (also the value after reset).
-        Has priority over ``moment_en``.
-    mant : Out(unsigned(M+1)), the mantissa in use, in [2**M, 2**(M+1) - 1].
+    moment_en : In(1), add ``moment_u`` this clock (only with ``en``). Words given on
+        ``u`` up to this clock are scaled with the old mantissa; if it is the n-th word
+        of a window, words given on ``u`` from the next enabled clock on are scaled with
+        the mantissa of the window (the moment path takes three stages: term
+        ``q*q + q``, accumulator, ladder; the scale path delays ``u`` to match).
+    restart : In(1), accumulator, window count and moment pipeline to 0, mantissa to the
+        nominal one of ``pezo.ref.scaler.nominal_mantissa(cfg, n)`` (also the value after
+        reset). Acts whatever ``en``; priority over ``moment_en``.
+    mant : Out(unsigned(M+1)), the mantissa register, in [2**M, 2**(M+1) - 1].
     """
 
     def __init__(self, cfg: PezoConfig, *, window: int | None = None, width: int | None = None):
@@ -86,6 +115,7 @@ class UniformScaler(wiring.Component):
         self.width = width
         B, M = cfg.word_bits, cfg.mantissa_bits
         super().__init__({
+            "en": In(1),
             "u": In(data.ArrayLayout(unsigned(B), width)),
             "z": Out(data.ArrayLayout(signed(B), width)),
             "moment_u": In(unsigned(B)),
@@ -95,30 +125,43 @@ class UniformScaler(wiring.Component):
         })
 
     def elaborate(self, platform) -> Module:
-        cfg, B, T = self.cfg, self.cfg.word_bits, self.cfg.moment_bits
         m = Module()
+        self._moment(m)
+        self._scale(m)
+        return m
 
-        acc = Signal(acc_bits(self.window, cfg))
-        count = Signal(range(self.window))
+    def _moment(self, m: Module) -> None:
+        cfg, B, T = self.cfg, self.cfg.word_bits, self.cfg.moment_bits
         q = Signal(T)
-        acc_next = Signal(len(acc))
-        m.d.comb += [
-            q.eq(magnitude(self.moment_u, B)[B - T:]),
-            acc_next.eq(acc + q * q + q),
-        ]
+        term = Signal(2 * T)
+        term_en = Signal()
+        term_last = Signal()
+        acc = Signal(acc_bits(self.window, cfg))
+        total = Signal(len(acc))
+        total_en = Signal()
+        count = Signal(range(self.window))
+        m.d.comb += q.eq(magnitude(self.moment_u, B)[B - T:])
+        ladder = [total < theta for theta in mantissa_thresholds(cfg, self.window)]
         lo, _ = mantissa_range(cfg)
-        ladder = [acc_next < theta for theta in mantissa_thresholds(cfg, self.window)]
-        last = count == self.window - 1
 
         with m.If(self.restart):
-            m.d.sync += [acc.eq(0), count.eq(0), self.mant.eq(nominal_mantissa(cfg, self.window))]
-        with m.Elif(self.moment_en):
-            m.d.sync += count.eq(count + 1)
-            with m.If(last):
-                m.d.sync += [acc.eq(0), self.mant.eq(lo + sum(ladder))]
-            with m.Else():
-                m.d.sync += acc.eq(acc_next)
+            m.d.sync += [acc.eq(0), count.eq(0), term_en.eq(0), total_en.eq(0),
+                         self.mant.eq(nominal_mantissa(cfg, self.window))]
+        with m.Elif(self.en):
+            m.d.sync += [term.eq(q * q + q), term_en.eq(self.moment_en),
+                         term_last.eq(count == self.window - 1), total_en.eq(term_en & term_last)]
+            with m.If(self.moment_en):
+                m.d.sync += count.eq(count + 1)
+            with m.If(term_en):
+                m.d.sync += acc.eq(Mux(term_last, 0, acc + term))
+                m.d.sync += total.eq(acc + term)
+            with m.If(total_en):
+                m.d.sync += self.mant.eq(lo | thermometer_count(ladder))
 
-        for k in range(self.width):
-            m.d.comb += self.z[k].eq(shift_add_scale(centred(self.u[k], B), self.mant, cfg))
-        return m
+    def _scale(self, m: Module) -> None:
+        cfg, B = self.cfg, self.cfg.word_bits
+        delayed = [Signal.like(self.u, name=f"u{i}") for i in range(LATENCY - 1)]
+        with m.If(self.en):
+            m.d.sync += [d.eq(src) for d, src in zip(delayed, [self.u, *delayed])]
+            for k in range(self.width):
+                m.d.sync += self.z[k].eq(shift_add_scale(centred(delayed[-1][k], B), self.mant, cfg))
