@@ -109,15 +109,23 @@ def measure(job: Job, cache: Cache | None = None, digests: dict[str, str] | None
                           yosys=yosys_version(), sources=digests["synth"])
     netlist_v, netlist_json = out / "netlist.v", out / "netlist.json"
 
+    stamp = out / "synth.key"
+
     def synth_step() -> dict:
         from pezo.hw.designs import verilog
         text = verilog(job.block, PezoConfig(**job.config))
         result = synthesize(text, job.target, out)
+        stamp.write_text(synth_key)
         return {**result.resources.to_dict(), "cells": result.cells, "seconds": round(result.seconds, 1),
                 "log": str(result.log)}
 
-    hits = [_cached_step(cache, synth_key, record, "synth", synth_step,
-                         lambda hit: "error" in hit or (netlist_v.exists() and netlist_json.exists()))]
+    def netlist_is_this_synthesis(hit: dict) -> bool:
+        """P&R and power read the netlist files: they must come from this very synthesis
+        (another run may have written the folder since)."""
+        return "error" in hit or (netlist_v.exists() and netlist_json.exists() and stamp.exists()
+                                  and stamp.read_text() == synth_key)
+
+    hits = [_cached_step(cache, synth_key, record, "synth", synth_step, netlist_is_this_synthesis)]
     syn = record["synth"]
     if "error" not in syn and job.pnr and job.target in DEVICES:
         def pnr_step() -> dict:
@@ -147,8 +155,9 @@ def resources_of(synth: dict) -> Resources:
 
 def step_digests() -> dict[str, str]:
     """Source digests of each step: what a cached result of that step depends on."""
-    return {"synth": source_digest(DESIGN_SOURCES), "pnr": source_digest(("pezo/flow/pnr.py",)),
-            "power": source_digest(("pezo/flow/power.py", "pezo/flow/cells.py"))}
+    return {"synth": source_digest(DESIGN_SOURCES),
+            "pnr": source_digest(("pezo/flow/pnr.py", "pezo/flow/measure.py")),
+            "power": source_digest(("pezo/flow/power.py", "pezo/flow/cells.py", "pezo/flow/measure.py"))}
 
 
 def _measure_in_worker(job: Job, digests: dict[str, str], cache_dir: str) -> dict:
