@@ -18,6 +18,10 @@ class ConfigError(PezoError, ValueError):
         self.allowed = allowed
         super().__init__(f"invalid {field}={value!r}: {allowed}")
 
+    def __reduce__(self):
+        # rebuilt from its fields, so it crosses process boundaries (process pools)
+        return ConfigError, (self.field, self.value, self.allowed)
+
 
 class ToolError(PezoError, RuntimeError):
     """An external tool (simulator, Yosys, nextpnr) is missing or failed."""

