@@ -130,3 +130,13 @@ def test_sweep_points_are_legal_and_distinct():
     assert len(pool) == 2 * 2 * 2, "every pool point is distinct"
     assert len(stream) == 2 * 2, "pool size does not matter to stream and collapses"
     assert all(c.frac_bits <= c.word_bits - 4 for _, c in pts)
+
+
+def test_every_sweep_point_trains_with_a_source_of_its_strategy():
+    from pezo.flow.sweep import SweepGrid, points, training_source
+    from pezo.ref.config import preset
+    from pezo.ref.train.sources import make_source
+    grid = SweepGrid(pool_sizes=(64,), parallels=(1, 8), word_bits=(16,), strategies=("pool", "stream", "none"))
+    for _, cfg in points(grid, preset("default")):
+        source = make_source(training_source(cfg), seed=0, cfg=cfg)
+        assert source.cfg.strategy == cfg.strategy

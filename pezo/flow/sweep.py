@@ -5,8 +5,8 @@ engine built from the base config with those fields (F = min(base F, B - 4) so e
 B is legal; pool size is irrelevant to ``stream``/``none`` and collapses there).
 For each point: synthesis (measure.py, cached, in parallel over the local cores,
 no place-and-route or power: the sweep is about area) and a short training run of the
-engine's golden model (``compare_sources`` with ``sources=["pezo-pool"]`` and the
-point's fields as overrides, cached) whose test accuracy minus that of ``gaussian``
+engine's golden model (``compare_sources`` with the ``pezo-pool`` source for the pool
+strategy, ``pezo-stream`` for stream/none, and the point's fields as overrides, cached) whose test accuracy minus that of ``gaussian``
 (same settings and seeds) is the accuracy gap in points. Writes
 ``build/sweep/sweep.csv`` and ``build/sweep/pareto.png`` (LUTs vs accuracy gap).
 """
@@ -72,6 +72,11 @@ def _train(overrides: dict | None, source: str, steps: int, seeds: int) -> float
     return float(result["sources"][source]["test_acc_mean"])
 
 
+def training_source(cfg: PezoConfig) -> str:
+    """The training source that runs the engine model of ``cfg``'s strategy."""
+    return "pezo-pool" if cfg.strategy == "pool" else "pezo-stream"
+
+
 def training_accuracy(overrides: dict | None, source: str, grid: SweepGrid, cache: Cache,
                       workers: int) -> float:
     """Cached mean test accuracy of one short run (see the module docstring)."""
@@ -110,7 +115,7 @@ def run_sweep(grid: SweepGrid, base: PezoConfig | None = None, workers: int | No
     with ProcessPoolExecutor(max_workers=workers) as pool:
         gauss = pool.submit(training_accuracy, None, "gaussian", grid, cache, 1)
         accs = {name: pool.submit(training_accuracy, {f: getattr(cfg, f) for f in _TRAIN_FIELDS},
-                                  "pezo-pool", grid, cache, 1) for name, cfg in configs.items()}
+                                  training_source(cfg), grid, cache, 1) for name, cfg in configs.items()}
         gaussian_acc = gauss.result()
         for i, (name, fut) in enumerate(accs.items(), 1):
             accs[name] = fut.result()
