@@ -32,10 +32,9 @@ def lfsr_case(name: str, cfg: PezoConfig, lanes: int, quick: bool = True) -> Sim
 CASES = [
     lfsr_case("lfsr_w16_b8_k3", PezoConfig(lfsr_width=16, word_bits=8, frac_bits=4, step_bits=8), 3),
     lfsr_case("lfsr_w32_b16_k2", PezoConfig(), 2),
-    lfsr_case("lfsr_w8_b8_k4", PezoConfig(lfsr_width=8, word_bits=8, frac_bits=4, step_bits=6), 4,
-              quick=False),
+    lfsr_case("lfsr_w8_b8_k4", PezoConfig(lfsr_width=8, word_bits=8, frac_bits=4, step_bits=6), 4),
     lfsr_case("lfsr_w64_b24_k5", PezoConfig(lfsr_width=64, word_bits=24, frac_bits=12, step_bits=12,
-                                            seed=0xC0FFEE), 5, quick=False),
+                                            seed=0xC0FFEE), 5),
 ]
 
 

@@ -5,15 +5,14 @@ boundaries."""
 
 from __future__ import annotations
 
-import os
 import random
-import time
 
 import pytest
 
 from pezo.hw.engine import PerturbationEngine
-from pezo.ref.config import STRATEGIES, PezoConfig
+from pezo.ref.config import PezoConfig
 from pezo.sim.runner import SimCase, SimulationFailed
+from pezo.sim.random_config import random_config, run_seed
 from pezo.sim.source_checks import BACKPRESSURE_ENV
 from pezo.sim.tb_engine import CASES
 
@@ -34,22 +33,9 @@ def test_engine_long_multi_step_regression(case):
     assert case.run().ok
 
 
-def random_config(rng: random.Random) -> PezoConfig:
-    """A small, legal config (narrow LFSR and words, small pool) so Icarus runs it fast."""
-    width = rng.randint(8, 20)
-    bits = rng.randint(4, min(width, 10))
-    parallel = rng.choice([1, 2, 4])
-    return PezoConfig(
-        lfsr_width=width, word_bits=bits, frac_bits=rng.randint(0, bits - 4), parallel=parallel,
-        strategy=rng.choice(STRATEGIES), pool_size=rng.choice([n for n in (8, 16, 32, 64) if n >= 2 * parallel]),
-        pool_refresh=rng.choice([0, 1, 2, 4]), repeat=rng.choice([r for r in (1, 2, 4, 8) if r <= bits]),
-        mantissa_bits=rng.randint(1, 4), moment_bits=rng.randint(2, bits), moment_block=16,
-        step_bits=rng.randint(4, 8), seed=rng.getrandbits(63) | 1)
-
-
 def test_engine_random_config_matches_model_bit_exact():
     """One config drawn per run; PEZO_RANDOM_SEED=<seed> reproduces a failure."""
-    seed = int(os.environ.get("PEZO_RANDOM_SEED", time.time_ns() % 2**32))
+    seed = run_seed()
     rng = random.Random(seed)
     cfg = random_config(rng)
     backpressure = round(rng.uniform(0.1, 0.6), 2)

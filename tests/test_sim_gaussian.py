@@ -8,9 +8,13 @@ configs cover the same RTL in the default suite)."""
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
-from pezo.sim.tb_gaussian import CASES, QUALITY_ENV
+from pezo.sim.random_config import random_gaussian_config, run_seed
+from pezo.sim.runner import SimulationFailed
+from pezo.sim.tb_gaussian import CASES, QUALITY_ENV, gaussian_case
 
 INTERFACE = [c for c in CASES if QUALITY_ENV not in c.env and c.quick]
 QUALITY = [c for c in CASES if QUALITY_ENV in c.env and c.quick]
@@ -35,3 +39,18 @@ def test_gaussian_slow_cases(case):
     """The default preset's 96-lane CLT (bit-exact interface checks) and other long RTL
     Box-Muller samples against DESIGN.md's KS bar of 0.01."""
     assert case.run().ok
+
+
+@pytest.mark.parametrize("design", ["clt", "box_muller"])
+def test_gaussian_random_config_matches_model_bit_exact(design):
+    """One config (B, F, P, CLT k, Box-Muller table sizes, seed) drawn per run;
+    PEZO_RANDOM_SEED=<seed> reproduces a failure."""
+    seed = run_seed()
+    cfg = random_gaussian_config(random.Random(seed))
+    what = f"PEZO_RANDOM_SEED={seed} design={design} config={cfg}"
+    print(what)
+    try:
+        result = gaussian_case(f"gauss_random_{design}", design, cfg).run(seed=seed)
+    except SimulationFailed as exc:
+        pytest.fail(f"{what}: {exc}")
+    assert len(result.passed) >= COCOTB_TESTS, what

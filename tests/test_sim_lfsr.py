@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 from functools import partial
 
@@ -10,6 +11,8 @@ import pytest
 from pezo.cli import main
 from pezo.errors import ToolError
 from pezo.hw.lfsr import LfsrBank
+from pezo.ref.config import PezoConfig
+from pezo.sim.random_config import run_seed
 from pezo.sim.regression import collect
 from pezo.sim.runner import SimulationFailed, run_testbench
 from pezo.sim import tb_lfsr
@@ -18,7 +21,6 @@ from pezo.sim.tb_lfsr import CASES, LANES_ENV
 QUICK = [c for c in CASES if c.quick]
 #: Names of the cocotb tests in the testbench module (each case must pass all of them).
 COCOTB_TESTS = {n for n, o in vars(tb_lfsr).items() if type(o).__module__.startswith("cocotb")}
-SLOW = [c for c in CASES if not c.quick]
 
 
 @pytest.mark.parametrize("case", QUICK, ids=[c.name for c in QUICK])
@@ -27,10 +29,22 @@ def test_lfsr_bank_words_match_ref_bit_exact(case):
     assert result.ok and set(result.passed) == COCOTB_TESTS
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("case", SLOW, ids=[c.name for c in SLOW])
-def test_lfsr_bank_words_match_ref_bit_exact_more_widths(case):
-    assert set(case.run().passed) == COCOTB_TESTS
+def test_lfsr_bank_random_config_matches_ref_bit_exact():
+    """One (W, B, K, seed) drawn per run; PEZO_RANDOM_SEED=<seed> reproduces a failure."""
+    seed = run_seed()
+    rng = random.Random(seed)
+    width = rng.randint(4, 64)
+    bits = rng.randint(4, width)
+    cfg = PezoConfig(lfsr_width=width, word_bits=bits, frac_bits=0, moment_bits=min(8, bits), repeat=1,
+                     step_bits=rng.randint(4, 10), seed=rng.getrandbits(63) | 1)
+    lanes = rng.randint(1, 6)
+    what = f"PEZO_RANDOM_SEED={seed} lanes={lanes} config={cfg}"
+    print(what)
+    try:
+        result = tb_lfsr.lfsr_case("lfsr_random", cfg, lanes).run(seed=seed)
+    except SimulationFailed as exc:
+        pytest.fail(f"{what}: {exc}")
+    assert set(result.passed) == COCOTB_TESTS, what
 
 
 def _wrong_seed_bank(cfg, lanes):
