@@ -66,3 +66,10 @@ def test_pezo_steps_beyond_the_step_counter_are_refused(capsys):
     argv = ["train", "--no-progress", "--perturb", "pezo-pool", "--set", "step_bits=4", "--steps", "17"]
     assert main(argv) == 2
     assert "at most 16 steps" in capsys.readouterr().err
+
+
+def test_perturb_pezo_is_the_pool_engine(capsys):
+    # DESIGN.md names the PeZO source `pezo`; it is the default (pool) variant
+    from pezo.cli import build_parser
+    args = build_parser().parse_args(["train", "--perturb", "pezo"])
+    assert args.perturb == ["pezo-pool"]

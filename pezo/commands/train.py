@@ -21,12 +21,17 @@ from pezo.ref.train.sources import PEZO_PRESETS
 DEFAULTS = TrainSettings()
 
 
+def _method_name(name: str) -> str:
+    """``pezo`` (DESIGN.md's name) is the default PeZO variant, the pool engine."""
+    return "pezo-pool" if name == "pezo" else name
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="zeroth-order training on digits with gaussian, uniform or PeZO perturbations",
                        description="ZO-SGD (two-point SPSA, MeZO style) on scikit-learn's digits with a "
                                    "replayable perturbation source, or first-order SGD as the ceiling.")
-    p.add_argument("--perturb", action="append", metavar="NAME",
-                   help=f"perturbation source: {', '.join(METHODS)} (with --compare: repeatable, "
+    p.add_argument("--perturb", action="append", metavar="NAME", type=_method_name,
+                   help=f"perturbation source: {', '.join(METHODS)}; pezo = pezo-pool (with --compare: repeatable, "
                         "default all)")
     p.add_argument("--model", default=DEFAULTS.model, help=f"{', '.join(MODELS)} (default: %(default)s)")
     p.add_argument("--hidden", type=int, default=DEFAULTS.hidden, help="MLP hidden units (default: %(default)s)")
