@@ -1,0 +1,240 @@
+"""cocotb testbench of hw/reuse.py: every word read equals ``pezo.ref.reuse``.
+
+``pool``: a known pool of random signed words is written through the write port (in a
+random order, with gaps), then a step is placed from random fresh words w0, w1 and read
+over at least two wraps with random read gaps, ``wn`` given as the engine does (during
+wrap w the word that moves the offset to wrap w+1); read c must show
+``pool[pool_indices(*pool_draws(words), n)]`` for parameters c*P .. c*P+P-1, ``wrap``
+must mark the last read of each wrap and ``words`` must hold while ``read_en`` is low.
+
+``stream`` / ``none``: random bank words are given on ``lanes``; transfers happen at
+random clocks (``next``), the bank advances when ``advance`` is 1 at a transfer, and
+every transfer's ``u`` must equal ``stream_variation`` of the fresh word i // R with
+r = i mod R for parameters i = c*P + p; ``restart`` starts a new step (parameter 0).
+
+Randomness comes from Python's ``random``, seeded by cocotb (``COCOTB_RANDOM_SEED``).
+"""
+
+from __future__ import annotations
+
+import random
+
+import cocotb
+from cocotb.triggers import Timer
+import numpy as np
+
+from pezo.hw.reuse import ReuseBuffer
+from pezo.ref.config import PRESETS, PezoConfig
+from pezo.ref.reuse import pool_draws, pool_indices, stream_variation
+from pezo.sim.runner import SimCase, config_from_env
+from pezo.sim.streams import clocks, split_words, start_clock, value
+
+
+def reuse_case(name: str, cfg: PezoConfig, quick: bool = True) -> SimCase:
+    """A regression case of the reuse stage of ``cfg`` (its strategy picks the tests)."""
+    tests = ["pool_reads_match_ref_over_wraps", "place_has_priority_over_read"] \
+        if cfg.strategy == "pool" else ["stream_variations_match_ref"]
+    return SimCase(name, ReuseBuffer, "pezo.sim.tb_reuse", cfg, testcase=tests, quick=quick)
+
+
+CASES = [
+    reuse_case("reuse_pool_default", PRESETS["default"]),
+    reuse_case("reuse_pool_small", PRESETS["small"]),
+    reuse_case("reuse_pool_p1", PRESETS["p1"].replace(pool_size=64)),
+    reuse_case("reuse_stream_r4_p8", PRESETS["stream"]),
+    reuse_case("reuse_stream_r8_p2", PezoConfig(strategy="stream", parallel=2, repeat=8)),
+    reuse_case("reuse_none_small", PRESETS["small"].replace(strategy="none")),
+]
+
+
+async def reset(dut, ports: tuple[str, ...]) -> None:
+    """Inputs to 0 and, for a clocked design, start the clock and reset it."""
+    for port in ports:
+        getattr(dut, port).value = 0
+    if not hasattr(dut, "clk"):
+        return
+    start_clock(dut)
+    dut.rst.value = 1
+    await clocks(dut, 2)
+    dut.rst.value = 0
+
+
+class Pool:
+    """Writes the pool, places steps and reads them, checking every read against the ref."""
+
+    PORTS = ("write_en", "write_index", "write_data", "place", "w0", "w1", "wn", "read_en")
+
+    def __init__(self, dut):
+        self.dut = dut
+        self.cfg = cfg = config_from_env()
+        self.P, self.N = cfg.parallel, cfg.pool_size
+        self.D = self.N // self.P
+        self.pool = np.zeros(self.N, dtype=np.int64)
+
+    def words_now(self) -> list[int]:
+        return split_words(value(self.dut.words), self.P, self.cfg.word_bits)
+
+    async def write_pool(self) -> None:
+        """A fresh random pool, written in a random order with random idle clocks."""
+        B = self.cfg.word_bits
+        self.pool = np.array([random.randrange(-(1 << (B - 1)), 1 << (B - 1)) for _ in range(self.N)],
+                             dtype=np.int64)
+        for j in random.sample(range(self.N), self.N):
+            while random.random() < 0.2:
+                self.dut.write_en.value = 0
+                await clocks(self.dut)
+            self.dut.write_en.value = 1
+            self.dut.write_index.value = j
+            self.dut.write_data.value = int(self.pool[j]) & ((1 << B) - 1)
+            await clocks(self.dut)
+        self.dut.write_en.value = 0
+
+    def fresh_words(self, wraps: int) -> np.ndarray:
+        return np.array([random.getrandbits(self.cfg.word_bits) for _ in range(1 + wraps)], dtype=np.int64)
+
+    async def place(self, fresh: np.ndarray, *, read_en: bool = False) -> None:
+        self.dut.w0.value = int(fresh[0])
+        self.dut.w1.value = int(fresh[1])
+        self.dut.wn.value = int(fresh[2])
+        self.dut.place.value = 1
+        self.dut.read_en.value = int(read_en)
+        await clocks(self.dut)
+        self.dut.place.value = 0
+        self.dut.read_en.value = 0
+
+    async def read(self, fresh: np.ndarray, reads: int, gap: float) -> np.ndarray:
+        """``reads`` reads after a place with ``fresh``, ``read_en`` low with probability
+        ``gap`` per clock; returns the words of each read, shape (reads, P).
+
+        ``wn`` is the fresh word of the next wrap's offset (``fresh[2 + w]`` in wrap w,
+        the one ``pool_draws`` adds for wrap w + 1); ``wrap`` is checked at every read."""
+        out: list[list[int]] = []
+        done, previous = 0, False
+        while done < reads or previous:
+            rd = done < reads and random.random() >= gap
+            self.dut.wn.value = int(fresh[min(2 + done // self.D, len(fresh) - 1)])
+            self.dut.read_en.value = int(rd)
+            await clocks(self.dut)
+            if previous:
+                out.append(self.words_now())
+            elif out:
+                assert self.words_now() == out[-1], f"words changed while read_en was low (after read {done})"
+            if rd:
+                last = int(done % self.D == self.D - 1)
+                assert value(self.dut.wrap) == last, f"wrap is {value(self.dut.wrap)} at read {done}"
+                done += 1
+            previous = rd
+        self.dut.read_en.value = 0
+        return np.array(out, dtype=np.int64)
+
+    def expected(self, fresh: np.ndarray, reads: int) -> np.ndarray:
+        """The ref's words of ``reads`` reads: ``pool[pool_indices(...)]``, shape (reads, P)."""
+        wraps = -(-reads // self.D)
+        offsets, stride = pool_draws(fresh[:1 + wraps], self.cfg)
+        idx = pool_indices(offsets, int(stride), reads * self.P, self.cfg)
+        return self.pool[idx].reshape(reads, self.P)
+
+
+def check(got: np.ndarray, want: np.ndarray, what: str) -> None:
+    assert got.shape == want.shape, f"{what}: got {got.shape[0]} reads, expected {want.shape[0]}"
+    bad = np.argwhere(got != want)
+    assert not len(bad), (f"{what}: first mismatch at read {bad[0][0]} lane {bad[0][1]}: "
+                          f"rtl {int(got[tuple(bad[0])])}, ref {int(want[tuple(bad[0])])}")
+
+
+@cocotb.test()
+async def pool_reads_match_ref_over_wraps(dut):
+    """Two pools, each placed twice and read over 2.5 wraps with random gaps."""
+    await reset(dut, Pool.PORTS)
+    pool = Pool(dut)
+    reads = 2 * pool.D + pool.D // 2
+    wraps = -(-reads // pool.D)
+    for round_ in range(2):
+        await pool.write_pool()
+        for gap in (0.0, 0.3):
+            fresh = pool.fresh_words(wraps + 1)
+            await pool.place(fresh)
+            got = await pool.read(fresh, reads, gap)
+            check(got, pool.expected(fresh, reads), f"pool {round_}, gap {gap}, fresh {fresh.tolist()}")
+
+
+@cocotb.test()
+async def place_has_priority_over_read(dut):
+    """A place with read_en high reads nothing and starts wrap 0; a place mid-wrap restarts."""
+    await reset(dut, Pool.PORTS)
+    pool = Pool(dut)
+    await pool.write_pool()
+    reads = 2 * pool.D + 1
+    wraps = -(-reads // pool.D)
+    fresh = pool.fresh_words(wraps + 1)
+    await pool.place(fresh)
+    await pool.read(fresh, pool.D // 2 + 1, 0.2)
+    fresh = pool.fresh_words(wraps + 1)
+    await pool.place(fresh, read_en=True)
+    got = await pool.read(fresh, reads, 0.1)
+    check(got, pool.expected(fresh, reads), f"after a place mid-wrap, fresh {fresh.tolist()}")
+
+
+async def settle(dut) -> None:
+    """One clock, or a nanosecond for the purely combinational R <= P design (no ``clk``)."""
+    if hasattr(dut, "clk"):
+        await clocks(dut)
+    else:
+        await Timer(1, unit="ns")
+
+
+class Stream:
+    """Gives bank words on ``lanes`` and checks every transfer's ``u`` against the ref."""
+
+    PORTS = ("lanes", "next", "restart")
+
+    def __init__(self, dut):
+        self.dut = dut
+        self.cfg = config_from_env()
+        self.K, self.P, self.R = self.cfg.lanes, self.cfg.parallel, self.cfg.effective_repeat
+        self.fresh: list[int] = []
+        self.bank: list[int] = []
+
+    def new_bank_clock(self) -> None:
+        self.bank = [random.getrandbits(self.cfg.word_bits) for _ in range(self.K)]
+        self.fresh += self.bank
+        B = self.cfg.word_bits
+        self.dut.lanes.value = sum(w << (k * B) for k, w in enumerate(self.bank))
+
+    async def step(self, transfers: int, gap: float) -> int:
+        """Restart, then ``transfers`` transfers at random clocks; returns the words checked."""
+        B, P, R = self.cfg.word_bits, self.P, self.R
+        self.fresh = []
+        self.dut.restart.value = 1
+        self.dut.next.value = 0
+        self.new_bank_clock()
+        await settle(self.dut)
+        self.dut.restart.value = 0
+        c = 0
+        while c < transfers:
+            go = random.random() >= gap
+            self.dut.next.value = int(go)
+            await settle(self.dut)
+            u = [w & ((1 << B) - 1) for w in split_words(value(self.dut.u), P, B)]
+            i = np.arange(c * P, c * P + P, dtype=np.int64)
+            want = stream_variation(np.array(self.fresh, dtype=np.int64)[i // R], i % R, self.cfg)
+            assert u == want.tolist(), (f"transfer {c} (go={go}): u {[hex(w) for w in u]}, "
+                                        f"ref {[hex(int(w)) for w in want]}")
+            last = (c * P + P) % R == 0 if R > P else True
+            assert value(self.dut.advance) == int(last), f"advance {value(self.dut.advance)} at transfer {c}"
+            if go:
+                c += 1
+                if last:
+                    self.new_bank_clock()
+        self.dut.next.value = 0
+        return transfers * P
+
+
+@cocotb.test()
+async def stream_variations_match_ref(dut):
+    """Several steps (restart mid-bank-clock included), random transfer gaps."""
+    await reset(dut, Stream.PORTS)
+    s = Stream(dut)
+    phases = max(1, s.R // s.P)
+    for transfers, gap in [(4 * phases + 1, 0.0), (3 * phases + 1, 0.4), (5 * phases, 0.2), (1, 0.0)]:
+        await s.step(transfers, gap)

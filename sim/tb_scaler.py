@@ -1,0 +1,207 @@
+"""cocotb testbench of hw/scaler.py: every scaled word and every mantissa equals ``pezo.ref.scaler``.
+
+The scaler is built as ``UniformScaler(cfg, window=n, width=k)`` with n and k from the
+case's environment (``PEZO_WINDOW``, ``PEZO_WIDTH``). Each clock drives random inputs
+(``en`` low with some probability: a stall; ``moment_en``; now and then ``restart``);
+:class:`ScalerModel` predicts the registered outputs from the ref functions and the
+documented timing (in enabled clocks: a word on ``u`` at clock e is on ``z`` after
+clock e+2, scaled with the mantissa register as it was before that clock; the n-th
+moment word of a window at clock e sets the mantissa at clock e+2; ``restart`` acts at
+once, whatever ``en``). Moment words are drawn with a per-window spread so that the
+windows select different mantissas. Randomness comes from Python's ``random``, seeded
+by cocotb (``COCOTB_RANDOM_SEED``), so a run is reproducible.
+"""
+
+from __future__ import annotations
+
+import random
+from functools import partial
+
+import cocotb
+import numpy as np
+
+from pezo.hw.scaler import LATENCY, UniformScaler
+from pezo.ref.config import PRESETS, PezoConfig
+from pezo.ref.scaler import apply_scale, centre, moment_acc, nominal_mantissa, select_mantissa
+from pezo.sim.runner import SimCase, config_from_env, env_value
+from pezo.sim.streams import clocks, split_words, start_clock, value
+
+WINDOW_ENV = "PEZO_WINDOW"
+WIDTH_ENV = "PEZO_WIDTH"
+
+
+def default_shape(cfg: PezoConfig) -> tuple[int, int]:
+    """(window, width) that ``UniformScaler(cfg)`` uses by default."""
+    if cfg.strategy == "pool":
+        return cfg.pool_size, 1
+    return cfg.moment_block, cfg.parallel
+
+
+def scaler_case(name: str, cfg: PezoConfig, window: int | None = None, width: int | None = None,
+                quick: bool = True) -> SimCase:
+    """A regression case of the scaler of ``cfg`` (window / width: the defaults when None)."""
+    n, k = default_shape(cfg)
+    n, k = window or n, width or k
+    return SimCase(name, partial(UniformScaler, window=n, width=k), "pezo.sim.tb_scaler", cfg,
+                   env={WINDOW_ENV: str(n), WIDTH_ENV: str(k)}, quick=quick)
+
+
+CASES = [
+    scaler_case("scaler_default", PRESETS["default"]),
+    scaler_case("scaler_small", PRESETS["small"]),
+    scaler_case("scaler_stream", PRESETS["stream"]),
+    scaler_case("scaler_default_n16_k3", PRESETS["default"], window=16, width=3),
+]
+
+
+class ScalerModel:
+    """Clock-by-clock prediction of ``z`` and ``mant`` from the ref functions."""
+
+    def __init__(self, cfg: PezoConfig, window: int, width: int):
+        self.cfg, self.window, self.width = cfg, window, width
+        self.nominal = nominal_mantissa(cfg, window)
+        self.mant = self.nominal
+        self.z = [0] * width
+        self.delayed = [[0] * width for _ in range(LATENCY - 1)]
+        self.moment: list[int] = []
+        self.pending: list[list[int]] = []  # [enabled clocks to go, mantissa]
+        self.chosen: list[int] = []
+
+    def clock(self, en: bool, restart: bool, u: list[int], moment_en: bool, moment_u: int) -> None:
+        cfg = self.cfg
+        if en:
+            last = np.array(self.delayed[-1], dtype=np.int64)
+            self.z = [int(x) for x in apply_scale(centre(last, cfg.word_bits), self.mant, cfg)]
+            self.delayed = [list(u)] + self.delayed[:-1]
+        if restart:
+            self.mant, self.moment, self.pending = self.nominal, [], []
+            return
+        if not en:
+            return
+        for p in self.pending:
+            p[0] -= 1
+        for _, mant in (p for p in self.pending if p[0] == 0):
+            self.mant = mant
+        self.pending = [p for p in self.pending if p[0] > 0]
+        if moment_en:
+            self.moment.append(moment_u)
+            if len(self.moment) == self.window:
+                acc = moment_acc(centre(np.array(self.moment, dtype=np.int64), cfg.word_bits), cfg)
+                mant = select_mantissa(acc, cfg, self.window)
+                self.chosen.append(mant)
+                self.pending.append([LATENCY - 1, mant])
+                self.moment = []
+
+
+class Scaler:
+    """Drives the scaler's inputs each clock and checks its outputs against the model."""
+
+    def __init__(self, dut):
+        self.dut = dut
+        self.cfg = config_from_env()
+        self.window = int(env_value(WINDOW_ENV))
+        self.width = int(env_value(WIDTH_ENV))
+        self.model = ScalerModel(self.cfg, self.window, self.width)
+        self.spread = 1.0
+        self.checked = 0
+
+    def idle(self) -> None:
+        for port in ("en", "u", "moment_u", "moment_en", "restart"):
+            getattr(self.dut, port).value = 0
+
+    async def reset(self) -> None:
+        self.idle()
+        self.dut.rst.value = 1
+        await clocks(self.dut, 2)
+        self.dut.rst.value = 0
+        self.model = ScalerModel(self.cfg, self.window, self.width)
+
+    def moment_word(self) -> int:
+        """A uniform word whose centred value is within ``spread`` of full scale."""
+        B = self.cfg.word_bits
+        half = 1 << (B - 1)
+        reach = max(1, int(half * self.spread))
+        return half + random.randrange(-reach, reach) if reach < half else random.getrandbits(B)
+
+    async def run(self, clocks_: int, *, stall: float, moment: float, restart: float = 0.0) -> None:
+        """Drive ``clocks_`` random clocks, checking ``z`` and ``mant`` after every one."""
+        B, model = self.cfg.word_bits, self.model
+        for _ in range(clocks_):
+            en = random.random() >= stall
+            rst = random.random() < restart
+            u = [random.getrandbits(B) for _ in range(self.width)]
+            if random.random() < 0.05:
+                u = [random.choice([0, (1 << B) - 1, 1 << (B - 1)]) for _ in range(self.width)]
+            m_en = random.random() < moment
+            m_u = self.moment_word()
+            self.dut.en.value = int(en)
+            self.dut.restart.value = int(rst)
+            self.dut.u.value = sum(w << (k * B) for k, w in enumerate(u))
+            self.dut.moment_en.value = int(m_en)
+            self.dut.moment_u.value = m_u
+            await clocks(self.dut)
+            self.check()
+            windows = len(model.chosen)
+            model.clock(en, rst, u, m_en, m_u)
+            if len(model.chosen) > windows:
+                self.spread = random.choice([0.3, 0.6, 0.8, 0.9, 1.0, 1.0])
+        self.idle()
+        await clocks(self.dut)
+        self.check()
+
+    def check(self) -> None:
+        """The registered outputs after the clock just ended equal the model's state."""
+        z = split_words(value(self.dut.z), self.width, self.cfg.word_bits)
+        mant = value(self.dut.mant)
+        assert mant == self.model.mant, (f"mantissa {mant}, ref {self.model.mant} after "
+                                         f"{len(self.model.chosen)} windows (chosen {self.model.chosen})")
+        assert z == self.model.z, f"z {z}, ref {self.model.z} (mantissa {mant}) after {self.checked} clocks"
+        self.checked += 1
+
+
+def clocks_for(windows: int, window: int, moment: float, stall: float) -> int:
+    """Clocks that give about ``windows`` full moment windows, plus the pipeline."""
+    return int(windows * window / (moment * (1 - stall))) + 4 * LATENCY
+
+
+@cocotb.test()
+async def reset_state_is_the_nominal_mantissa(dut):
+    start_clock(dut)
+    s = Scaler(dut)
+    await s.reset()
+    await clocks(dut)
+    s.check()
+    assert value(dut.mant) == nominal_mantissa(s.cfg, s.window)
+
+
+@cocotb.test()
+async def scaled_words_and_window_mantissas_match_ref(dut):
+    """No stalls, a moment word every clock: at least four windows, every z and mant exact."""
+    start_clock(dut)
+    s = Scaler(dut)
+    await s.reset()
+    await s.run(clocks_for(4, s.window, 1.0, 0.0), stall=0.0, moment=1.0)
+    assert len(s.model.chosen) >= 4, f"only {len(s.model.chosen)} windows completed"
+
+
+@cocotb.test()
+async def random_stalls_and_moment_gaps_match_ref(dut):
+    """en low 30% of clocks, moment_en 70%: the pipeline holds and the timing stays exact."""
+    start_clock(dut)
+    s = Scaler(dut)
+    await s.reset()
+    await s.run(clocks_for(4, s.window, 0.7, 0.3), stall=0.3, moment=0.7)
+    assert len(s.model.chosen) >= 3, f"only {len(s.model.chosen)} windows completed"
+    assert len(set(s.model.chosen)) > 1, f"every window chose {s.model.chosen[0]}: stimulus too narrow"
+
+
+@cocotb.test()
+async def restart_returns_to_the_nominal_mantissa(dut):
+    """Restarts at random clocks (enabled or not) drop the window in progress."""
+    start_clock(dut)
+    s = Scaler(dut)
+    await s.reset()
+    n = clocks_for(3, s.window, 0.8, 0.2)
+    await s.run(n, stall=0.2, moment=0.8, restart=2.0 / n)
+    await s.run(clocks_for(1, s.window, 1.0, 0.0), stall=0.0, moment=1.0, restart=0.0)
+    assert s.model.chosen, "no window completed"

@@ -1,0 +1,90 @@
+"""The UniformScaler and ReuseBuffer RTL under cocotb (Icarus), word for word against pezo.ref,
+and mutants that the testbenches must reject."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import partial
+
+import pytest
+from amaranth import Module
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In
+
+from pezo.hw.reuse import ReuseBuffer
+from pezo.hw.scaler import UniformScaler
+from pezo.sim import tb_reuse, tb_scaler
+from pezo.sim.runner import SimulationFailed
+
+CASES = [c for c in tb_scaler.CASES + tb_reuse.CASES if c.quick]
+
+
+def cocotb_tests(module) -> set[str]:
+    return {n for n, o in vars(module).items() if type(o).__module__.startswith("cocotb")}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_block_outputs_match_ref_bit_exact(case):
+    result = case.run()
+    module = tb_scaler if case.test_module == tb_scaler.__name__ else tb_reuse
+    want = set(case.testcase) if case.testcase else cocotb_tests(module)
+    assert result.ok and set(result.passed) == want
+
+
+def test_every_reuse_test_runs_in_some_case():
+    assert {t for c in tb_reuse.CASES for t in c.testcase} == cocotb_tests(tb_reuse)
+
+
+class Tampered(wiring.Component):
+    """``inner`` with the input ``port`` tied to ``const``: a mutant with the same ports."""
+
+    def __init__(self, inner: wiring.Component, port: str, const: int):
+        self.inner, self.port, self.const = inner, port, const
+        super().__init__(inner.signature)
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        m.submodules.inner = self.inner
+        for name, member in self.inner.signature.members.items():
+            outer, inner = getattr(self, name), getattr(self.inner, name)
+            if member.flow == In:
+                m.d.comb += inner.eq(self.const if name == self.port else outer)
+            else:
+                m.d.comb += outer.eq(inner)
+        return m
+
+
+def _tampered(cfg, make, port, const):
+    return Tampered(make(cfg), port, const)
+
+
+def test_scaler_testbench_rejects_a_wrong_expected_mantissa():
+    """The model expects the ladder of a window twice as long as the RTL's."""
+    case = tb_scaler.CASES[1]
+    window = int(case.env[tb_scaler.WINDOW_ENV])
+    bad = replace(case, name="scaler_wrong_window", env={**case.env, tb_scaler.WINDOW_ENV: str(2 * window)},
+                  testcase=["scaled_words_and_window_mantissas_match_ref"])
+    with pytest.raises(SimulationFailed, match="scaled_words_and_window_mantissas_match_ref"):
+        bad.run()
+
+
+def test_scaler_testbench_rejects_a_pipeline_that_ignores_stalls():
+    """en tied to 1: the stall-free test still passes, the stalled one must not."""
+    case = tb_scaler.CASES[1]
+    make = partial(UniformScaler, window=int(case.env[tb_scaler.WINDOW_ENV]),
+                   width=int(case.env[tb_scaler.WIDTH_ENV]))
+    bad = replace(case, name="scaler_no_stall", make_component=partial(_tampered, make=make, port="en", const=1),
+                  testcase=["scaled_words_and_window_mantissas_match_ref", "random_stalls_and_moment_gaps_match_ref"])
+    with pytest.raises(SimulationFailed, match="random_stalls_and_moment_gaps_match_ref") as failure:
+        bad.run()
+    assert "scaled_words_and_window_mantissas_match_ref" not in str(failure.value)
+
+
+def test_pool_testbench_rejects_a_wrong_next_wrap_offset():
+    """wn tied to 0: wrap 0 is right, the offset of wrap 1 is not."""
+    case = next(c for c in tb_reuse.CASES if c.cfg.strategy == "pool")
+    bad = replace(case, name="reuse_pool_wn_zero",
+                  make_component=partial(_tampered, make=ReuseBuffer, port="wn", const=0),
+                  testcase=["pool_reads_match_ref_over_wraps"])
+    with pytest.raises(SimulationFailed, match="pool_reads_match_ref_over_wraps"):
+        bad.run()
