@@ -70,6 +70,18 @@ def thermometer_count(bits: list[Value]) -> Value:
                  for k in range(width)))
 
 
+def _window_and_width(cfg: PezoConfig, window: int | None, width: int | None) -> tuple[int, int]:
+    """The scaler's moment window and words per clock (defaults from ``cfg``), validated."""
+    pool = cfg.strategy == "pool"
+    window = (cfg.pool_size if pool else cfg.moment_block) if window is None else window
+    width = (1 if pool else cfg.parallel) if width is None else width
+    if width < 1:
+        raise ConfigError("width", width, "must be at least 1")
+    if window < 1 or window & (window - 1):
+        raise ConfigError("window", window, "must be a power of two")
+    return window, width
+
+
 class UniformScaler(wiring.Component):
     """Centring, running second moment and shift-add scaling of uniform words.
 
@@ -101,15 +113,13 @@ class UniformScaler(wiring.Component):
     mant : Out(unsigned(M+1)), the mantissa register, in [2**M, 2**(M+1) - 1].
     """
 
+    def __new__(cls, cfg: PezoConfig, *, window: int | None = None, width: int | None = None, **kwargs):
+        # checked before Amaranth tracks the object, so a rejected one is not reported unused
+        _window_and_width(cfg, window, width)
+        return super().__new__(cls, **kwargs)
+
     def __init__(self, cfg: PezoConfig, *, window: int | None = None, width: int | None = None):
-        pool = cfg.strategy == "pool"
-        window = (cfg.pool_size if pool else cfg.moment_block) if window is None else window
-        width = (1 if pool else cfg.parallel) if width is None else width
-        if window < 1 or window & (window - 1) or width < 1:
-            self._MustUse__silence = True  # never built: no "created but never used" warning
-            if width < 1:
-                raise ConfigError("width", width, "must be at least 1")
-            raise ConfigError("window", window, "must be a power of two")
+        window, width = _window_and_width(cfg, window, width)
         self.cfg = cfg
         self.window = window
         self.width = width

@@ -179,17 +179,6 @@ def derive_seeds(seed: int, count: int, width: int) -> list[int]:
     return seeds
 
 
-def rotl(x: np.ndarray | int, r: int, width: int):
-    """Rotate a W-bit value left by r (0 <= r < W); works on ints and uint64 arrays."""
-    r %= width
-    if r == 0:
-        return x
-    if isinstance(x, np.ndarray):
-        m = np.uint64(_mask(width))
-        return ((x << np.uint64(r)) | (x >> np.uint64(width - r))) & m
-    return ((x << r) | (x >> (width - r))) & _mask(width)
-
-
 class LfsrBank:
     """K lanes of a width-W LFSR, each producing one B-bit word per clock.
 

@@ -111,6 +111,13 @@ class Bank:
         self.dut.advance.value = 0
         return np.array(out, dtype=np.uint64)
 
+    async def check_load(self, ref: RefBank, t: int, fill: bool, n: int, gap: float, what: str) -> None:
+        """Load the lanes of the step already sought (``t``) in the step or fill domain,
+        do the same on ``ref``, and compare the next n clocks of words."""
+        await self.load(fill)
+        ref.load(t, RefBank.FILL_DOMAIN if fill else RefBank.STEP_DOMAIN)
+        check(await self.run(n, gap), ref.words(n), what)
+
 
 def check(got: np.ndarray, want: np.ndarray, what: str) -> None:
     bad = np.argwhere(got != want)
@@ -143,9 +150,7 @@ async def seek_forward_and_backward_loads_step_domain(dut):
         expected = t - current if t >= current else t
         assert busy == expected, f"seek {current} -> {t}: busy {busy} clocks, expected {expected}"
         current = t
-        await bank.load(fill=False)
-        ref.load(t, RefBank.STEP_DOMAIN)
-        check(await bank.run(24, gap=0.3), ref.words(24), f"step {t}")
+        await bank.check_load(ref, t, False, 24, 0.3, f"step {t}")
 
 
 @cocotb.test()
@@ -157,9 +162,7 @@ async def fill_domain_load_matches_ref(dut):
     ref = bank.ref()
     for t, fill in [(0, True), (0, False), (5, True), (2, True), (2, False)]:
         await bank.seek(t)
-        await bank.load(fill)
-        ref.load(t, RefBank.FILL_DOMAIN if fill else RefBank.STEP_DOMAIN)
-        check(await bank.run(20, gap=0.2), ref.words(20), f"step {t} fill={fill}")
+        await bank.check_load(ref, t, fill, 20, 0.2, f"step {t} fill={fill}")
 
 
 @cocotb.test()
@@ -179,9 +182,7 @@ async def runtime_seed_sets_master0(dut):
         ref = bank.ref(seed_in)
         for t in (0, 6, 2):
             await bank.seek(t)
-            await bank.load(fill=bool(t & 2))
-            ref.load(t, RefBank.FILL_DOMAIN if t & 2 else RefBank.STEP_DOMAIN)
-            check(await bank.run(12, gap=0.25), ref.words(12), f"seed_in {seed_in:#x} step {t}")
+            await bank.check_load(ref, t, bool(t & 2), 12, 0.25, f"seed_in {seed_in:#x} step {t}")
 
 
 @cocotb.test()

@@ -7,7 +7,13 @@ import numpy as np
 import pytest
 
 from pezo.ref.lfsr import (STEP_JUMP, TAPS, LfsrBank, apply_rows, derive_seeds, jump_rows, leap_rows,
-                           power_rows, rotl, step)
+                           power_rows, step)
+
+
+def rotl(x: int, r: int, width: int) -> int:
+    """Rotate a width-bit int left by r: the scalar definition the lane loads must follow."""
+    r %= width
+    return ((x << r) | (x >> (width - r))) & ((1 << width) - 1) if r else x
 
 
 def _clmulmod(a: int, b: int, poly: int, degree: int) -> int:
