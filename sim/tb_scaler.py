@@ -7,13 +7,14 @@ case's environment (``PEZO_WINDOW``, ``PEZO_WIDTH``). Each clock drives random i
 documented timing (in enabled clocks: a word on ``u`` at clock e is on ``z`` after
 clock e+2, scaled with the mantissa register as it was before that clock; the n-th
 moment word of a window at clock e sets the mantissa at clock e+2; ``restart`` acts at
-once, whatever ``en``). Moment words are drawn with a per-window spread so that the
-windows select different mantissas. Randomness comes from Python's ``random``, seeded
+once, whatever ``en``). Moment words are drawn with a per-window spread (:data:`SPREADS`) so that
+successive windows select different mantissas. Randomness comes from Python's ``random``, seeded
 by cocotb (``COCOTB_RANDOM_SEED``), so a run is reproducible.
 """
 
 from __future__ import annotations
 
+import itertools
 import random
 from functools import partial
 
@@ -28,6 +29,12 @@ from pezo.sim.streams import clocks, split_words, start_clock, value
 
 WINDOW_ENV = "PEZO_WINDOW"
 WIDTH_ENV = "PEZO_WIDTH"
+#: spread of the moment words, window after window (EXTREMES: only the two full-scale
+#: words, the largest second moment, which selects the lowest mantissa; below 1: a
+#: narrow window, which selects a high one), so successive windows select different
+#: mantissas whatever the config
+EXTREMES = 2.0
+SPREADS = (1.0, EXTREMES, 0.3, 1.0, 0.6, EXTREMES, 0.9, 0.8)
 
 
 def default_shape(cfg: PezoConfig) -> tuple[int, int]:
@@ -102,7 +109,8 @@ class Scaler:
         self.window = int(env_value(WINDOW_ENV))
         self.width = int(env_value(WIDTH_ENV))
         self.model = ScalerModel(self.cfg, self.window, self.width)
-        self.spread = 1.0
+        self.spreads = itertools.cycle(SPREADS)
+        self.spread = next(self.spreads)
         self.checked = 0
 
     def idle(self) -> None:
@@ -117,8 +125,11 @@ class Scaler:
         self.model = ScalerModel(self.cfg, self.window, self.width)
 
     def moment_word(self) -> int:
-        """A uniform word whose centred value is within ``spread`` of full scale."""
+        """A uniform word whose centred value is within ``spread`` of full scale (only
+        the two full-scale words for :data:`EXTREMES`)."""
         B = self.cfg.word_bits
+        if self.spread == EXTREMES:
+            return random.choice([0, (1 << B) - 1])
         half = 1 << (B - 1)
         reach = max(1, int(half * self.spread))
         return half + random.randrange(-reach, reach) if reach < half else random.getrandbits(B)
@@ -144,7 +155,7 @@ class Scaler:
             windows = len(model.chosen)
             model.clock(en, rst, u, m_en, m_u)
             if len(model.chosen) > windows:
-                self.spread = random.choice([0.3, 0.6, 0.8, 0.9, 1.0, 1.0])
+                self.spread = next(self.spreads)
         self.idle()
         await clocks(self.dut)
         self.check()
