@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import enum
 
-from amaranth import Cat, Module, Mux, Signal, signed, unsigned
-from amaranth.lib import data, stream, wiring
-from amaranth.lib.wiring import In, Out
+from amaranth import Cat, Module, Mux, Signal
+from amaranth.lib import wiring
 
 from pezo.hw.lfsr import LfsrBank
 from pezo.hw.reuse import ReuseBuffer
 from pezo.hw.scaler import LATENCY, UniformScaler
+from pezo.hw.source import SourceSignature
 from pezo.ref.config import PezoConfig
 
 
@@ -82,11 +82,7 @@ class PerturbationEngine(wiring.Component):
 
     def __init__(self, cfg: PezoConfig):
         self.cfg = cfg
-        super().__init__({
-            "start": In(stream.Signature(unsigned(cfg.step_bits))),
-            "seed": In(stream.Signature(unsigned(cfg.lfsr_width))),
-            "z": Out(stream.Signature(data.ArrayLayout(signed(cfg.word_bits), cfg.parallel))),
-        })
+        super().__init__(SourceSignature.from_config(cfg))
 
     def elaborate(self, platform) -> Module:
         m = Module()

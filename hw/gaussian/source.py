@@ -6,10 +6,11 @@ wrapper that feeds a core from an :class:`pezo.hw.lfsr.LfsrBank` behind the comm
 from __future__ import annotations
 
 from amaranth import Module, Mux, Signal, Value, signed
-from amaranth.lib import data, stream, wiring
+from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from pezo.hw.lfsr import LfsrBank
+from pezo.hw.source import SourceSignature
 from pezo.ref.config import PezoConfig
 from pezo.ref.gaussian.tables import check_word_bits
 
@@ -118,11 +119,7 @@ class GaussianSource(wiring.Component):
         self.lanes = lanes
         self.core = core
         self.latency = core.latency
-        super().__init__({
-            "start": In(stream.Signature(cfg.step_bits)),
-            "seed": In(stream.Signature(cfg.lfsr_width)),
-            "z": Out(stream.Signature(data.ArrayLayout(signed(cfg.word_bits), cfg.parallel))),
-        })
+        super().__init__(SourceSignature.from_config(cfg))
 
     def elaborate(self, platform) -> Module:
         m = Module()
