@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pezo.flow import stats_section
+
 
 def _fmt(value: object, digits: int = 1) -> str:
     if value is None:
@@ -20,7 +22,8 @@ def render(doc: dict) -> str:
     lines = ["# PeZO hardware report", "",
              f"Regenerate with: `{doc['regenerate']}` (results are cached under `build/cache/`; "
              "`pezo report --full` also synthesizes P=8 for every target and runs every simulation case).", ""]
-    lines += _headline(doc) + _resources(doc) + _quality(doc) + _regression(doc) + _training(doc) + _notes(doc)
+    lines += _headline(doc) + _resources(doc) + _quality(doc) + _regression(doc) + _training(doc)
+    lines += stats_section.markdown(doc) + _notes(doc)
     return "\n".join(lines) + "\n"
 
 

@@ -11,7 +11,8 @@ path and the report still completes):
    nextpnr Fmax for ice40/ecp5 and the power estimate on xilinx7, in parallel over the
    cores, cached (measure.py);
 5. training parity (``pezo.ref.train.compare.compare_sources``) with the settings
-   stated in the report (cached);
+   stated in the report (cached), and the perturbation statistics of ``pezo stats``
+   (``pezo.flow.stats_section``, cached);
 6. ``build/report/report.{md,csv,json}`` and PNG plots.
 
 Every number in the outputs is measured by these steps; the paper's figures appear
@@ -32,6 +33,7 @@ from pezo.flow.cache import Cache, cache_key, source_digest
 from pezo.flow.designs import COMPARISON, HEADLINE_DESIGN, DesignSpec, quality
 from pezo.flow.measure import Job, run_jobs
 from pezo.flow.regress import BackgroundRegression
+from pezo.flow.stats_section import step_stats
 from pezo.flow.synth import TARGETS
 from pezo.ref.config import PezoConfig, preset
 from pezo.ref.train.loop import TrainSettings
@@ -260,6 +262,8 @@ def run_report(settings: ReportSettings, out_dir: Path | None = None) -> dict:
     doc["training"] = (_guard("training", lambda: step_training(settings, cache)) if settings.training
                        else {"skipped": True})
     doc["training_settings"] = {"seeds": settings.train_seeds, "steps": settings.train_steps, "model": "mlp"}
+    _say("[5/6] perturbation statistics (pezo stats)")
+    doc["stats"] = _guard("stats", lambda: step_stats(settings.base, cache))
     _say("[6/6] writing the report")
     from pezo.flow.plots import write_plots
     doc["plots"] = _guard("plots", lambda: write_plots(doc, out))
