@@ -21,7 +21,9 @@ LFSR words, addressing and scaling, n_params words per step, over
 min(steps, TIMING_STEPS) steps, so a pool fill weighs at least as much as in the
 training run (amortised over at most its steps). The reference is numpy's
 ``Generator.standard_normal(n_params)`` from one Generator reused over the run, timed
-the same way in the same process. ``words_per_s_vs_numpy`` is the ratio. The pezo
+the same way in the same process. ``words_per_s_vs_numpy`` is the ratio. Only tables
+that depend on the configuration alone (the module-level caches of ref/lfsr.py: the
+XOR networks the hardware has fixed) are shared between runs. The pezo
 sources also report ``engine_words_per_s``: the same z through the plain
 ``PerturbationEngine.perturbation_real`` of a new engine, timed the same way.
 SGD draws no perturbation: fresh_per_step 0, words_per_s None.
