@@ -124,7 +124,7 @@ def bank_layout(source: PezoSource, d: int) -> StreamLayout:
     whole pool fill too, so it bounds every slot's stream) times B single steps."""
     bank = source.engine.bank
     words = -(-int(np.ceil(source.engine.fresh_words_per_step(d, 1))) // bank.lanes)
-    return StreamLayout(lfsr.slot_positions(bank.width, bank.slots, source.max_steps),
+    return StreamLayout(lfsr.slot_positions(bank.width, bank.word_bits, bank.slots, source.max_steps),
                         (1 << bank.width) - 1, words * bank.word_bits)
 
 
