@@ -4,6 +4,8 @@ old_engine.py) fails the checks that its defects should fail."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -12,7 +14,7 @@ from pezo.cli import main
 from pezo.flow.stats_section import markdown
 from pezo.ref import stats
 from pezo.ref.config import preset
-from pezo.ref.train.sources import make_source
+from pezo.ref.train.sources import SOURCES, make_source
 
 CFG = preset("small").replace(step_bits=12)  # d = 8N = 128, P = 2, 4096 steps addressable
 D = 8 * CFG.pool_size
@@ -94,6 +96,20 @@ def test_pool_coverage_reads_the_engine_pool_indices():
     pool = source.engine.pool_fill(0)[0] / 2.0**CFG.frac_bits
     for step in (0, 1, 77):
         np.testing.assert_array_equal(source.z(step, D), pool[stats.pool_index(source, step, D)])
+
+
+def test_pezo_stats_cli_writes_every_source(tmp_path, capsys):
+    out = tmp_path / "stats.json"
+    assert main(["stats", "--preset", "small", "--set", "step_bits=12", "--steps", "600", "--no-progress",
+                 "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    result = json.loads(out.read_text())
+    assert result["d"] == 128 and result["steps"] == 600 and result["floor"] == "gaussian"
+    assert set(result["sources"]) == set(SOURCES)
+    for name in SOURCES:
+        assert set(result["sources"][name]) == set(stats.STATS)
+        if name != "gaussian":
+            assert sum(line.startswith(name + " ") for line in text.splitlines()) == len(stats.STATS)
 
 
 @pytest.mark.parametrize("argv, message", [
