@@ -32,8 +32,9 @@ never T x d at once):
   successive steps.
 * ``overlapping_steps``: the number of pairs of LFSR streams among the 2^S steps
   (S = ``step_bits``) whose starts lie closer than the stream length one step needs
-  (:class:`StreamLayout`): such streams share a subsequence. A counter-based source
-  (Philox) has disjoint streams by construction: 0.
+  (:class:`StreamLayout`, from the source's LfsrBank, :func:`bank_of`): such streams
+  share a subsequence. A counter-based source (Philox) has disjoint streams by
+  construction: 0.
 
 Targets (issue 7), checked by :func:`verdicts`: coverage 1.0; ``mean_sq_norm``,
 ``eig_max``, ``lane_corr`` and ``step_corr`` at most :data:`FLOOR_RATIO` times the
@@ -116,28 +117,34 @@ def pool_index(source: PezoSource, step: int, d: int) -> np.ndarray:
     return pool_indices(offsets, stride, d, source.cfg)
 
 
-def bank_layout(source: PezoSource, d: int) -> StreamLayout:
-    """Stream layout of a PeZO source's LfsrBank over its 2^S steps.
+def bank_of(source: PerturbationSource) -> lfsr.LfsrBank | None:
+    """The LfsrBank behind a source: ``source.engine.bank`` (the PeZO engine model) or
+    ``source.model.bank`` (the model of an RTL source); None for a counter-based one."""
+    owner = getattr(source, "engine", None) or getattr(source, "model", None)
+    bank = getattr(owner, "bank", None)
+    return bank if isinstance(bank, lfsr.LfsrBank) else None
+
+
+def bank_layout(source: PerturbationSource, bank: lfsr.LfsrBank, d: int) -> StreamLayout:
+    """Stream layout of a source's LfsrBank over the 2^S steps it addresses.
 
     Starts: ``lfsr.slot_positions`` of the bank's slots; length: the fresh words one
-    step draws per lane (``engine.fresh_words_per_step(d, 1)`` / lanes, which counts a
-    whole pool fill too, so it bounds every slot's stream) times B single steps."""
-    bank = source.engine.bank
-    words = -(-int(np.ceil(source.engine.fresh_words_per_step(d, 1))) // bank.lanes)
+    step draws (``source.fresh_per_step(d, 1)``, which counts a whole pool fill too, so
+    it bounds every slot's stream) per lane, times B single steps."""
+    words = -(-int(np.ceil(source.fresh_per_step(d, 1))) // bank.lanes)
     return StreamLayout(lfsr.slot_positions(bank.width, bank.word_bits, bank.slots, source.max_steps),
                         (1 << bank.width) - 1, words * bank.word_bits)
 
 
 def subject_of(source: PerturbationSource, d: int) -> Subject:
-    """The measurable view of a registry source: pool indices and stream layout for a
-    PeZO source, neither for a counter-based one."""
-    if not isinstance(source, PezoSource):
-        return Subject(source.name, source.z)
-    pooled = source.cfg.strategy == "pool"
-    return Subject(source.name, source.z,
-                   pool_size=source.cfg.pool_size if pooled else None,
-                   pool_index=(lambda step, n: pool_index(source, step, n)) if pooled else None,
-                   layout=bank_layout(source, d))
+    """The measurable view of a registry source: the pool indices of a pool source,
+    the stream layout of a source drawn from an LfsrBank (none for a counter-based
+    one)."""
+    bank = bank_of(source)
+    layout = None if bank is None else bank_layout(source, bank, d)
+    if not (isinstance(source, PezoSource) and source.cfg.strategy == "pool"):
+        return Subject(source.name, source.z, layout=layout)
+    return Subject(source.name, source.z, source.cfg.pool_size, lambda step, n: pool_index(source, step, n), layout)
 
 
 def measure(subject: Subject, d: int, steps: int, parallel: int, seed: int = 0,

@@ -12,7 +12,7 @@ import pytest
 from old_engine import BankConfinedPool, RotationSeededLanes
 from pezo.cli import main
 from pezo.flow.stats_section import markdown
-from pezo.ref import stats
+from pezo.ref import lfsr, stats
 from pezo.ref.config import preset
 from pezo.ref.train.sources import SOURCES, make_source
 
@@ -88,6 +88,20 @@ def test_overlapping_pairs_counts_close_starts_on_the_circle():
         dist = np.minimum(dist, period - dist)
         expected = int(np.count_nonzero(np.triu(dist < length, 1)))
         assert stats.overlapping_pairs(stats.StreamLayout(p.astype(np.uint64), period, length)) == expected
+
+
+@pytest.mark.parametrize("name, cfg", [("pezo-stream", preset("stream")), ("pezo-pool", CFG)])
+def test_bank_overlaps_agree_with_the_stream_separation(name, cfg):
+    """No pair of streams overlaps exactly when the smallest distance between two slot
+    starts (lfsr.stream_separation) is at least one step's stream: true for the default
+    48-bit bank, false for the small preset's 16-bit bank over 2**12 steps."""
+    source = make_source(name, 0, cfg)
+    bank = stats.bank_of(source)
+    layout = stats.bank_layout(source, bank, D)
+    separation = lfsr.stream_separation(bank.width, bank.word_bits, bank.slots, source.max_steps)
+    assert (stats.overlapping_pairs(layout) == 0) == (separation >= layout.length)
+    assert (separation >= layout.length) == (bank.width == 48)
+    assert stats.bank_of(make_source("gaussian", 0)) is None
 
 
 def test_pool_coverage_reads_the_engine_pool_indices():
