@@ -35,8 +35,9 @@ class LfsrBank(wiring.Component):
     Attributes
     ----------
     seed : In(stream of unsigned(W)), always ready.
-        A transfer sets ``master0 = master_base ^ payload`` (``master_base`` when that is
-        zero), restarts the master state from it and sets the step to 0. A seek in
+        A transfer sets ``master0 = ((payload << 1) | 1) ^ master_base`` (wiring: the
+        payload counts modulo 2**(W-1)); in the next clock the master restarts from it
+        at step 0. A seek in
         progress is abandoned; a ``seek`` transfer in the same clock applies after it.
     seek : In(stream of unsigned(S)), always ready.
         A transfer with payload t seeks the master state of step t: if t is below the
@@ -54,8 +55,8 @@ class LfsrBank(wiring.Component):
         (it may stay 1 one clock longer than the work). After a request, wait from the
         next clock on until ``busy`` is 0 before using ``words`` or asking ``load``.
         After the request clock it stays high for J + 1 clocks for a seek of J jumps
-        (J = t - c forward from step c, t backward or after a seed) and for L clocks for
-        a load (L = K in the step domain, 2 in the fill domain).
+        (J = t - c forward from step c, t backward), one clock more after a seed, and
+        for L clocks for a load (L = K in the step domain, 2 in the fill domain).
     advance : In(1)
         Leap every lane by B single steps at this clock edge (consumes ``words``).
     words : Out(ArrayLayout(unsigned(B), K))
@@ -64,14 +65,14 @@ class LfsrBank(wiring.Component):
         Throughput: K words per clock.
     step : Out(S), the step whose master state is held.
 
-    After reset: ``master0`` and the master hold ``master_base``, step 0, idle, the lanes
+    After reset: ``master0`` and the master hold ``master_base | 1``, step 0, idle, the lanes
     hold their step-0 states (a fresh :class:`pezo.ref.lfsr.LfsrBank` with ``seed_in``
     = 0).
 
     Cost: (K + 2)*W + 2*S flip-flops; per lane the leap network, the chain input
     G(previous lane) = previous state XOR its leap (one XOR per bit, the leap is shared
     with the previous lane's word) and a 3:1 input mux; one J network on the master and
-    one W-bit comparator for the seed. No per-lane seed constants or zero tests.
+    no seed comparator. No per-lane seed constants or zero tests.
     """
 
     def __init__(self, width: int, word_bits: int, lanes: int, seed: int, step_bits: int,
@@ -111,22 +112,22 @@ class LfsrBank(wiring.Component):
         m = Module()
         W, K = self.width, self.lanes
         base = self.master_base
-        master0 = Signal(W, init=base)
-        master = Signal(W, init=base)
+        master0 = Signal(W, init=base | 1)
+        master = Signal(W, init=base | 1)
         target = Signal.like(self.step)
-        seeded = Signal(W)
-        m.d.comb += [
-            self.seed.ready.eq(1),
-            self.seek.ready.eq(1),
-            seeded.eq(Mux(self.seed.payload == base, base, self.seed.payload ^ base)),
-        ]
-        restart_from = Mux(self.seed.valid, seeded, master0)
+        stale = Signal()   # a seed arrived: restart the master from master0 in the next clock
+        m.d.comb += [self.seed.ready.eq(1), self.seek.ready.eq(1)]
         with m.If(self.seed.valid):
-            m.d.sync += [master0.eq(seeded), target.eq(0)]
+            # wiring: the payload counts modulo 2**(W-1) and bit 0 is 1, so never zero
+            m.d.sync += [master0.eq(Cat(Const(1, 1), self.seed.payload[:W - 1]) ^ base),
+                         target.eq(0), stale.eq(1)]
+        with m.Elif(stale):
+            m.d.sync += stale.eq(0)
         with m.If(self.seek.valid):
             m.d.sync += target.eq(self.seek.payload)
-        with m.If(self.seed.valid | (self.seek.valid & (self.seek.payload < self.step))):
-            m.d.sync += [master.eq(restart_from), self.step.eq(0)]
+        restart = stale | (self.seek.valid & (self.seek.payload < self.step))
+        with m.If(restart):
+            m.d.sync += [master.eq(master0), self.step.eq(0)]
         with m.Elif(~self.seek.valid & (self.step != target)):
             m.d.sync += [master.eq(apply_rows(jump_rows(W, self.word_bits, self.slots), master)),
                          self.step.eq(self.step + 1)]
@@ -142,8 +143,8 @@ class LfsrBank(wiring.Component):
                     m.d.sync += remaining.eq(K - 1)
         with m.Elif(remaining != 0):
             m.d.sync += remaining.eq(remaining - 1)
-        m.d.sync += self.busy.eq(self.seed.valid | self.seek.valid | self.load | (self.step != target)
-                                 | (remaining != 0))
+        m.d.sync += self.busy.eq(self.seed.valid | stale | self.seek.valid | self.load
+                                 | (self.step != target) | (remaining != 0))
 
         leap = leap_rows(W, self.word_bits)
         initial = self.model.lane_states(0)
