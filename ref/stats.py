@@ -67,6 +67,9 @@ FROZEN_EIGENVALUE = 0.1
 SPSA_DIRECTIONS = 16
 FLOOR_RATIO = 1.5
 COSINE_GAP = 0.05
+#: fewest steps per parameter: with T >= 4d the floor's eigenvalues of E[zz^T] lie in
+#: about [(1 - 1/2)^2, (1 + 1/2)^2] = [0.25, 2.25] (Marchenko-Pastur), none below 0.1
+MIN_STEPS_PER_DIM = 4
 #: largest d measured (the d x d second moment is held in memory: 8 d^2 bytes)
 MAX_DIM = 16384
 
@@ -228,8 +231,9 @@ def measure_sources(cfg: PezoConfig, steps: int = DEFAULT_STEPS, names: Iterable
     d = DIM_PER_POOL_WORD * cfg.pool_size
     if d > MAX_DIM:
         raise ConfigError("pool_size", cfg.pool_size, f"d = 8 * pool_size = {d} exceeds {MAX_DIM} (d x d moment)")
-    if steps < 2:
-        raise ConfigError("steps", steps, "must be at least 2")
+    if steps < MIN_STEPS_PER_DIM * d:
+        raise ConfigError("steps", steps, f"must be at least {MIN_STEPS_PER_DIM} * d = {MIN_STEPS_PER_DIM * d} "
+                                          "for a stable Gaussian floor")
     names = list(names)
     if FLOOR not in names:
         names.insert(0, FLOOR)

@@ -27,6 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     cfg = config_from_options(args)
+    if args.json and not Path(args.json).resolve().parent.is_dir():
+        raise PezoError(f"cannot write {args.json}: its folder does not exist")
     result = measure_sources(cfg, args.steps, progress=not args.no_progress)
     print("\n".join(table(result)))
     if args.json:
