@@ -35,18 +35,21 @@ class PoolReuse(wiring.Component):
     Addressing (n = log2 N bits, arithmetic mod N): lane p's address register starts
     at ``o_0 + p*stride`` and each read adds the shared increment register ``inc``:
     ``P*stride`` (wiring: a shift), or ``P*stride + w_{w+1}`` for the read that ends
-    wrap w (``inc`` is set one read ahead, so the lanes add a register: one adder per
-    lane, no multiplier). After the D = N/P reads of a wrap the lanes are back at
-    ``o_w + p*stride`` plus the fresh word, i.e. at ``o_{w+1} + p*stride``.
+    wrap w (``inc`` is set one read ahead, so the lanes add a register). After the
+    D = N/P reads of a wrap the lanes are back at ``o_w + p*stride`` plus the fresh
+    word, i.e. at ``o_{w+1} + p*stride``. Each lane is one register and one adder
+    ``addr + inc`` with a clock enable and a synchronous clear: no multiplier, no
+    operand multiplexer (the registers are ``reset_less``: ``place`` sets them all
+    before use, and the clear is the flip-flops' synchronous reset).
 
-    Place schedule (clocks, ``word`` = lane 0's current word, ``advance`` = 1 in each):
-    clock 0 (``place``): ``addr[0] = w0 mod N``; clock 1: ``stride = inc =
-    1 + 2*(w1 mod N/2)``; then max(1, P - 1) chain clocks in which every lane p >= 1
-    takes ``addr[p-1] + stride`` (its own adder, operand A multiplexed), so after
-    chain clock k lanes 0..k are placed; the first chain clock also takes w2 into the
-    next-wrap register ``wn``. ``ready`` rises after the last chain clock: place
-    latency 2 + max(1, P - 1) clocks. While reading, the read that ends a wrap takes the
-    next fresh word into ``wn`` (``advance`` = 1 with it).
+    Place schedule (clocks, ``word`` = lane 0's current word, ``advance`` = 1 in the
+    first three): clock 0 (``place``): every address to 0, ``inc = w0 mod N``; clock 1:
+    every lane adds ``inc`` (all at ``o_0``), ``inc = stride = 1 + 2*(w1 mod N/2)``;
+    then max(1, P - 1) chain clocks k = 0, 1, ...: the lanes p > k add ``stride``, so
+    lane p ends at ``o_0 + p*stride``; chain clock 0 also takes w2 into the next-wrap
+    register ``wn``. ``ready`` rises after the last chain clock: place latency
+    2 + max(1, P - 1) clocks. While reading, the read that ends a wrap takes the next
+    fresh word into ``wn`` (``advance`` = 1 with it).
 
     Attributes
     ----------
@@ -89,20 +92,20 @@ class PoolReuse(wiring.Component):
         P, N = cfg.parallel, cfg.pool_size
         D, n, pbits = N // P, exact_log2(N), exact_log2(P)
         phase = Signal(_Place)
-        chain = Signal(range(max(1, P - 1)))
-        stride = Signal(n)
-        inc = Signal(n)
-        wn = Signal(n)
-        read = Signal(range(D))
+        chain = Signal(range(max(1, P - 1)), reset_less=True)
+        stride = Signal(n, reset_less=True)
+        inc = Signal(n, reset_less=True)
+        wn = Signal(n, reset_less=True)
+        read = Signal(range(D), reset_less=True)
         step_inc = (stride << pbits)[:n]
-        addrs = [Signal(n, name=f"addr{p}") for p in range(P)]
+        addrs = [Signal(n, name=f"addr{p}", reset_less=True) for p in range(P)]
         reading = self.read_en & self.ready
         m.d.comb += self.advance.eq(self.place | (phase == _Place.STRIDE)
                                     | ((phase == _Place.CHAIN) & (chain == 0))
                                     | (reading & (read == D - 1)))
 
         with m.If(self.place):
-            m.d.sync += [addrs[0].eq(self.word[:n]), phase.eq(_Place.STRIDE), self.ready.eq(0)]
+            m.d.sync += [inc.eq(self.word[:n]), phase.eq(_Place.STRIDE), self.ready.eq(0)]
         with m.Else():
             with m.Switch(phase):
                 with m.Case(_Place.STRIDE):
@@ -129,13 +132,11 @@ class PoolReuse(wiring.Component):
                 wr.addr.eq(self.write_index), wr.data.eq(self.write_data), wr.en.eq(self.write_en),
                 rd.addr.eq(addr), rd.en.eq(reading), self.words[p].eq(rd.data),
             ]
-            if p:
-                chaining = ~self.place & (phase == _Place.CHAIN)
-                with m.If(chaining | (~self.place & reading)):
-                    m.d.sync += addr.eq(Mux(chaining, addrs[p - 1], addr) + inc)
-            else:
-                with m.If(~self.place & reading):
-                    m.d.sync += addr.eq(addr + inc)
+            adds = reading | (phase == _Place.STRIDE) | ((phase == _Place.CHAIN) & (chain < p))
+            with m.If(self.place):
+                m.d.sync += addr.eq(0)
+            with m.Elif(adds):
+                m.d.sync += addr.eq(addr + inc)
         return m
 
 

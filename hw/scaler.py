@@ -187,39 +187,44 @@ class _Fill(enum.Enum):
     MOMENT = 2
     LOAD_WRITE = 3
     SEARCH = 4
-    FIRST = 5
-    SECOND = 6
+    PREP = 5
+    NEXT = 6
     HORNER = 7
     LAST = 8
 
 
 class PoolScaler(wiring.Component):
     """The pool fill: N fill words in, N mean-free scaled pool words out
-    (``pezo.ref.scaler.fill_pool``), one adder per accumulation, all sequential.
+    (``pezo.ref.scaler.fill_pool``), every step sequential.
 
     Schedule (clocks; n = log2 N; the lane's words are usable once ``word_valid``):
 
     1. ``start``; next clock ``reload`` (load the fill lane);
-    2. moment pass, N clocks with ``word_valid``: each takes ``word`` into a register
-       (``advance``) and, one clock later, adds the table term ``q*q + q`` to ``acc``
-       (2T + n bits) and v to ``total`` (started at N/2, so ``mean = total >> n``
-       is wiring: floor((sum(v) + N/2) / N), signed B+2 bits);
-    3. one clock: ``reload`` (the lane starts over for the second pass, while):
+    2. moment pass, N clocks with ``word_valid``: each takes ``word`` into the word
+       register (``advance``) and, one clock later, adds the table term ``q*q + q`` to
+       ``acc`` (2T + n bits) and v to ``total`` (started at N/2, so ``mean = total >>
+       n`` is wiring: floor((sum(v) + N/2) / N), signed B+2 bits);
+    3. one clock: ``reload`` (the lane starts over for the second pass, meanwhile):
     4. M search clocks: from the top bit k down, ``c |= 2**k`` when ``acc <
-       table[c | 2**k]`` (:func:`pezo.ref.scaler.search_thresholds`: one table, one
+       table[c | 2**k]`` (:func:`pezo.ref.scaler.search_thresholds`; the index
+       ``c | 2**k`` is a register, so the table is a 2**M-entry ROM and there is one
        comparator); ``mant = 2**M + c``;
-    5. two clocks with ``word_valid`` prime the second pass (word 0 taken into the
-       word register, then ``v' = v - mean`` of word 0 into ``vreg`` and word 1 taken);
-    6. per pool word, M+1 clocks of Horner's rule with one adder:
-       ``h = 2**(sh-M-1) + v'`` (mantissa bit M is always 1), then ``h = 2*h +
-       mant[k]*v'`` for k = M-1 .. 0, so ``h = v'*mant + 2**(sh-1)``; the last clock
-       also loads the next ``vreg`` and takes the next word; the word ``h >> sh`` is
-       written in the next clock (``write_en``), while the next word starts;
-    7. ``done`` rises one clock after the last write.
+    5. one clock with ``word_valid`` takes word 0 into the word register;
+    6. per pool word j, one load clock and M+1 Horner clocks (one adder): the load
+       clock writes word j-1 (``write_en``, for j >= 1), sets ``v' = v_j - mean``
+       (``vreg``, signed B+2 bits), takes word j+1 and presets ``h = 2**(sh-M-2)``
+       (a constant: a synchronous set/reset, no multiplexer); the Horner clocks apply
+       ``h = 2*h + mant[k]*v'`` for k = M .. 0, so ``h = v'*mant + 2**(sh-1)`` and
+       z_j = ``h >> sh``;
+    7. a last load clock writes word N-1; ``done`` rises at its end.
 
-    Fill time: 2 + N + 1 + M + 2 + N*(M+1) + 1 clocks plus the lane loads' waits
-    (the second load overlaps the search). The lane leaps N + 2 times in pass 2 (two
-    words beyond the pool; harmless, the step reloads the bank).
+    Only the phase, ``have`` and ``done`` are reset; the data registers are
+    ``reset_less``, so each clear above is a flip-flop's synchronous set/reset (no
+    multiplexer) and the schedule sets every one of them before it is used.
+
+    Fill time: 2 + N + 1 + M + 1 + N*(M+2) + 1 clocks plus the lane loads' waits (the
+    second load overlaps the search). The lane leaps N + 1 times in pass 2 (one word
+    beyond the pool; harmless, the step reloads the bank).
 
     Attributes
     ----------
@@ -229,7 +234,8 @@ class PoolScaler(wiring.Component):
     word_valid : In(1), ``word`` is usable (the bank is not busy).
     advance : Out(1), ``word`` is consumed at this clock edge (combinational).
     reload : Out(1), load the fill lane (combinational, one clock per pass).
-    write_en : Out(1), write ``write_data`` to pool index ``write_index`` (registered).
+    write_en : Out(1), write ``write_data`` to pool index ``write_index`` at this
+        clock edge (a decode of registers).
     write_index : Out(unsigned(n)), the pool index j.
     write_data : Out(signed(B)), z_j: signed two's complement, F fractional bits.
     mant : Out(unsigned(M+1)), the mantissa (valid from the end of the search).
@@ -261,26 +267,31 @@ class PoolScaler(wiring.Component):
         B, M, T, N, sh = cfg.word_bits, cfg.mantissa_bits, cfg.moment_bits, cfg.pool_size, cfg.scale_shift
         n = exact_log2(N)
         phase = Signal(_Fill)
-        count = Signal(range(N))
-        word = Signal(B)
+        count = Signal(range(N), reset_less=True)
+        word = Signal(B, reset_less=True)
         word_new = Signal()
-        acc = Signal(acc_bits(N, cfg))
-        total = Signal(signed(B + 2 + n))
-        c = Signal(M)
-        probe = Signal(M)
-        vreg = Signal(signed(B + 2))
-        h = Signal(signed(B + M + 3))
-        bits = Signal(M)  # mantissa bits still to apply, next at the top
-        bit_count = Signal(range(M + 1))
+        acc = Signal(acc_bits(N, cfg), reset_less=True)
+        total = Signal(signed(B + 2 + n), reset_less=True)
+        c = Signal(M, reset_less=True)
+        index = Signal(M, reset_less=True)  # c | probe
+        probe = Signal(M, reset_less=True)
+        c_next = Signal(M)
+        vreg = Signal(signed(B + 2), reset_less=True)
+        h = Signal(signed(B + M + 3), reset_less=True)
+        have = Signal()  # h holds a finished word
+        bits = Signal(M + 1, reset_less=True)  # mantissa bits still to apply, next at the top
+        step = Signal(range(M + 1), reset_less=True)
         table = Array(Const(t, len(acc)) for t in search_thresholds(cfg, N))
-        v_prime = centred(word, B) - self.mean
         m.d.comb += [
             self.mean.eq(total >> n),
             self.mant.eq(Cat(c, Const(1, 1))),
             self.reload.eq((phase == _Fill.LOAD_MOMENT) | (phase == _Fill.LOAD_WRITE)),
+            self.write_en.eq(((phase == _Fill.NEXT) | (phase == _Fill.LAST)) & have),
+            self.write_index.eq(count),
             self.write_data.eq((h >> sh)[:B]),
+            c_next.eq(Mux(acc < table[index], index, c)),
         ]
-        m.d.sync += [word_new.eq(0), self.write_en.eq(0)]
+        m.d.sync += word_new.eq(0)
         with m.If(word_new):
             m.d.sync += [acc.eq(acc + moment_term(magnitude(word, B)[B - T:], T)),
                          total.eq(total + centred(word, B))]
@@ -305,34 +316,27 @@ class PoolScaler(wiring.Component):
                         with m.If(count == N - 1):
                             m.d.sync += phase.eq(_Fill.LOAD_WRITE)
                 with m.Case(_Fill.LOAD_WRITE):
-                    m.d.sync += [c.eq(0), probe.eq(1 << (M - 1)), phase.eq(_Fill.SEARCH)]
+                    m.d.sync += [c.eq(0), index.eq(1 << (M - 1)), probe.eq(1 << (M - 1)),
+                                 phase.eq(_Fill.SEARCH)]
                 with m.Case(_Fill.SEARCH):
-                    with m.If(acc < table[c | probe]):
-                        m.d.sync += c.eq(c | probe)
-                    m.d.sync += probe.eq(probe >> 1)
+                    m.d.sync += [c.eq(c_next), index.eq(c_next | (probe >> 1)), probe.eq(probe >> 1)]
                     with m.If(probe[0]):
-                        m.d.sync += phase.eq(_Fill.FIRST)
-                with m.Case(_Fill.FIRST):
+                        m.d.sync += phase.eq(_Fill.PREP)
+                with m.Case(_Fill.PREP):
                     with m.If(self.word_valid):
                         take()
-                        m.d.sync += phase.eq(_Fill.SECOND)
-                with m.Case(_Fill.SECOND):
+                        m.d.sync += [have.eq(0), phase.eq(_Fill.NEXT)]
+                with m.Case(_Fill.NEXT):
                     take()
-                    m.d.sync += [vreg.eq(v_prime), count.eq(0), bits.eq(c), bit_count.eq(M),
-                                 phase.eq(_Fill.HORNER)]
+                    m.d.sync += [vreg.eq(centred(word, B) - self.mean), h.eq(1 << (sh - M - 2)),
+                                 bits.eq(self.mant), step.eq(M), phase.eq(_Fill.HORNER)]
+                    with m.If(have):
+                        m.d.sync += count.eq(count + 1)
                 with m.Case(_Fill.HORNER):
-                    with m.If(bit_count == M):
-                        m.d.sync += h.eq(Const(1 << (sh - M - 1)) + vreg)
-                    with m.Else():
-                        m.d.sync += h.eq((h << 1) + Mux(bits[M - 1], vreg, 0))
-                        m.d.sync += bits.eq(bits << 1)
-                    m.d.sync += bit_count.eq(bit_count - 1)
-                    with m.If(bit_count == 0):
-                        take()
-                        m.d.sync += [vreg.eq(v_prime), bits.eq(c), bit_count.eq(M), self.write_en.eq(1),
-                                     self.write_index.eq(count), count.eq(count + 1)]
-                        with m.If(count == N - 1):
-                            m.d.sync += phase.eq(_Fill.LAST)
+                    m.d.sync += [h.eq((h << 1) + Mux(bits[M], vreg, 0)), bits.eq(bits << 1),
+                                 step.eq(step - 1)]
+                    with m.If(step == 0):
+                        m.d.sync += [have.eq(1), phase.eq(Mux(count == N - 1, _Fill.LAST, _Fill.NEXT))]
                 with m.Case(_Fill.LAST):
                     m.d.sync += [self.done.eq(1), phase.eq(_Fill.IDLE)]
         return m
