@@ -7,8 +7,10 @@ interface of hw/source.py.
 Control is registered: a ``start`` is taken into registers first and the seek is
 requested from them in the next clock; every bank request (seek, load) is followed by
 a state that waits, from the next clock on, until the bank's ``busy`` is 0 before its
-words are used. Lane enables come from state decodes (and ``z.ready`` while words
-stream), never through a combinational ``busy``.
+words are used, and ``busy`` only moves the state register: the next request (load,
+place, fill start) is a decode of the state in the following clock. Lane enables come
+from state decodes (and ``z.ready`` while words stream), never through ``busy``
+(except the fill's word-valid handshake, where ``busy`` is the bank's register).
 """
 
 from __future__ import annotations
@@ -29,11 +31,14 @@ class _Pool(enum.Enum):
     IDLE = 0
     BEGIN = 1
     FILL_SEEK = 2
-    FILL = 3
-    STEP_BEGIN = 4
-    STEP_SEEK = 5
-    STEP_LOAD = 6
-    STREAM = 7
+    FILL_START = 3
+    FILL = 4
+    STEP_BEGIN = 5
+    STEP_SEEK = 6
+    STEP_LOAD_REQUEST = 7
+    STEP_LOAD = 8
+    PLACE = 9
+    STREAM = 10
 
 
 class PoolEngine(wiring.Component):
@@ -56,7 +61,8 @@ class PoolEngine(wiring.Component):
     1 + jumps and 1 clock with the one-jump-per-clock bank):
 
     * pool of the step's epoch already filled: 1 (start registered) + 1 (seek request)
-      + J + 1 (load request) + L + place (2 + max(1, P - 1)) + 1 (first read);
+      + J + 1 (load request) + L + 1 (place request) + place (2 + max(1, P - 1)) + 1
+      (first read);
     * pool to fill (after reset, a seed, or the first start of a new epoch e): the
       seek to e, then the :class:`PoolScaler` fill (about N*(M+2) + M + 7 clocks plus
       two lane loads), then the start above from the step seek on.
@@ -78,6 +84,7 @@ class PoolEngine(wiring.Component):
         m.submodules.scaler = scaler = PoolScaler(cfg)
         state = Signal(_Pool)
         target = Signal(S)
+        seek_to = Signal(S)  # the step the next seek request asks for
         need_fill = Signal()
         pool_valid = Signal()
         pool_epoch = Signal(S)
@@ -90,7 +97,7 @@ class PoolEngine(wiring.Component):
             bank.seed.valid.eq(self.seed.valid),
             bank.seed.payload.eq(self.seed.payload),
             bank.seek.valid.eq((state == _Pool.BEGIN) | (state == _Pool.STEP_BEGIN)),
-            bank.seek.payload.eq(Mux((state == _Pool.BEGIN) & need_fill, target & epoch_mask, target)),
+            bank.seek.payload.eq(seek_to),
             bank.fill.eq(filling),
             bank.advance.eq(Mux(filling, scaler.advance, reuse.advance)),
             scaler.abort.eq(self.start.valid | self.seed.valid),
@@ -102,9 +109,11 @@ class PoolEngine(wiring.Component):
             reuse.write_data.eq(scaler.write_data),
             self.z.payload.eq(reuse.words),
         ]
+        fill_first = ~pool_valid | (pool_epoch != (self.start.payload & epoch_mask))
         with m.If(self.start.valid):
             m.d.sync += [target.eq(self.start.payload), self.z.valid.eq(0), state.eq(_Pool.BEGIN),
-                         need_fill.eq(~pool_valid | (pool_epoch != (self.start.payload & epoch_mask)))]
+                         need_fill.eq(fill_first),
+                         seek_to.eq(Mux(fill_first, self.start.payload & epoch_mask, self.start.payload))]
         with m.Elif(self.seed.valid):
             m.d.sync += [state.eq(_Pool.IDLE), self.z.valid.eq(0), pool_valid.eq(0)]
         with m.Else():
@@ -115,22 +124,28 @@ class PoolEngine(wiring.Component):
                         m.d.sync += [pool_valid.eq(0), pool_epoch.eq(target & epoch_mask)]
                 with m.Case(_Pool.FILL_SEEK):
                     with m.If(~bank.busy):
-                        m.d.comb += scaler.start.eq(1)
-                        m.d.sync += state.eq(_Pool.FILL)
+                        m.d.sync += state.eq(_Pool.FILL_START)
+                with m.Case(_Pool.FILL_START):
+                    m.d.comb += scaler.start.eq(1)
+                    m.d.sync += state.eq(_Pool.FILL)
                 with m.Case(_Pool.FILL):
                     m.d.comb += bank.load.eq(scaler.reload)
                     with m.If(scaler.done):
-                        m.d.sync += [pool_valid.eq(1), state.eq(_Pool.STEP_BEGIN)]
+                        m.d.sync += [pool_valid.eq(1), seek_to.eq(target), state.eq(_Pool.STEP_BEGIN)]
                 with m.Case(_Pool.STEP_BEGIN):
                     m.d.sync += state.eq(_Pool.STEP_SEEK)
                 with m.Case(_Pool.STEP_SEEK):
                     with m.If(~bank.busy):
-                        m.d.comb += bank.load.eq(1)
-                        m.d.sync += state.eq(_Pool.STEP_LOAD)
+                        m.d.sync += state.eq(_Pool.STEP_LOAD_REQUEST)
+                with m.Case(_Pool.STEP_LOAD_REQUEST):
+                    m.d.comb += bank.load.eq(1)
+                    m.d.sync += state.eq(_Pool.STEP_LOAD)
                 with m.Case(_Pool.STEP_LOAD):
                     with m.If(~bank.busy):
-                        m.d.comb += reuse.place.eq(1)
-                        m.d.sync += state.eq(_Pool.STREAM)
+                        m.d.sync += state.eq(_Pool.PLACE)
+                with m.Case(_Pool.PLACE):
+                    m.d.comb += reuse.place.eq(1)
+                    m.d.sync += state.eq(_Pool.STREAM)
                 with m.Case(_Pool.STREAM):
                     m.d.comb += reuse.read_en.eq(en)
                     with m.If(en & reuse.ready):
@@ -142,8 +157,10 @@ class _Stream(enum.Enum):
     IDLE = 0
     BEGIN = 1
     SEEK = 2
-    LOAD = 3
-    STREAM = 4
+    LOAD_REQUEST = 3
+    LOAD = 4
+    PRIME = 5
+    STREAM = 6
 
 
 class StreamEngine(wiring.Component):
@@ -161,7 +178,7 @@ class StreamEngine(wiring.Component):
 
     Latency (clocks from ``start`` valid to the first ``z.valid``; J, L as for
     :class:`PoolEngine`): 1 (start registered) + 1 (seek request) + J + 1 (load request)
-    + L (the first bank words taken into the lane register) + 3 (the scaler's
+    + L + 1 (the first bank words taken into the lane register) + 3 (the scaler's
     pipeline). The lane register holds the K words in use while the bank runs one
     leap ahead: it cuts the LFSR XOR network from the variation and shift-add path.
     Then P words per clock while ``z.ready`` is 1.
@@ -205,12 +222,16 @@ class StreamEngine(wiring.Component):
                     m.d.sync += state.eq(_Stream.SEEK)
                 with m.Case(_Stream.SEEK):
                     with m.If(~bank.busy):
-                        m.d.comb += [bank.load.eq(1), scaler.restart.eq(1), reuse.restart.eq(1)]
-                        m.d.sync += state.eq(_Stream.LOAD)
+                        m.d.sync += state.eq(_Stream.LOAD_REQUEST)
+                with m.Case(_Stream.LOAD_REQUEST):
+                    m.d.comb += [bank.load.eq(1), scaler.restart.eq(1), reuse.restart.eq(1)]
+                    m.d.sync += state.eq(_Stream.LOAD)
                 with m.Case(_Stream.LOAD):
                     with m.If(~bank.busy):
-                        m.d.comb += bank.advance.eq(1)
-                        m.d.sync += [lanes.eq(bank.words), state.eq(_Stream.STREAM)]
+                        m.d.sync += state.eq(_Stream.PRIME)
+                with m.Case(_Stream.PRIME):
+                    m.d.comb += bank.advance.eq(1)
+                    m.d.sync += [lanes.eq(bank.words), state.eq(_Stream.STREAM)]
                 with m.Case(_Stream.STREAM):
                     with m.If(en):
                         m.d.comb += [reuse.next.eq(1), bank.advance.eq(reuse.advance),

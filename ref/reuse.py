@@ -53,10 +53,13 @@ def pool_draws(words: np.ndarray, cfg: PezoConfig) -> tuple[np.ndarray, np.ndarr
 
 
 def pool_indices(offsets: np.ndarray, stride: int, n: int, cfg: PezoConfig) -> np.ndarray:
-    """Pool index of parameters 0..n-1: (offsets[i // N] + (i mod N)*stride) mod N (int64)."""
+    """Pool index of parameters 0..n-1: (offsets[i // N] + (i mod N)*stride) mod N (int64),
+    built wrap by wrap (one row of N indices per offset)."""
     N = cfg.pool_size
-    i = np.arange(n, dtype=np.int64)
-    return (np.asarray(offsets, dtype=np.int64)[i // N] + (i & (N - 1)) * stride) & (N - 1)
+    wraps = -(-n // N)
+    ramp = np.arange(N, dtype=np.int64) * stride
+    offsets = np.asarray(offsets, dtype=np.int64)[:wraps, None]
+    return ((ramp[None, :] + offsets) & (N - 1)).reshape(-1)[:n]
 
 
 def pool_wraps(n: int, cfg: PezoConfig) -> int:
