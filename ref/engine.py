@@ -45,7 +45,7 @@ class EngineModel(ABC):
     def __init__(self, cfg: PezoConfig, seed_in: int = 0):
         self.cfg = cfg
         self.seed_in = seed_in
-        self.bank = LfsrBank(cfg.lfsr_width, cfg.word_bits, cfg.lanes, cfg.seed, seed_in)
+        self.bank = LfsrBank.from_config(cfg, seed_in=seed_in)
 
     @abstractmethod
     def perturbation(self, step: int, n: int) -> np.ndarray:
