@@ -53,7 +53,6 @@ from tqdm import tqdm
 from pezo.errors import ConfigError
 from pezo.ref import lfsr
 from pezo.ref.config import PezoConfig, preset
-from pezo.ref.reuse import pool_indices, pool_wraps
 from pezo.ref.train.sources import PEZO_PRESETS, SOURCES, PerturbationSource, PezoSource, make_source
 
 FLOOR = "gaussian"
@@ -114,10 +113,9 @@ def overlapping_pairs(layout: StreamLayout) -> int:
 
 
 def pool_index(source: PezoSource, step: int, d: int) -> np.ndarray:
-    """Pool index of parameters 0..d-1 in ``step`` of a pool source, from the engine's
-    own draws (``engine.pool_draws``, ``reuse.pool_indices``): int64, shape (d,)."""
-    offsets, stride = source.engine.pool_draws(step, pool_wraps(d, source.cfg))
-    return pool_indices(offsets, stride, d, source.cfg)
+    """Pool index of parameters 0..d-1 in ``step`` of a pool source: the engine model's
+    own ``indices`` (the addressing of ref/reuse.py), int64, shape (d,)."""
+    return source.engine.indices(step, d)
 
 
 def bank_of(source: PerturbationSource) -> lfsr.LfsrBank | None:

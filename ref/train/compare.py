@@ -17,15 +17,13 @@ same process.
 ``words_per_s`` is the rate at which a training run gets its perturbations: a source
 built inside the timed region (nothing cached from an earlier call: no pool, no offset
 or stride draws, no warm-up) gives z for the new steps 0, 1, ..., each computed from its
-LFSR words, addressing and scaling, n_params words per step, over
-min(steps, TIMING_STEPS) steps, so a pool fill weighs at least as much as in the
-training run (amortised over at most its steps). The reference is numpy's
-``Generator.standard_normal(n_params)`` from one Generator reused over the run, timed
-the same way in the same process. ``words_per_s_vs_numpy`` is the ratio. Only tables
-that depend on the configuration alone (the module-level caches of ref/lfsr.py: the
-XOR networks the hardware has fixed) are shared between runs. The pezo
-sources also report ``engine_words_per_s``: the same z through the plain
-``PerturbationEngine.perturbation_real`` of a new engine, timed the same way.
+LFSR words, addressing and scaling (for a PeZO source ``EngineModel.perturbation_real``),
+n_params words per step, over min(steps, TIMING_STEPS) steps, so a pool fill weighs at
+least as much as in the training run (amortised over at most its steps). The reference
+is numpy's ``Generator.standard_normal(n_params)`` from one Generator reused over the
+run, timed the same way in the same process. ``words_per_s_vs_numpy`` is the ratio.
+Only tables that depend on the configuration alone (the module-level caches of
+ref/lfsr.py: the XOR networks the hardware has fixed) are shared between runs.
 SGD draws no perturbation: fresh_per_step 0, words_per_s None.
 """
 
@@ -52,7 +50,6 @@ TIMING_STEPS = 2000  # steps per timed run (at most the training run's steps)
 ACC_TOLERANCE = 0.01   # 1 percentage point
 FRESH_RATIO = 100.0
 NUMPY = "numpy standard_normal"
-ENGINE = "engine.perturbation_real "
 
 #: builds a new generator of one run: ``generate(step)`` returns that step's z
 Factory = Callable[[], Callable[[int], np.ndarray]]
@@ -85,16 +82,8 @@ def _source_run(method: str, overrides: dict[str, object] | None, n: int) -> Cal
     return partial(_generate, source_for(method, 0, overrides), n)
 
 
-def _engine_run(method: str, overrides: dict[str, object] | None, n: int) -> Callable[[int], np.ndarray]:
-    return partial(_engine_generate, source_for(method, 0, overrides), n)
-
-
 def _generate(source: PerturbationSource, n: int, step: int) -> np.ndarray:
     return source.generate(step, n)
-
-
-def _engine_generate(source: PezoSource, n: int, step: int) -> np.ndarray:
-    return source.engine.perturbation_real(step, n)
 
 
 def _job(method: str, settings: TrainSettings, seed: int,
@@ -223,7 +212,6 @@ def compare_sources(model: str = "mlp", seeds: int = 5, steps: int | None = None
             fresh[method] = source.fresh_per_step(n, settings.steps)
             if isinstance(source, PezoSource):
                 pezo_configs[method] = source.cfg.to_dict()
-                factories[ENGINE + method] = partial(_engine_run, method, pezo_overrides, n)
     rates = words_per_second(factories, n, min(settings.steps, TIMING_STEPS))
 
     slow_first = sorted(methods, key=lambda m: m != "pezo-stream")
@@ -235,8 +223,6 @@ def compare_sources(model: str = "mlp", seeds: int = 5, steps: int | None = None
         summary[method]["fresh_per_step"] = fresh[method]
         summary[method]["words_per_s"] = rates.get(method)
         summary[method]["words_per_s_vs_numpy"] = rates[method] / rates[NUMPY] if method in rates else None
-        if ENGINE + method in rates:
-            summary[method]["engine_words_per_s"] = rates[ENGINE + method]
     out = {
         "settings": {**settings.to_dict(), "n_params": n, "seeds": list(range(seeds)),
                      "pezo_presets": {m: PEZO_PRESETS[m] for m in pezo_configs},
