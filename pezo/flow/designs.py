@@ -13,6 +13,7 @@ uniform-none   engine       strategy=none (uniform, no reuse: the upper bound)
 clt            clt          k = cfg.clt_k (12 by default)
 clt6           clt          clt_k=6 (smallest k that can reach 4 sigma)
 box-muller     box_muller   (table sizes from the config)
+icdf           icdf         (inverse CDF, segmented degree-2 polynomial, 6.34 sigma)
 =============  ===========  ===================================================
 
 Gaussian quality is measured on the golden model's samples, which are bit-exact with
@@ -52,7 +53,11 @@ COMPARISON: tuple[DesignSpec, ...] = (
     DesignSpec("clt", "clt", (), True),
     DesignSpec("clt6", "clt", (("clt_k", 6),), True),
     DesignSpec("box-muller", "box_muller", (), True),
+    DesignSpec("icdf", "icdf", (), True),
 )
+
+#: Registry blocks that are Gaussian baselines (quality measured against the bar).
+GAUSSIAN_BLOCKS = ("clt", "box_muller", "icdf")
 
 #: The PeZO design of the headline numbers.
 HEADLINE_DESIGN = "pezo-pool"
@@ -65,7 +70,7 @@ def spec(name: str) -> DesignSpec:
             return s
     from pezo.hw.designs import DESIGNS
     if name in DESIGNS:
-        return DesignSpec(name, name, (), name in ("clt", "box_muller"))
+        return DesignSpec(name, name, (), name in GAUSSIAN_BLOCKS)
     known = [s.name for s in COMPARISON] + [d for d in DESIGNS if d not in ("engine",)]
     raise ConfigError("design", name, f"known designs are {', '.join(known)}")
 
@@ -78,6 +83,9 @@ def gaussian_samples(s: DesignSpec, cfg: PezoConfig, n: int) -> np.ndarray:
     if s.block == "box_muller":
         from pezo.ref.gaussian.box_muller import BoxMullerGaussian
         return BoxMullerGaussian(cfg).samples_real(0, n)
+    if s.block == "icdf":
+        from pezo.ref.gaussian.icdf import IcdfGaussian
+        return IcdfGaussian(cfg).samples_real(0, n)
     raise ConfigError("design", s.name, "is not a Gaussian baseline")
 
 
