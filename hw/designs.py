@@ -26,6 +26,7 @@ DESIGNS: dict[str, str] = {
     "clt": "pezo.hw.gaussian.clt:CltGaussian",
     "box_muller": "pezo.hw.gaussian.box_muller:BoxMullerGaussian",
     "icdf": "pezo.hw.gaussian.icdf:IcdfGaussian",
+    "rademacher": "pezo.hw.rademacher:RademacherSource",
 }
 
 #: Module name of every generated Verilog design.

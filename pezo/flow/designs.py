@@ -1,8 +1,8 @@
-"""The comparison set: PeZO engines and Gaussian baselines at equal B and P.
+"""The comparison set: PeZO engines, Gaussian baselines and Rademacher at equal B and P.
 
 Every entry is a registry design (``pezo.hw.designs``) plus config overrides applied to
 the user's base config, so all entries share word width B, fractional bits F, the LFSR
-width and P (one word per lane per clock, P words per clock each):
+width and P (P words per clock each):
 
 =============  ===========  ===================================================
 name           block        overrides
@@ -14,6 +14,7 @@ clt            clt          k = cfg.clt_k (12 by default)
 clt6           clt          clt_k=6 (smallest k that can reach 4 sigma)
 box-muller     box_muller   (table sizes from the config)
 icdf           icdf         (inverse CDF, segmented degree-2 polynomial, 6.34 sigma)
+rademacher     rademacher   (+-1, one LFSR bit per parameter; not Gaussian)
 =============  ===========  ===================================================
 
 Gaussian quality is measured on the golden model's samples, which are bit-exact with
@@ -54,6 +55,7 @@ COMPARISON: tuple[DesignSpec, ...] = (
     DesignSpec("clt6", "clt", (("clt_k", 6),), True),
     DesignSpec("box-muller", "box_muller", (), True),
     DesignSpec("icdf", "icdf", (), True),
+    DesignSpec("rademacher", "rademacher", (), False),
 )
 
 #: Registry blocks that are Gaussian baselines (quality measured against the bar).
