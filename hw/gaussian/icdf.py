@@ -10,7 +10,7 @@ from amaranth.lib.memory import Memory
 from pezo.hw.gaussian.box_muller import normalise
 from pezo.hw.gaussian.source import GaussianSource, Stages, core_signature
 from pezo.ref.config import PezoConfig
-from pezo.ref.gaussian.icdf import (MAG_BITS, SEGMENT_BITS, UNIFORM_BITS, GUARD_BITS, icdf_table,
+from pezo.ref.gaussian.icdf import (GUARD_BITS, MAG_BITS, SEGMENT_BITS, UNIFORM_BITS, icdf_table,
                                     words_per_sample)
 from pezo.ref.gaussian.tables import check_word_bits
 
@@ -29,9 +29,11 @@ class IcdfCore(wiring.Component):
        (5 + S bits) and fraction f (T bits);
     3. coefficient ROM read (c0 | c1 | c2, synchronous read port);
     4. c2 * f (signed x unsigned, a DSP multiplier);
-    5. y1 = c1 + (c2 f >> T);
+    5. c2 f + (c1 << T), whose top bits are y1 = c1 + (c2 f >> T) (floor shifts: the
+       low T bits of c1 << T are zero), so the add is the DSP's post-adder;
     6. y1 * f (the second DSP multiplier);
-    7. mag = (c0 + (y1 f >> T)) >> G (c0 holds the rounding half);
+    7. y1 f + (c0 << T), whose top bits are mag = (c0 + (y1 f >> T)) >> G (c0 holds the
+       rounding half), the second post-adder;
     8. z = +-mag by the sign, into the output register: signed B bits, F fractional bits.
 
     Latency 8 clocks, throughput P words per clock. ROM: 32 * 2**S = 256 words of
@@ -84,11 +86,11 @@ class IcdfCore(wiring.Component):
         f = st.reg(f, n + "f3")
         p1 = st.reg(c2 * f, n + "p1")                                              # 4
         c0, c1, f = st.reg(c0, n + "c0_4"), st.reg(c1, n + "c1_4"), st.reg(f, n + "f4")
-        y1 = st.reg(c1 + (p1 >> T), n + "y1")                                      # 5
+        y1 = st.reg(p1 + (c1 << T), n + "y1") >> T                                 # 5
         c0, f = st.reg(c0, n + "c0_5"), st.reg(f, n + "f5")
         p2 = st.reg(y1 * f, n + "p2")                                              # 6
         c0 = st.reg(c0, n + "c0_6")
-        mag = st.reg((c0 + (p2 >> T)) >> GUARD_BITS, n + "mag")                    # 7
+        mag = st.reg(p2 + (c0 << T), n + "mag") >> (T + GUARD_BITS)                # 7
         sign = st.delay(sign, 6, n + "sign")
         return st.reg(Mux(sign, -mag, mag)[:B].as_signed(), n + "z")              # 8
 
