@@ -1,7 +1,8 @@
 """The inverse-CDF generator's RTL (hw/gaussian/icdf.py): bit-exact against the golden
 model on a configuration drawn per run (the fixed icdf cases of sim/tb_gaussian.py run
-from tests/test_sim_gaussian.py), its coefficient ROM built as a block-RAM memory, and
-issue 8's xilinx7 budget at P = 1 (<= 700 LUTs, <= 2 block RAM, <= 2 DSP; slow)."""
+from tests/test_sim_gaussian.py), its coefficient ROM built as a block-RAM memory, its
+comparison row meeting the quality bar, and issue 8's xilinx7 budget at P = 1 (<= 700
+LUTs, <= 2 block RAM, <= 2 DSP; slow)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import random
 import pytest
 from amaranth.back import verilog
 
+from pezo.flow.designs import COMPARISON, quality, spec
 from pezo.flow.measure import Job, measure
 from pezo.hw.gaussian.icdf import IcdfCore, IcdfGaussian
 from pezo.ref.config import PRESETS
@@ -51,6 +53,15 @@ def test_coefficient_rom_is_one_block_memory_per_pair_of_outputs(parallel, roms)
     assert len(memories) == roms, memories
     assert text.count('rom_style = "block"') >= roms
     assert source.latency == IcdfCore.LATENCY == 8
+
+
+@pytest.mark.parametrize("parallel", [1, 8])
+def test_icdf_row_is_a_gaussian_baseline_that_meets_the_bar(parallel):
+    """The report's quality step (1e6 golden samples) at both report P."""
+    row = spec("icdf")
+    assert row in COMPARISON and row.gaussian
+    q = quality(row, row.config(PRESETS["default"].replace(parallel=parallel)))
+    assert q["meets_bar"], q
 
 
 @pytest.mark.slow
