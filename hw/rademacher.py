@@ -46,7 +46,7 @@ class RademacherSource(GaussianSource):
     wrapper of the baselines (:class:`pezo.hw.gaussian.source.GaussianSource`: the same
     ``start`` / ``seed`` / ``z``, seek, lane load, back-pressure and replay); every word
     equals ``pezo.ref.rademacher.Rademacher(cfg, seed_in).samples(t, n)``. Latency from
-    start(t) to the first word: 2 + J + 1 clocks.
+    start(t) to the first word: J + K + 4 + 1 clocks (GaussianSource).
     """
 
     def __init__(self, cfg: PezoConfig):

@@ -18,9 +18,9 @@ from pezo.ref.config import PRESETS, PezoConfig
 from pezo.ref.gaussian.icdf import (MAG_BITS, SEGMENT_BITS, IcdfGaussian, icdf_distribution, icdf_table,
                                     icdf_transform, icdf_words, inverse_tail, magnitude, max_output,
                                     segment_and_fraction, segment_buckets, uniform_samples,
-                                    words_per_sample)
+                                    sample_lanes)
 from pezo.ref.gaussian.quality import TAIL_ALPHA, meets_quality_bar, normal_cdf, poisson_quantiles
-from pezo.ref.lfsr import LfsrBank
+from pezo.ref.lfsr import LfsrBank, close_lanes
 
 DEFAULT = PRESETS["default"]
 
@@ -107,21 +107,30 @@ def test_exact_law_matches_normal_tails_and_cdf():
     assert abs(float((x * prob).sum()) - math.sqrt(2.0 / math.pi)) < 1e-4
 
 
+@pytest.mark.parametrize("width,lanes,bits", [(48, 1, 32), (32, 1, 32), (35, 1, 33), (24, 2, 16),
+                                             (21, 2, 17), (12, 3, 11), (8, 4, 8)])
+def test_lanes_per_sample_give_32_bits_on_lanes_the_lfsr_keeps_apart(width, lanes, bits):
+    assert sample_lanes(width) == (lanes, bits)
+    assert lanes * bits >= 32 and (lanes - 1) * width < 32 and bits <= width
+    assert close_lanes(width, bits) is None
+
+
 def test_lane_order_most_significant_lane_first():
     """Output p joins lanes m*p .. m*p + m - 1, the first one most significant, and keeps
-    the top 32 bits (B = 16: two lanes; B = 8: four; B = 12: three, 4 bits dropped)."""
+    the top 32 bits (m = 3 lanes of 11 bits: 1 bit dropped; one 32-bit lane: as is)."""
     rng = np.random.default_rng(2)
-    for bits, m in ((16, 2), (8, 4), (12, 3), (32, 1)):
-        assert words_per_sample(bits) == m
+    for m, bits in ((1, 32), (2, 16), (3, 11), (4, 8)):
         u = rng.integers(0, 1 << bits, (7, 2 * m))
         joined = [sum(int(u[c, p * m + i]) << (bits * (m - 1 - i)) for i in range(m)) >> (m * bits - 32)
                   for c in range(7) for p in range(2)]
-        assert np.array_equal(uniform_samples(u, bits).reshape(-1), joined)
+        assert np.array_equal(uniform_samples(u, m, bits).reshape(-1), joined)
 
 
-def test_model_words_are_the_transform_of_its_bank_lanes():
-    cfg = DEFAULT.replace(parallel=4)
-    bank = LfsrBank(cfg.lfsr_width, cfg.word_bits, 8, cfg.seed)
+@pytest.mark.parametrize("width,lanes,bits", [(48, 4, 32), (16, 8, 16)])
+def test_model_words_are_the_transform_of_its_bank_lanes(width, lanes, bits):
+    """P = 4: one 32-bit lane per output at the default W = 48, two 16-bit ones at W = 16."""
+    cfg = DEFAULT.replace(parallel=4, lfsr_width=width)
+    bank = LfsrBank(width, bits, lanes, cfg.seed)
     bank.load(6)
     u = bank.words(100).astype(np.int64)
     assert np.array_equal(IcdfGaussian(cfg).samples(6, 400), icdf_words(u, cfg).reshape(-1))

@@ -11,7 +11,7 @@ from pezo.hw.gaussian.box_muller import normalise
 from pezo.hw.gaussian.source import GaussianSource, Stages, core_signature
 from pezo.ref.config import PezoConfig
 from pezo.ref.gaussian.icdf import (GUARD_BITS, MAG_BITS, SEGMENT_BITS, UNIFORM_BITS, icdf_table,
-                                    words_per_sample)
+                                    sample_lanes)
 from pezo.ref.gaussian.tables import check_word_bits
 
 #: Ask Yosys for block RAM for the coefficient ROM (it would otherwise build it from LUTs).
@@ -19,7 +19,8 @@ BLOCK_ROM = {"rom_style": "block"}
 
 
 class IcdfCore(wiring.Component):
-    """Datapath of the inverse-CDF generator: P outputs, each from m = ceil(32 / B) lanes.
+    """Datapath of the inverse-CDF generator: P outputs, each from m lanes of L bits
+    (:func:`pezo.ref.gaussian.icdf.sample_lanes`: one 32-bit lane for W >= 32).
 
     Output p joins lanes m*p .. m*p + m - 1 (lane m*p most significant) and keeps the
     top 32 bits: u. Stages (one register each, all advanced by ``en``):
@@ -40,7 +41,7 @@ class IcdfCore(wiring.Component):
     c0 + c1 + c2 bits (:class:`pezo.ref.gaussian.icdf.IcdfTable`, 42 bits for F = 12),
     one per pair of outputs with one read port per output (block RAM,
     :data:`BLOCK_ROM`); two multipliers per output. Interface: :func:`core_signature`
-    with K = m * P.
+    with K = m * P lanes of L bits.
     """
 
     LATENCY = 8
@@ -49,9 +50,9 @@ class IcdfCore(wiring.Component):
         check_word_bits(cfg)
         self.cfg = cfg
         self.table = icdf_table(cfg.frac_bits)
-        self.words_per_sample = words_per_sample(cfg.word_bits)
+        self.lanes_per_sample, self.lane_bits = sample_lanes(cfg.lfsr_width)
         self.latency = self.LATENCY
-        super().__init__(core_signature(cfg, self.words_per_sample * cfg.parallel))
+        super().__init__(core_signature(cfg, self.lanes_per_sample * cfg.parallel, self.lane_bits))
 
     def elaborate(self, platform) -> Module:
         m = Module()
@@ -70,9 +71,9 @@ class IcdfCore(wiring.Component):
         """Stages 1-8 of output p, reading ``rom`` through a port of its own."""
         cfg, table = self.cfg, self.table
         B, T, n = cfg.word_bits, table.fraction_bits, f"o{p}_"
-        mw = self.words_per_sample
+        mw = self.lanes_per_sample
         joined = Cat(*(self.u[mw * p + i] for i in reversed(range(mw))))
-        u = joined[mw * B - UNIFORM_BITS:]
+        u = joined[mw * self.lane_bits - UNIFORM_BITS:]
         sign = st.reg(u[MAG_BITS], n + "sign")                                     # 1
         a = st.reg(u[:MAG_BITS], n + "a")
         e, norm = normalise(m, a, n + "a")
@@ -98,12 +99,13 @@ class IcdfCore(wiring.Component):
 class IcdfGaussian(GaussianSource):
     """Inverse-CDF Gaussian generator with the common perturbation-source interface.
 
-    An LfsrBank of K = ceil(32 / B) * P lanes feeds an :class:`IcdfCore`; every word
+    An LfsrBank of K = m * P lanes of L bits (one 32-bit lane per output for W >= 32)
+    feeds an :class:`IcdfCore`; every word
     equals ``pezo.ref.gaussian.icdf.IcdfGaussian(cfg, seed_in).samples(t, n)``. See
     :class:`pezo.hw.gaussian.source.GaussianSource` for ``start`` / ``seed`` / ``z``;
-    latency from start(t) to the first word: 2 + J + 8 clocks.
+    latency from start(t) to the first word: J + K + 4 + 8 clocks (GaussianSource).
     """
 
     def __init__(self, cfg: PezoConfig):
         core = IcdfCore(cfg)
-        super().__init__(cfg, core.words_per_sample * cfg.parallel, core)
+        super().__init__(cfg, core.lanes_per_sample * cfg.parallel, core, core.lane_bits)

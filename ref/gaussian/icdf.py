@@ -10,9 +10,13 @@ S = ``SEGMENT_BITS`` = 3 (8 uniform subsegments per octave), G = ``GUARD_BITS`` 
 With B = word_bits and F = frac_bits: C = F + G fractional bits of the coefficients and
 of the Horner sums, T = min(C, 30) - S fraction bits of the polynomial input.
 
-1. **Uniform bits.** Output p of a clock takes m = ceil(U / B) lane words, lanes m*p ..
-   m*p + m - 1 of that clock, lane m*p most significant; the top U bits of their m*B-bit
-   concatenation are the sample's uniform ``u`` (unsigned 32 bits).
+1. **Uniform bits.** The bank's lanes give L-bit words, L independent of B
+   (:func:`sample_lanes`): L = 32 and m = 1 lane per output when W >= 32 (the default
+   W = 48), otherwise the fewest m = ceil(32 / W) lanes of L = ceil(32 / m) bits (L
+   raised while the LFSR would put such lanes close, ``pezo.ref.lfsr.close_lanes``).
+   Output p of a clock takes lanes m*p .. m*p + m - 1 of that clock, lane m*p most
+   significant; the top U bits of their m*L-bit concatenation are the sample's uniform
+   ``u`` (unsigned 32 bits).
 2. **Symmetry.** ``sign`` = bit 31 of u; ``a`` = u mod 2**31. The sample magnitude is
    x(a) = Phi^-1(1 - q) with the tail probability q = (a + 1/2) / 2**32 in (0, 1/2):
    small a is the far tail (a = 0 gives 6.34).
@@ -45,7 +49,7 @@ inverse (tests/test_icdf_ref.py), the largest output is 6.34 (reached at a = 0),
 the exact output distribution (:func:`icdf_distribution`, every bucket with its weight)
 gives the KS distance and tail rates without sampling.
 
-Throughput of the modelled RTL: P words per clock from K = m * P lanes (2P for B = 16).
+Throughput of the modelled RTL: P words per clock from K = m * P lanes (P for W >= 32).
 """
 
 from __future__ import annotations
@@ -58,7 +62,7 @@ import numpy as np
 
 from pezo.ref.config import PezoConfig
 from pezo.ref.gaussian.tables import check_word_bits
-from pezo.ref.lfsr import LfsrBank
+from pezo.ref.lfsr import LfsrBank, close_lanes
 
 #: Uniform bits per sample: the far tail q = 2**-33 is x = 6.34.
 UNIFORM_BITS = 32
@@ -87,9 +91,14 @@ def inverse_tail(q: float) -> float:
     return x
 
 
-def words_per_sample(word_bits: int) -> int:
-    """m: lane words concatenated per sample (ceil(U / B))."""
-    return -(-UNIFORM_BITS // word_bits)
+def sample_lanes(width: int) -> tuple[int, int]:
+    """(m, L): m lanes of L-bit words per sample for an LFSR of width W (step 1)."""
+    lanes = -(-UNIFORM_BITS // width)
+    while True:
+        for bits in range(-(-UNIFORM_BITS // lanes), width + 1):
+            if close_lanes(width, bits) is None:
+                return lanes, bits
+        lanes += 1
 
 
 @dataclass(frozen=True)
@@ -212,15 +221,15 @@ def magnitude(a: np.ndarray, frac_bits: int) -> np.ndarray:
     return _horner(coef[..., 0], coef[..., 1], coef[..., 2], f, table.fraction_bits) >> GUARD_BITS
 
 
-def uniform_samples(u: np.ndarray, word_bits: int) -> np.ndarray:
-    """u of shape (clocks, m * P) lane words -> (clocks, P) 32-bit uniforms (step 1)."""
-    m = words_per_sample(word_bits)
+def uniform_samples(u: np.ndarray, lanes: int, lane_bits: int) -> np.ndarray:
+    """u of shape (clocks, m * P) L-bit lane words (m = ``lanes``, L = ``lane_bits``) ->
+    (clocks, P) 32-bit uniforms (step 1)."""
     u = np.asarray(u, dtype=np.int64)
-    groups = u.reshape(u.shape[0], -1, m)
+    groups = u.reshape(u.shape[0], -1, lanes)
     joined = np.zeros(groups.shape[:2], dtype=np.int64)
-    for i in range(m):
-        joined = (joined << word_bits) | groups[:, :, i]
-    return joined >> (m * word_bits - UNIFORM_BITS)
+    for i in range(lanes):
+        joined = (joined << lane_bits) | groups[:, :, i]
+    return joined >> (lanes * lane_bits - UNIFORM_BITS)
 
 
 def icdf_transform(u32: np.ndarray, frac_bits: int) -> np.ndarray:
@@ -232,7 +241,7 @@ def icdf_transform(u32: np.ndarray, frac_bits: int) -> np.ndarray:
 
 def icdf_words(u: np.ndarray, cfg: PezoConfig) -> np.ndarray:
     """Outputs of one or more clocks: u of shape (clocks, K) -> z of shape (clocks, P)."""
-    return icdf_transform(uniform_samples(u, cfg.word_bits), cfg.frac_bits)
+    return icdf_transform(uniform_samples(u, *sample_lanes(cfg.lfsr_width)), cfg.frac_bits)
 
 
 def icdf_distribution(frac_bits: int) -> tuple[np.ndarray, np.ndarray]:
@@ -261,16 +270,17 @@ def max_output(frac_bits: int) -> float:
 class IcdfGaussian:
     """Golden model of the inverse-CDF generator for one config and runtime ``seed_in``.
 
-    Throughput of the modelled RTL: P words per clock from K = m * P lanes
-    (m = ceil(32 / B)).
+    Throughput of the modelled RTL: P words per clock from K = m * P lanes of L bits
+    (:func:`sample_lanes`: m = 1, L = 32 for W >= 32).
     """
 
     def __init__(self, cfg: PezoConfig, seed_in: int = 0):
         check_word_bits(cfg)
         self.cfg = cfg
         self.seed_in = seed_in
-        self.lanes = words_per_sample(cfg.word_bits) * cfg.parallel
-        self.bank = LfsrBank(cfg.lfsr_width, cfg.word_bits, self.lanes, cfg.seed, seed_in)
+        per_sample, self.lane_bits = sample_lanes(cfg.lfsr_width)
+        self.lanes = per_sample * cfg.parallel
+        self.bank = LfsrBank(cfg.lfsr_width, self.lane_bits, self.lanes, cfg.seed, seed_in)
         icdf_table(cfg.frac_bits)
 
     def samples(self, step: int, n: int) -> np.ndarray:
