@@ -3,7 +3,7 @@ LFSR bit per parameter, the classic SPSA perturbation.
 
 With B = word_bits, F = frac_bits and P = parallel, the source has K = ceil(P / B)
 lanes of an :class:`pezo.ref.lfsr.LfsrBank` (W, B, seed and runtime ``seed_in`` as every
-other source, loaded for the step in the STEP domain). Output element p of clock c
+other source, loaded for the step in the step domain). Output element p of clock c
 takes bit (p mod B) of lane (p div B)'s word of clock c (bit 0 = the newest LFSR bit)::
 
     z = -2**F  if the bit is 1,   z = +2**F  if it is 0
