@@ -37,8 +37,8 @@ class IcdfCore(wiring.Component):
        rounding half), the second post-adder;
     8. z = +-mag by the sign, into the output register: signed B bits, F fractional bits.
 
-    Latency 8 clocks, throughput P words per clock. ROM: 32 * 2**S = 256 words of
-    c0 + c1 + c2 bits (:class:`pezo.ref.gaussian.icdf.IcdfTable`, 42 bits for F = 12),
+    Latency 8 clocks, throughput P words per clock. ROM: 32 * 2**S = 512 words of
+    c0 + c1 + c2 bits (:class:`pezo.ref.gaussian.icdf.IcdfTable`, 36 bits for F = 12),
     one per pair of outputs with one read port per output (block RAM,
     :data:`BLOCK_ROM`); two multipliers per output. Interface: :func:`core_signature`
     with K = m * P lanes of L bits.

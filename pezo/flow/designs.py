@@ -94,11 +94,13 @@ def gaussian_samples(s: DesignSpec, cfg: PezoConfig, n: int) -> np.ndarray:
 def quality(s: DesignSpec, cfg: PezoConfig, n: int = QUALITY_SAMPLES) -> dict[str, object]:
     """``{"meets_bar": bool, **details}`` of the quality bar for a Gaussian baseline; for
     icdf also ``reach_all_inputs``, its largest |z| over every input (the exact law of
-    ``pezo.ref.gaussian.icdf.max_output``, 6.34 at F = 12), not a sampled maximum."""
+    ``pezo.ref.gaussian.icdf.max_output``, 6.34 at F = 12; for F <= 15), not a sampled
+    maximum."""
     from pezo.ref.gaussian.quality import meets_quality_bar
     ok, details = meets_quality_bar(gaussian_samples(s, cfg, n))
     out = {"meets_bar": bool(ok), **{k: (bool(v) if isinstance(v, bool) else v) for k, v in details.items()}}
     if s.block == "icdf":
-        from pezo.ref.gaussian.icdf import max_output
-        out["reach_all_inputs"] = max_output(cfg.frac_bits)
+        from pezo.ref.gaussian.icdf import GUARD_BITS, MAX_EXACT_COEF_FRAC, max_output
+        if cfg.frac_bits + GUARD_BITS <= MAX_EXACT_COEF_FRAC:
+            out["reach_all_inputs"] = max_output(cfg.frac_bits)
     return out

@@ -6,9 +6,9 @@ uniform number is mapped through a polynomial approximation of the inverse norma
 whose segments get denser towards the tail. Written here from that description.
 
 Constants: U = ``UNIFORM_BITS`` = 32 uniform bits per sample (enough for 6.3 sigma),
-S = ``SEGMENT_BITS`` = 3 (8 uniform subsegments per octave), G = ``GUARD_BITS`` = 4.
+S = ``SEGMENT_BITS`` = 4 (16 uniform subsegments per octave), G = ``GUARD_BITS`` = 3.
 With B = word_bits and F = frac_bits: C = F + G fractional bits of the coefficients and
-of the Horner sums, T = min(C, 30) - S fraction bits of the polynomial input.
+of the Horner sums, T = max(1, min(C, 30) - S) fraction bits of the polynomial input.
 
 1. **Uniform bits.** The bank's lanes give L-bit words, L independent of B
    (:func:`sample_lanes`): L = 32 and m = 1 lane per output when W >= 32 (the default
@@ -22,7 +22,7 @@ of the Horner sums, T = min(C, 30) - S fraction bits of the polynomial input.
    small a is the far tail (a = 0 gives 6.34).
 3. **Segment by leading zeros.** ``e`` = leading zeros of the 31-bit a (31 for a = 0);
    ``n = (a << e) mod 2**31`` (the leading one at bit 30, or n = 0). The segment
-   address is ``e * 2**S + j`` with j = bits 29 .. 30-S of n (8 uniform subsegments of
+   address is ``e * 2**S + j`` with j = bits 29 .. 30-S of n (16 uniform subsegments of
    the octave [2**(30-e), 2**(31-e))); the fraction ``f`` = bits 29-S .. 30-S-T of n,
    unsigned T bits (low bits of a below them are dropped, zeros shifted in when the
    octave has fewer bits).
@@ -44,10 +44,10 @@ Segments with one bucket hold the rounded target in c0.
 Unreachable addresses hold zeros. The inverse normal CDF comes from Newton's method on
 ln(erfc) (``math.erfc``), so no special-function library is needed.
 
-With these constants every output is within 1 LSB of round(2**F x) of the exact
-inverse (tests/test_icdf_ref.py), the largest output is 6.34 (reached at a = 0), and
-the exact output distribution (:func:`icdf_distribution`, every bucket with its weight)
-gives the KS distance and tail rates without sampling.
+With these constants every output is within 0.75 LSB of 2**F x (the rounding's 0.5
+included; tests/test_icdf_ref.py), the largest output is 6.34 (reached at a = 0), and
+the exact output distribution (:func:`icdf_distribution`, every bucket with its weight,
+about 2**(S+T) per octave) gives the KS distance and tail rates without sampling.
 
 Throughput of the modelled RTL: P words per clock from K = m * P lanes (P for W >= 32).
 """
@@ -60,6 +60,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from pezo.errors import PezoError
 from pezo.ref.config import PezoConfig
 from pezo.ref.gaussian.tables import check_word_bits
 from pezo.ref.lfsr import LfsrBank, close_lanes
@@ -68,12 +69,16 @@ from pezo.ref.lfsr import LfsrBank, close_lanes
 UNIFORM_BITS = 32
 #: Bits of a (the magnitude part of u).
 MAG_BITS = UNIFORM_BITS - 1
-#: S: subsegment bits per octave (8 uniform subsegments).
-SEGMENT_BITS = 3
+#: S: subsegment bits per octave (16 uniform subsegments). With G = 3 a ROM word is
+#: 36 bits at F = 12 and the ROM 512 deep: one 512 x 36 block RAM (a Xilinx RAMB18).
+SEGMENT_BITS = 4
 #: G: guard bits of the coefficients and Horner sums beyond the output's F.
-GUARD_BITS = 4
+GUARD_BITS = 3
 #: Octaves of a (leading-zero counts 0 .. 30) plus the a = 0 segment.
 OCTAVES = MAG_BITS + 1
+#: Largest C = F + G whose exact law :func:`icdf_distribution` enumerates (2**C buckets
+#: per octave; C = 15 at the default F = 12).
+MAX_EXACT_COEF_FRAC = 18
 #: Buckets per segment used by the least-squares fit.
 FIT_POINTS = 65
 
@@ -180,7 +185,7 @@ def _fit_segment(first: int, size: int, buckets: int, fraction_bits: int,
 def icdf_table(frac_bits: int) -> IcdfTable:
     """Coefficients of every segment for output fraction bits F (pure function of F)."""
     coef_frac = frac_bits + GUARD_BITS
-    fraction_bits = min(coef_frac, MAG_BITS - 1) - SEGMENT_BITS
+    fraction_bits = max(1, min(coef_frac, MAG_BITS - 1) - SEGMENT_BITS)
     rows = []
     for address in range(OCTAVES << SEGMENT_BITS):
         e, j = address >> SEGMENT_BITS, address & ((1 << SEGMENT_BITS) - 1)
@@ -246,8 +251,12 @@ def icdf_words(u: np.ndarray, cfg: PezoConfig) -> np.ndarray:
 
 def icdf_distribution(frac_bits: int) -> tuple[np.ndarray, np.ndarray]:
     """The exact output law: (magnitudes, probabilities) over every bucket of a, each
-    magnitude with the probability of its a values (sum 1); z is +-mag with 1/2 each."""
+    magnitude with the probability of its a values (sum 1); z is +-mag with 1/2 each.
+    PezoError when F + G exceeds ``MAX_EXACT_COEF_FRAC`` (too many buckets)."""
     table = icdf_table(frac_bits)
+    if table.coef_frac > MAX_EXACT_COEF_FRAC:
+        raise PezoError(f"the exact icdf law enumerates 2**{table.coef_frac} buckets per octave; "
+                        f"it is computed for frac_bits <= {MAX_EXACT_COEF_FRAC - GUARD_BITS}")
     firsts, weights = [], []
     for address in range(table.depth):
         seg = segment_buckets(address >> SEGMENT_BITS, address & ((1 << SEGMENT_BITS) - 1),
