@@ -15,6 +15,7 @@ clt6           clt          clt_k=6 (smallest k that can reach 4 sigma)
 box-muller     box_muller   (table sizes from the config)
 icdf           icdf         (inverse CDF, segmented degree-2 polynomial, 6.34 sigma)
 rademacher     rademacher   (+-1, one LFSR bit per parameter; not Gaussian)
+lfsr-floor     lfsr_floor   (P bare leap-forward LFSRs with seed load: the floor)
 =============  ===========  ===================================================
 
 Gaussian quality is measured on the golden model's samples, which are bit-exact with
@@ -56,6 +57,7 @@ COMPARISON: tuple[DesignSpec, ...] = (
     DesignSpec("box-muller", "box_muller", (), True),
     DesignSpec("icdf", "icdf", (), True),
     DesignSpec("rademacher", "rademacher", (), False),
+    DesignSpec("lfsr-floor", "lfsr_floor", (), False),
 )
 
 #: Registry blocks that are Gaussian baselines (quality measured against the bar).
