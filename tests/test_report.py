@@ -35,8 +35,10 @@ def fake_records(scale: dict[str, int]) -> list[dict]:
     return records
 
 
-SCALE = {"pezo-pool": 2, "pezo-stream": 3, "uniform-none": 4, "clt": 9, "clt6": 5, "box-muller": 7}
-QUALITY = {f"p{p}": {"clt": {"meets_bar": False}, "clt6": {"meets_bar": False}, "box-muller": {"meets_bar": True}}
+SCALE = {"pezo-pool": 2, "pezo-stream": 3, "uniform-none": 4, "clt": 9, "clt6": 5, "box-muller": 7, "icdf": 8,
+         "rademacher": 1, "lfsr-floor": 1}
+QUALITY = {f"p{p}": {"clt": {"meets_bar": False}, "clt6": {"meets_bar": False}, "box-muller": {"meets_bar": True},
+                   "icdf": {"meets_bar": True}}
            for p in (8, 1)}
 
 
