@@ -168,3 +168,11 @@ def test_device_choice_honours_block_ram_and_dsp_capacity():
     assert choose_device("ice40", Resources(lut_logic=900, dsp=0, bram=31), 40)[0] == "iCE40HX8K-CT256"
     assert choose_device("ice40", Resources(lut_logic=900, dsp=24), 40) is None, "no iCE40 here has 24 DSPs"
     assert choose_device("ecp5", Resources(lut_logic=900, dsp=30), 40)[0] == "LFE5U-85F-CABGA381"
+
+
+def test_block_ram_counts_basic_blocks():
+    """A xilinx7 RAMB36 is two RAMB18s; other families count cells as they are."""
+    stat = {"modules": {"top": {"num_cells_by_type": {"RAMB36E1": 3, "RAMB18E1": 2, "LUT6": 5}}}}
+    assert count_resources(stat, "xilinx7").bram == 8
+    stat = {"modules": {"top": {"num_cells_by_type": {"DP16KD": 3}}}}
+    assert count_resources(stat, "ecp5").bram == 3
