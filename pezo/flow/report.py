@@ -352,9 +352,10 @@ def losses(results: dict, best: dict, generators: set[str]) -> list[str]:
             for name, row in rows.items():
                 if name not in rivals or (name in generators and not row["meets_bar"]):
                     continue
-                for key, what in (("luts", "LUTs"), ("ffs", "FFs"), ("power_total", "power (estimate)")):
+                for key, what in (("luts", "fewer LUTs"), ("ffs", "fewer FFs"),
+                                  ("power_total", "less power (estimate)")):
                     if row[key] is not None and ours[key] is not None and row[key] < ours[key]:
-                        out.append(f"{where}: {name} needs fewer {what} than {HEADLINE_DESIGN} "
+                        out.append(f"{where}: {name} needs {what} than {HEADLINE_DESIGN} "
                                    f"({_count(row[key])} vs {_count(ours[key])})")
             name = best.get(target, {}).get(p)
             if name:
