@@ -266,10 +266,13 @@ def test_pareto_labels_do_not_overlap():
             for i in range(8)] + [{"luts": 5000, "acc_gap_pts": 2.0, "label": "clt P=8"}]
     fig = pareto_figure(rows)
     ax = fig.axes[0]
+    fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     boxes = [Text.get_window_extent(t, renderer) for t in ax.texts]   # label text, without leader line
     assert len(boxes) == 9
     assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    frame = ax.get_window_extent(renderer)
+    assert all(frame.contains(b.x0, b.y0) and frame.contains(b.x1, b.y1) for b in boxes), "labels inside the axes"
 
 
 def test_partial_report_has_its_own_folder_and_regenerate_gives_its_options(monkeypatch, tmp_path):

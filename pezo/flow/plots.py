@@ -208,17 +208,22 @@ _OFFSETS = [(dx, dy) for step in range(13) for dy in ((10 * step,) if step == 0 
 
 def place_labels(ax, points: list[tuple[float, float, str]]) -> list:
     """Annotate each point with its label at the first offset of ``_OFFSETS`` where the
-    label's box overlaps no label placed before (the last offset if none is free), with
-    a thin leader line; returns the annotations."""
+    label's box lies inside the axes and overlaps no label placed before (the last
+    offset if none is free), with a thin leader line; returns the annotations."""
+    ax.figure.canvas.draw()                      # fix the limits, so display boxes are final
     renderer = ax.figure.canvas.get_renderer()
+    inside = ax.get_window_extent(renderer)
     placed, boxes = [], []
     for x, y, label in points:
         for dx, dy in _OFFSETS:
             ann = ax.annotate(label, (x, y), xytext=(dx, dy), textcoords="offset points", fontsize=7,
                               ha="left" if dx >= 0 else "right", va="center",
                               arrowprops={"arrowstyle": "-", "lw": 0.4, "color": "0.5"})
+            ann.update_positions(renderer)
             box = Text.get_window_extent(ann, renderer).expanded(1.05, 1.2)   # the text, not its leader
-            if not any(box.overlaps(b) for b in boxes) or (dx, dy) == _OFFSETS[-1]:
+            free = not any(box.overlaps(b) for b in boxes) and inside.contains(box.x0, box.y0) \
+                and inside.contains(box.x1, box.y1)
+            if free or (dx, dy) == _OFFSETS[-1]:
                 break
             ann.remove()
         boxes.append(box)
