@@ -176,3 +176,20 @@ def test_block_ram_counts_basic_blocks():
     assert count_resources(stat, "xilinx7").bram == 8
     stat = {"modules": {"top": {"num_cells_by_type": {"DP16KD": 3}}}}
     assert count_resources(stat, "ecp5").bram == 3
+
+
+def test_power_counts_block_access_energy_and_a_static_term_per_family():
+    from pezo.flow.cells import Resources
+    from pezo.flow.power import C_CLOCK, E_ACCESS, STATIC_PER_CELL, clock_units, static_units
+    netlist = {"modules": {"top": {"cells": {"a": {"type": "RAMB36E1"}, "b": {"type": "DSP48E1"},
+                                             "c": {"type": "FDRE"}, "d": {"type": "LUT6"}}}}}
+    expected = (2 * (C_CLOCK["bram"] + C_CLOCK["dsp"] + C_CLOCK["ff"])
+                + 2 * E_ACCESS["bram"] + E_ACCESS["dsp"])
+    assert clock_units(netlist, "xilinx7") == pytest.approx(expected), "a RAMB36 is two RAMB18 accesses"
+    small, big = Resources(lut_logic=100, ff=50), Resources(lut_logic=100, ff=50, bram=2, dsp=1)
+    for family in FAMILIES:
+        w = STATIC_PER_CELL[family]
+        assert static_units(small.to_dict(), family) == pytest.approx(100 * w["lut"] + 50 * w["ff"])
+        assert static_units(big.to_dict(), family) - static_units(small.to_dict(), family) == \
+            pytest.approx(2 * w["bram"] + w["dsp"])
+    assert STATIC_PER_CELL["ice40"]["lut"] < STATIC_PER_CELL["xilinx7"]["lut"]

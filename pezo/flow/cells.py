@@ -128,6 +128,11 @@ def lutram_luts(cell_type: str) -> int:
     return LUTRAM_LUTS.get(_base_type(cell_type), 1)
 
 
+def bram_units(cell_type: str) -> int:
+    """Basic block RAMs one block RAM cell occupies (:data:`BRAM_UNITS`, else 1)."""
+    return BRAM_UNITS.get(_base_type(cell_type), 1)
+
+
 @dataclass(frozen=True)
 class Resources:
     """Resources of one synthesized design (cell counts; ``lutram`` in LUT equivalents).
@@ -177,7 +182,7 @@ def count_resources(stat: dict, family: str, top: str | None = None) -> Resource
         if cls == "lutram":
             totals["lutram"] += count * lutram_luts(cell_type)
         elif cls == "bram":
-            totals["bram"] += count * BRAM_UNITS.get(_base_type(cell_type), 1)
+            totals["bram"] += count * bram_units(cell_type)
         else:
             totals[cls] += count
         if cls == "other":

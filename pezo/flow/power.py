@@ -31,13 +31,15 @@ STATIC_PER_CELL[family][class]``. The device's own quiescent power is left out: 
 the same for every design on one device and would only compress the ratios. Total =
 dynamic + static.
 
-Basis of the assumed weights: a LUT-driven net toggle on a 28 nm fabric is of the order
-of 10 fJ, a RAMB18 read of the order of 5 pJ and a DSP48 multiply of 2 pJ (vendor power
-estimators at 1.0 V), hence E_ACCESS of 500 and 200 LUT-net toggles; leakage per LUT is
-set to 0.05 units per clock on xilinx7 (about 1/20 of a LUT toggling every clock, the
-ratio of static to dynamic power of a lightly used 28 nm device at 100 MHz), a block
-RAM or DSP leaking as much as 60 and 30 LUTs; ecp5 (40 nm) and gowin (55 nm) leak
-more per cell, iCE40 (ultra-low-power 40 nm) far less. These are stated assumptions,
+Basis of the assumed weights: a routed net on a 28 nm fabric (driver plus about three
+sinks, 2.5 units here) switches of the order of 40 fJ at 1.0 V, so one unit is about
+16 fJ; a RAMB18 read is of the order of 5 pJ and a DSP48 multiply of 2 pJ (orders of
+magnitude of vendor power estimators at 100 MHz), hence E_ACCESS of 300 and 120 units
+(a block RAM cell counts per basic block, a RAMB36 twice); leakage per LUT is set to
+0.05 units per clock on xilinx7 (about 1/20 of a LUT toggling every clock, the ratio of
+static to dynamic power of a lightly used 28 nm device at 100 MHz), a block RAM or DSP
+leaking as much as 60 and 30 LUTs; ecp5 (40 nm) and gowin (55 nm) leak more per cell,
+iCE40 (ultra-low-power 40 nm) far less. These are stated assumptions,
 not characterisation: a reader can re-weight them here and regenerate the report.
 """
 
@@ -50,7 +52,7 @@ from importlib import resources
 from pathlib import Path
 
 from pezo.errors import ToolError
-from pezo.flow.cells import cell_class
+from pezo.flow.cells import bram_units, cell_class
 from pezo.flow.synth import TARGETS, run_tool
 from pezo.toolchain import tool_path
 
@@ -63,7 +65,7 @@ C_SINK = 0.5
 #: Assumed clock-pin capacitance per clocked cell and clock edge.
 C_CLOCK: dict[str, float] = {"ff": 0.1, "lutram": 0.2, "bram": 1.0, "dsp": 1.0}
 #: Assumed energy of one block RAM read / DSP operation per clock, in the same units.
-E_ACCESS: dict[str, float] = {"bram": 500.0, "dsp": 200.0}
+E_ACCESS: dict[str, float] = {"bram": 300.0, "dsp": 120.0}
 #: Assumed leakage per occupied cell and clock, by family and resource class.
 STATIC_PER_CELL: dict[str, dict[str, float]] = {
     family: {"lut": lut, "lutram": lut, "ff": lut / 4, "carry": lut / 2, "mux": lut / 4,
@@ -217,7 +219,8 @@ def clock_units(netlist: dict, target: str, top: str = "top") -> float:
     total = 0.0
     for cell in netlist["modules"][top]["cells"].values():
         cls = cell_class(family, cell["type"])
-        total += 2.0 * C_CLOCK.get(cls, 0.0) + E_ACCESS.get(cls, 0.0)
+        blocks = bram_units(cell["type"]) if cls == "bram" else 1
+        total += 2.0 * C_CLOCK.get(cls, 0.0) + E_ACCESS.get(cls, 0.0) * blocks
     return total
 
 
