@@ -12,8 +12,7 @@ import pytest
 from matplotlib.text import Text
 
 from pezo.flow.designs import COMPARISON, HEADLINE_DESIGN
-from pezo.flow.markdown import render
-from pezo.flow.markdown import cell, table
+from pezo.flow.markdown import cell, render, table
 from pezo.flow.plots import (BELOW_BAR, fmax_figure, pareto_figure, pareto_front, power_figure, resources_figure,
                              training_figure, write_plots)
 from pezo.flow.report import PAPER, ReportSettings, headline, plan, run_report, summarise, write_csv
