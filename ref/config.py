@@ -24,6 +24,7 @@ from pathlib import Path
 import tomli_w
 
 from pezo.errors import ConfigError, PezoError
+from pezo.ref.lfsr import close_lanes
 
 STRATEGIES = ("pool", "stream", "none")
 LFSR_WIDTHS = range(4, 65)
@@ -53,7 +54,8 @@ class PezoConfig:
         1 <= R <= B); ``none`` is the stream strategy with R = 1.
     mantissa_bits : M, fractional bits of the adaptive scale mantissa (1..6); the
         scale is ``mant / 2**M`` with ``mant`` in [2**M, 2**(M+1)).
-    moment_bits : T, top bits of |v| squared by the second-moment estimate (2..B).
+    moment_bits : T, top bits of |v| squared by the second-moment estimate (2..B); the
+        default 4 makes q*q + q a 16-entry table (measured in ref/scaler.py).
     moment_block : L, fresh words per running-moment block of ``stream`` / ``none``
         (power of two, 16..65536).
     step_bits : S, width of the step index of ``start(step)`` (4..32).
@@ -63,7 +65,7 @@ class PezoConfig:
         Box-Muller baseline's ln, sqrt and sin/cos tables (3..12).
     """
 
-    lfsr_width: int = 32
+    lfsr_width: int = 48
     word_bits: int = 16
     frac_bits: int = 12
     parallel: int = 8
@@ -72,7 +74,7 @@ class PezoConfig:
     pool_refresh: int = 0
     repeat: int = 4
     mantissa_bits: int = 4
-    moment_bits: int = 8
+    moment_bits: int = 4
     moment_block: int = 256
     step_bits: int = 16
     seed: int = 0x5EED
@@ -92,6 +94,10 @@ class PezoConfig:
             raise ConfigError("lfsr_width", W, "allowed widths are 4..64 (maximal-length tap table)")
         if not 4 <= B <= W:
             raise ConfigError("word_bits", B, f"must satisfy 4 <= word_bits <= lfsr_width ({W})")
+        close = close_lanes(W, B)
+        if close is not None:
+            raise ConfigError("lfsr_width", W, f"with word_bits={B} its lanes would lie only {close} LFSR steps "
+                              f"apart (1 + x**{B} = x**{close} for this polynomial); choose another width")
         if not 0 <= self.frac_bits <= B - 4:
             raise ConfigError("frac_bits", self.frac_bits,
                               f"must satisfy 0 <= frac_bits <= word_bits - 4 ({B - 4})")
