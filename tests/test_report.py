@@ -20,12 +20,12 @@ from pezo.flow.report import PAPER, ReportSettings, headline, plan, run_report, 
 ROW_KEYS = {"luts", "ffs", "fmax_mhz", "power_rel", "carry", "lutram", "bram", "dsp"}
 
 
-def fake_records(scale: dict[str, int]) -> list[dict]:
+def fake_records(scale: dict[str, int], designs=COMPARISON) -> list[dict]:
     """Records shaped like measure.py's, with LUTs/FFs/power proportional to ``scale``."""
     records = []
     for target in ("xilinx7", "ice40"):
         for p in (8, 1):
-            for s in COMPARISON:
+            for s in designs:
                 k = scale.get(s.name, 6) * p
                 rec = {"design": s.name, "block": s.block, "target": target, "parallel": p,
                        "synth": {"luts": 10 * k, "lut_logic": 9 * k, "lutram": k, "ff": 7 * k, "carry": k,
@@ -183,20 +183,18 @@ def test_report_states_where_pezo_loses():
 
 def test_floor_ratio_and_savings_rows_appear_once_their_designs_are_measured():
     from pezo.flow.designs import DesignSpec
-    extra = (DesignSpec("lfsr-floor", "lfsr", (), False), DesignSpec("rademacher", "rademacher", (), False))
-    designs = COMPARISON + extra
-    records = fake_records({**SCALE, "lfsr-floor": 1, "rademacher": 1})
-    for s in extra:
-        records += [{**r, "design": s.name, "block": s.block} for r in fake_records({**SCALE})
-                    if r["design"] == "pezo-pool"]
-        for r in records[-4:]:
-            r["synth"] = {**r["synth"], "luts": r["synth"]["luts"] // 2}
-    summary = summarise(records, QUALITY, designs)
+    picked = tuple(s for s in COMPARISON if s.name in ("pezo-pool", "box-muller", "clt"))
+    extra = (DesignSpec("lfsr-floor", "lfsr_floor", (), False), DesignSpec("rademacher", "rademacher", (), False))
+    scale = {"pezo-pool": 2, "box-muller": 7, "clt": 9, "lfsr-floor": 1, "rademacher": 1}
+    summary = summarise(fake_records(scale, picked + extra), QUALITY, picked + extra)
     rows = summary["results"]["xilinx7"]["p8"]
     assert rows["pezo-pool"]["floor_ratio"] == pytest.approx(rows["pezo-pool"]["luts"] / rows["lfsr-floor"]["luts"])
     versus = {s["versus"] for s in summary["savings"]}
     assert versus == {"box-muller", "rademacher"}, "gaussian-pool is not measured, so it has no row"
-    assert not any(s["versus"] == "box-muller" for s in summarise(fake_records(SCALE), {}, COMPARISON)["savings"])
+    without = summarise(fake_records(scale, picked), QUALITY, picked)
+    assert {s["versus"] for s in without["savings"]} == {"box-muller"}
+    assert without["results"]["xilinx7"]["p8"]["pezo-pool"]["floor_ratio"] is None
+    assert not any(s["versus"] == "box-muller" for s in summarise(fake_records(scale, picked), {}, picked)["savings"])
 
 
 def test_table_cells_escape_pipes_so_the_training_checks_table_holds():
