@@ -65,6 +65,19 @@ GAUSSIAN_BLOCKS = ("clt", "box_muller", "icdf")
 
 #: The PeZO design of the headline numbers.
 HEADLINE_DESIGN = "pezo-pool"
+#: Blocks of the Gaussian generators the headline's best baseline is chosen from (the
+#: fewest LUTs among those that meet the quality bar).
+GAUSSIAN_GENERATORS = ("icdf", "box_muller", "clt")
+#: K bare leap-forward LFSRs of the same output bits per clock: the floor every design
+#: is also shown against (a ratio), once the registry has it.
+FLOOR_DESIGN = "lfsr-floor"
+#: Where the saving comes from: (design, what PeZO saves against it). ``None`` stands for
+#: the best Gaussian generator of the target and P. Rows appear for registered designs.
+SAVINGS: tuple[tuple[str | None, str], ...] = (
+    ("gaussian-pool", "uniform numbers plus scaling (the same pool reuse, filled with Gaussians)"),
+    (None, "reuse plus uniform numbers (the best Gaussian generator, no reuse)"),
+    ("rademacher", "against the cheapest perturbation (+-1 from one LFSR bit per parameter)"),
+)
 
 
 def spec(name: str) -> DesignSpec:
