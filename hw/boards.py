@@ -33,7 +33,7 @@ and the Gowin IDE are not packaged) it writes the Verilog, the constraints and t
 vendor's build script, ready to run where the vendor tool is. Each board names the
 command that programs it (``program``: iceprog or openFPGALoader).
 The constraint files committed in ``constraints/`` (one per board, plus the Gowin
-board's ``.sdc`` clock file) are the pin and clock
+board's ``.sdc`` clock file; installed with the package as ``pezo.constraints``) are the pin and clock
 constraints of this top, for users of vendor tools; tests check that they agree with
 the generated top's ports.
 """
@@ -48,6 +48,7 @@ import re
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 from amaranth import Elaboratable, Module
@@ -73,7 +74,9 @@ SourceFactory = Callable[[PezoConfig], wiring.Component]
 SOURCE_DESIGNS = ("engine", "clt", "box_muller")
 
 TOP_NAME = "top"
-CONSTRAINTS_DIR = Path(__file__).resolve().parent.parent / "constraints"
+#: The committed constraint files (constraints/ in the repository), installed as the
+#: package data ``pezo.constraints`` and read through importlib.resources.
+CONSTRAINTS_DIR = resources.files("pezo.constraints")
 
 
 def _icebreaker() -> Platform:
