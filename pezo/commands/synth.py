@@ -8,7 +8,8 @@ import sys
 
 from pezo.commands.options import add_config_options, config_from_options, config_given, config_label
 from pezo.errors import PezoError
-from pezo.flow.designs import DesignSpec, spec
+from pezo.flow.designs import COMPARISON, DesignSpec, spec
+from pezo.hw.designs import DESIGNS
 from pezo.flow.measure import Job, measure
 from pezo.flow.synth import TARGETS, check_target
 
@@ -17,8 +18,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("synth", help="synthesize one design for an FPGA family: LUTs, FFs, carry, RAM, DSP, Fmax")
     p.add_argument("--target", required=True, metavar="FAMILY", help=f"one of {', '.join(TARGETS)}")
     p.add_argument("--design", default="engine", metavar="NAME",
-                   help="registry block (engine, clt, box_muller, ...) or comparison name "
-                        "(pezo-pool, clt6, ...) (default: %(default)s)")
+                   help=f"one of {', '.join(dict.fromkeys([*DESIGNS, *(c.name for c in COMPARISON)]))}: a "
+                        "registry block or a member of the comparison set, whose fields it fixes "
+                        "(default: %(default)s)")
     p.add_argument("--no-pnr", action="store_true", help="skip place-and-route (ice40/ecp5)")
     p.add_argument("--no-power", action="store_true", help="skip the power estimate")
     p.add_argument("--json", action="store_true", help="print the whole record as JSON")
