@@ -50,3 +50,22 @@ def test_verilog_bad_input_is_one_line_and_exit_2(tmp_path, capsys, args, field)
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and err.startswith("pezo: error:") and field in err
     assert not list(tmp_path.iterdir())
+
+
+def test_top_names_let_two_designs_share_one_project(tmp_path):
+    """--top renames the module (and its submodules), so Icarus can compile two designs
+    together; each gets a FuseSoC core naming its file and top."""
+    import subprocess
+    assert main(["verilog", "--preset", "small", "--out", str(tmp_path), "--top", "pezo_engine"]) == 0
+    assert main(["verilog", "--preset", "small", "--block", "lfsr", "--out", str(tmp_path), "--top", "pezo_lfsr"]) == 0
+    core = (tmp_path / "lfsr.core").read_text()
+    assert core.startswith("CAPI=2:\n") and "name: pezo:generated:pezo_lfsr:" in core
+    assert "      - lfsr.v\n" in core and core.count("toplevel: pezo_lfsr") == 2
+    both = subprocess.run(["iverilog", "-o", str(tmp_path / "both.vvp"), "engine.v", "lfsr.v"], cwd=tmp_path,
+                          capture_output=True, text=True)
+    assert both.returncode == 0, both.stderr
+    assert main(["verilog", "--preset", "small", "--block", "lfsr", "--out", str(tmp_path)]) == 0
+    assert main(["verilog", "--preset", "small", "--block", "scaler", "--out", str(tmp_path)]) == 0
+    clash = subprocess.run(["iverilog", "-o", str(tmp_path / "clash.vvp"), "lfsr.v", "scaler.v"], cwd=tmp_path,
+                           capture_output=True, text=True)
+    assert clash.returncode != 0  # the default name `top` twice: the reason for --top
