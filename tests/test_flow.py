@@ -18,7 +18,7 @@ from amaranth.lib.wiring import In, Out
 from pezo.cli import main
 from pezo.flow.cache import Cache, source_digest
 from pezo.flow.cells import FAMILIES, cell_class, count_resources
-from pezo.flow.measure import Job, measure
+from pezo.flow.measure import Job, Measurement, measure
 from pezo.flow.pnr import place_and_route
 from pezo.flow.power import estimate_power, vcd_toggles
 from pezo.flow.synth import synthesize
@@ -116,9 +116,10 @@ def test_measurement_is_cached_on_rerun(tmp_path, monkeypatch):
     job = Job("lfsr", "lfsr", preset("small").to_dict(), "xilinx7", pnr=False, power=False)
     first = measure(job, cache)
     second = measure(job, cache)
-    assert "error" not in first["synth"], first["synth"]
-    assert first["cached"] is False and second["cached"] is True
-    assert second["synth"]["luts"] == first["synth"]["luts"] > 0
+    assert not first.failed, first.synth
+    assert first.cached is False and second.cached is True
+    assert second.synth == first.synth and first.synth.luts > 0
+    assert Measurement.from_dict(json.loads(json.dumps(second.to_dict()))) == second
 
 
 def test_unknown_target_is_a_one_line_error_exit_2(capsys):

@@ -10,7 +10,7 @@ from pezo.commands.options import add_config_options, config_from_options, confi
 from pezo.errors import PezoError
 from pezo.flow.designs import COMPARISON, DesignSpec, spec
 from pezo.hw.designs import DESIGNS
-from pezo.flow.measure import Job, measure
+from pezo.flow.measure import Job, Measurement, StepFailure, measure
 from pezo.flow.synth import TARGETS, check_target
 
 
@@ -40,11 +40,8 @@ def run(args: argparse.Namespace) -> int:
           file=sys.stderr if args.json else sys.stdout, flush=True)
     job = Job(s.name, s.block, cfg.to_dict(), target, pnr=not args.no_pnr, power=not args.no_power)
     record = measure(job)
-    if args.json:
-        print(json.dumps(record, indent=1, default=str))
-        return 0 if "error" not in record["synth"] else 1
-    print(format_record(record))
-    return 0 if "error" not in record["synth"] else 1
+    print(json.dumps(record.to_dict(), indent=1, default=str) if args.json else format_record(record))
+    return 1 if record.failed else 0
 
 
 def _check_overrides(s: DesignSpec, base, chosen: str) -> None:
@@ -56,24 +53,26 @@ def _check_overrides(s: DesignSpec, base, chosen: str) -> None:
                             f"{field}={getattr(base, field)}; use --design {s.block} to build that configuration")
 
 
-def format_record(record: dict) -> str:
+def format_record(record: Measurement) -> str:
     """A few human lines for one measurement record."""
-    lines = [f"outputs: {record['out_dir']}{'  (cached)' if record.get('cached') else ''}"]
-    syn = record["synth"]
-    if "error" in syn:
-        lines.append(f"synthesis FAILED: {syn['error']}")
+    lines = [f"outputs: {record.out_dir}{'  (cached)' if record.cached else ''}"]
+    syn = record.synth
+    if isinstance(syn, StepFailure):
+        lines.append(f"synthesis FAILED: {syn.error}")
         return "\n".join(lines)
-    lines.append(f"LUTs {syn['luts']} (logic {syn['lut_logic']}, LUT-RAM {syn['lutram']}), FFs {syn['ff']}, "
-                 f"carry {syn['carry']}, block RAM {syn['bram']}, DSP {syn['dsp']}  [log {syn['log']}]")
-    if syn.get("other_types"):
-        lines.append(f"unclassified cells: {syn['other_types']}")
-    if "pnr" in record:
-        p = record["pnr"]
-        lines.append(f"place-and-route FAILED: {p['error']}" if "error" in p
-                     else f"Fmax {p['fmax_mhz']:.1f} MHz on {p['device']} (nextpnr)  [log {p['log']}]")
-    if "power" in record:
-        p = record["power"]
-        lines.append(f"power estimate FAILED: {p['error']}" if "error" in p
-                     else f"power estimate {p['units_per_clock']:.1f} units/clock (switching-activity "
-                          f"estimate, not a vendor analysis)  [log {p['log']}]")
+    lines.append(f"LUTs {syn.luts} (logic {syn.lut_logic}, LUT-RAM {syn.lutram}), FFs {syn.ff}, "
+                 f"carry {syn.carry}, block RAM {syn.bram}, DSP {syn.dsp}  [log {syn.log}]")
+    if syn.other_types:
+        lines.append(f"unclassified cells: {syn.other_types}")
+    p = record.pnr
+    if isinstance(p, StepFailure):
+        lines.append(f"place-and-route FAILED: {p.error}")
+    elif p is not None:
+        lines.append(f"Fmax {p.fmax_mhz:.1f} MHz on {p.device} (nextpnr)  [log {p.log}]")
+    w = record.power
+    if isinstance(w, StepFailure):
+        lines.append(f"power estimate FAILED: {w.error}")
+    elif w is not None:
+        lines.append(f"power estimate {w.units_per_clock:.1f} units/clock (switching-activity "
+                     f"estimate, not a vendor analysis)  [log {w.log}]")
     return "\n".join(lines)

@@ -23,12 +23,12 @@ import itertools
 from collections.abc import Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from pezo.flow.cache import Cache, cache_key, source_digest
 from pezo.errors import PezoError
-from pezo.flow.measure import Job, default_workers, run_jobs
+from pezo.flow.measure import Job, StepFailure, default_workers, run_jobs
 from pezo.flow.plots import pareto_plot
 from pezo.flow.synth import check_target
 from pezo.flow.workers import worker_pool
@@ -143,10 +143,10 @@ def run_sweep(grid: SweepGrid, base: PezoConfig | None = None, workers: int | No
     print(f"sweep: {len(jobs)} points, synthesis {where} (cached)", flush=True)
     records = {}
     for i, r in enumerate(run_jobs(jobs, workers, cache, executor), 1):
-        records[(r["target"], r["label"])] = r
-        syn = r["synth"]
-        status = f"FAILED: {syn['error']}" if "error" in syn else f"LUTs {syn['luts']}, FFs {syn['ff']}"
-        print(f"  ({i}/{len(jobs)}) {r['target']} {r['label']}: {status}{' (cached)' if r.get('cached') else ''}",
+        records[(r.target, r.extra["label"])] = r
+        syn = r.synth
+        status = f"FAILED: {syn.error}" if r.failed else f"LUTs {syn.luts}, FFs {syn.ff}"
+        print(f"  ({i}/{len(jobs)}) {r.target} {r.extra['label']}: {status}{' (cached)' if r.cached else ''}",
               flush=True)
     print(f"sweep: training ({grid.train_seeds} seed(s) x {grid.train_steps} steps per point, cached)", flush=True)
     configs = {label(cfg): cfg for _, cfg in pts}
@@ -163,15 +163,15 @@ def run_sweep(grid: SweepGrid, base: PezoConfig | None = None, workers: int | No
     gaussian_acc = accs["gaussian"]
     rows = []
     for target, cfg in pts:
-        r = records[(target, label(cfg))]
-        syn = r["synth"]
+        syn = records[(target, label(cfg))].synth
+        figures = {} if isinstance(syn, StepFailure) else asdict(syn)
         acc = accs[label(cfg)]
         rows.append({"label": label(cfg), "target": target, "strategy": cfg.strategy, "pool_size": cfg.pool_size,
                      "parallel": cfg.parallel, "word_bits": cfg.word_bits, "frac_bits": cfg.frac_bits,
-                     "luts": syn.get("luts"), "ffs": syn.get("ff"), "carry": syn.get("carry"),
-                     "bram": syn.get("bram"), "dsp": syn.get("dsp"), "test_acc": acc,
+                     "luts": figures.get("luts"), "ffs": figures.get("ff"), "carry": figures.get("carry"),
+                     "bram": figures.get("bram"), "dsp": figures.get("dsp"), "test_acc": acc,
                      "gaussian_acc": gaussian_acc, "acc_gap_pts": 100.0 * (acc - gaussian_acc),
-                     "error": syn.get("error", "")})
+                     "error": syn.error if isinstance(syn, StepFailure) else ""})
     with open(out / "sweep.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=CSV_FIELDS)
         w.writeheader()
