@@ -25,6 +25,7 @@ DESIGNS: dict[str, str] = {
     "reuse": "pezo.hw.reuse:ReuseBuffer",
     "clt": "pezo.hw.gaussian.clt:CltGaussian",
     "box_muller": "pezo.hw.gaussian.box_muller:BoxMullerGaussian",
+    "lfsr_floor": "pezo.hw.floor:LfsrFloor",
 }
 
 #: Module name of every generated Verilog design.

@@ -24,6 +24,7 @@ from pathlib import Path
 import tomli_w
 
 from pezo.errors import ConfigError, PezoError
+from pezo.ref.lfsr import close_lanes
 
 STRATEGIES = ("pool", "stream", "none")
 LFSR_WIDTHS = range(4, 65)
@@ -66,7 +67,7 @@ class PezoConfig:
         Box-Muller baseline's ln, sqrt and sin/cos tables (3..12).
     """
 
-    lfsr_width: int = 32
+    lfsr_width: int = 48
     word_bits: int = 16
     frac_bits: int = 12
     parallel: int = 8
@@ -96,6 +97,10 @@ class PezoConfig:
         if not 4 <= B <= min(W, MAX_WORD_BITS):
             raise ConfigError("word_bits", B, f"must satisfy 4 <= word_bits <= min(lfsr_width ({W}), "
                                               f"{MAX_WORD_BITS}) (the scaler's model tables have 2**word_bits entries)")
+        close = close_lanes(W, B)
+        if close is not None:
+            raise ConfigError("lfsr_width", W, f"with word_bits={B} its lanes would lie only {close} LFSR steps "
+                              f"apart (1 + x**{B} = x**{close} for this polynomial); choose another width")
         if not 0 <= self.frac_bits <= B - 4:
             raise ConfigError("frac_bits", self.frac_bits,
                               f"must satisfy 0 <= frac_bits <= word_bits - 4 ({B - 4})")

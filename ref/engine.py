@@ -39,7 +39,7 @@ class PerturbationEngine:
     def __init__(self, cfg: PezoConfig, seed_in: int = 0):
         self.cfg = cfg
         self.seed_in = seed_in
-        self.bank = LfsrBank(cfg.lfsr_width, cfg.word_bits, cfg.lanes, cfg.seed, seed_in)
+        self.bank = LfsrBank.from_config(cfg, seed_in=seed_in)
         self._pools: dict[int, tuple[np.ndarray, int, int]] = {}
         self._draws: tuple = (-1, -1)
 

@@ -1,28 +1,50 @@
-"""Bit-exact model of the LFSR bank: K maximal-length Fibonacci LFSRs with leap-forward.
+"""Bit-exact model of the LFSR bank: K lanes of a W-bit Fibonacci LFSR with leap-forward,
+whose streams are provably disjoint across lanes and steps (docs/design.md section 2.1).
 
 One LFSR of width W (state bits s[W-1..0]) steps as a left shift with the feedback bit
 entering at bit 0::
 
-    fb = XOR of s[tap - 1] for tap in TAPS[W];   s' = ((s << 1) | fb) mod 2**W
+    fb = XOR of s[tap - 1] for tap in TAPS[W];   s' = A s = ((s << 1) | fb) mod 2**W
 
 so bit 0 is always the newest bit. A *leap* is B single steps done in one clock; after
 it, the low B bits of the state are the B bits just generated (newest at bit 0), and
-that B-bit unsigned value is the lane's word for the clock. A leap is a linear map over
-GF(2) and is represented as W row masks: bit i of the next state is the parity of
-``state & rows[i]``. The same rows are the XOR network of the RTL (hw/lfsr.py).
+that B-bit unsigned value is the lane's word for the clock. A linear map over GF(2) is
+represented as W row masks: bit i of the image is the parity of ``state & rows[i]``.
+The same rows are the XOR networks of the RTL (hw/lfsr.py).
 
-Seeding (identical in hw/lfsr.py):
+Streams (identical in hw/lfsr.py):
 
-* lane bases ``base[k]`` and the master base come from :func:`splitmix64` of the
-  config's ``seed``: distinct, non-zero, W bits;
-* the master state of step 0 is ``master_base XOR seed_in`` (``seed_in`` is the runtime
-  ``seed`` input, W bits, default 0), or ``master_base`` when that XOR is zero;
-* the master state of step t+1 is ``JUMP * master(t)`` with ``JUMP = A**STEP_JUMP``, a
-  jump of 2**24 single steps, so successive steps draw from distant, non-overlapping
-  parts of the m-sequence;
-* at the start of a step, lane k loads ``base[k] XOR rotl(master(t), k mod W)``; the
-  pool fill of the ``pool`` strategy uses rotation ``(k + W//2) mod W`` instead, a
-  separate domain. A state that would be zero loads ``base[k]`` instead.
+* G = I + A**B: "XOR the state with its leap" (:func:`chain_rows`), nearly free in the
+  RTL, where every lane computes its leap anyway. The feedback polynomial is
+  primitive, so G = A**lam with lam = :func:`stream_lambda` (W, B), a discrete
+  logarithm computed in ref/gf2.py.
+* A step has K' *slots* (:func:`slot_count`: the next power of two >= K, or 2 for a
+  bank of one lane with a pool-fill slot). The master state of step t is
+  ``J**t master0`` with ``J = G**K' = I + A**(B*K')`` (:func:`jump_rows`; the binomial
+  theorem in characteristic 2 makes it a sparse network), so slot k of step t starts at
+  ``G**k J**t master0 = A**((t*K' + k) * lam) master0``.
+* Independence: lane k+1's word of clock c is lane k's word of clock c XOR lane k's
+  word of clock c + 1 (that is G = I + A**B), so the words of one clock are linearly
+  independent functions of one stream's successive words: jointly uniform and
+  pairwise independent as far as that stream's words are. Likewise step t+1's words
+  are step t's words XOR words K' clocks later. (A shift by fewer than B bits would
+  make same-clock words share bits and correlate.)
+* Lane k loads slot k (the *step domain*); a one-lane bank with a fill slot loads slot
+  1 into lane 0 in the *fill domain* (the pool fill of ref/engine.py). The RTL loads by
+  a chain: lane 0 <- master, lane k <- G lane k-1, for K clocks (fill: lane 0 <- master,
+  then lane 0 <- G lane 0).
+* master0 = master_base XOR seed_in (master_base when that is zero), master_base from
+  :func:`splitmix64` of the config seed. master0 is never zero and G, J are invertible,
+  so no lane state is ever zero and no lane needs a zero test.
+* Every stream start is a multiple of lam steps from master0, so two streams overlap
+  only where two of the multiples ``n * lam mod (2**W - 1)``, n < 2**S * K', lie closer
+  than a stream's length: :func:`stream_separation` is that smallest distance. For the
+  default (W = 48, B = 16, S = 16) it is 75,757,695 single steps for every K' <= 32,
+  i.e. 4.7 million words of 16 bits per lane and step: 10**6 parameters per step,
+  2**16 steps, for every strategy (tests/test_lfsr.py checks it). A few polynomials
+  are poor for some B (:func:`close_lanes`; the config rejects them).
+
+After reset (and in a fresh model) the lanes hold the step-0 states for seed_in = 0.
 """
 
 from __future__ import annotations
@@ -32,6 +54,7 @@ from functools import lru_cache
 import numpy as np
 
 from pezo.errors import ConfigError
+from pezo.ref.gf2 import dlog, dlog_feasible, lfsr_polynomial, prime_factors
 
 #: Maximal-length feedback taps (1-based bit positions) for widths 4..64, from Xilinx
 #: XAPP052. Every entry is checked to be primitive by tests/test_lfsr.py.
@@ -50,9 +73,6 @@ TAPS: dict[int, tuple[int, ...]] = {
     56: (56, 55, 35, 34), 57: (57, 50), 58: (58, 39), 59: (59, 58, 38, 37), 60: (60, 59),
     61: (61, 60, 46, 45), 62: (62, 61, 6, 5), 63: (63, 62), 64: (64, 63, 61, 60),
 }
-
-#: Single LFSR steps between the master states of two successive steps.
-STEP_JUMP = 1 << 24
 
 Rows = tuple[int, ...]
 
@@ -116,11 +136,6 @@ def leap_rows(width: int, word_bits: int) -> Rows:
     return power_rows(width, word_bits)
 
 
-def jump_rows(width: int) -> Rows:
-    """Row masks of the master's per-step jump (STEP_JUMP single steps)."""
-    return power_rows(width, STEP_JUMP)
-
-
 _LEAP_TABLES: dict[tuple[int, int], np.ndarray] = {}
 
 
@@ -179,19 +194,108 @@ def derive_seeds(seed: int, count: int, width: int) -> list[int]:
     return seeds
 
 
-class LfsrBank:
-    """K lanes of a width-W LFSR, each producing one B-bit word per clock.
+def _plus_identity(rows: Rows) -> Rows:
+    return tuple(row ^ (1 << i) for i, row in enumerate(rows))
 
-    ``master_base`` and ``bases`` are derived from ``seed``: the first splitmix64 output
-    is the master base, the next K distinct ones are the lane bases. ``seed_in`` is the
-    runtime seed input of the RTL.
+
+def chain_rows(width: int, word_bits: int) -> Rows:
+    """Row masks of G = I + A**B: a state XOR its leap (the chain step and slot spacing)."""
+    return _plus_identity(leap_rows(width, word_bits))
+
+
+def jump_rows(width: int, word_bits: int, slots: int) -> Rows:
+    """Row masks of the master's per-step jump J = G**K' = I + A**(B*K') (K' a power of two)."""
+    if slots < 1 or slots & (slots - 1):
+        raise ConfigError("slots", slots, "must be a power of two")
+    return _plus_identity(power_rows(width, word_bits * slots))
+
+
+def slot_count(lanes: int, fill: bool = False) -> int:
+    """K': slots per step, the next power of two >= K; 2 for one lane with a fill slot."""
+    if fill and lanes != 1:
+        raise ConfigError("lanes", lanes, "a bank with a pool-fill slot has exactly one lane")
+    need = 2 if fill else lanes
+    return 1 << (need - 1).bit_length()
+
+
+@lru_cache(maxsize=None)
+def stream_lambda(width: int, word_bits: int) -> int:
+    """lam with A**lam = G = I + A**B: the discrete log of 1 + x**B in GF(2^W).
+
+    Raises a ConfigError for widths whose group order has a prime factor too large to
+    take logarithms in (W = 61): the separation cannot be computed there."""
+    taps(width)
+    if not dlog_feasible(width):
+        big = max(prime_factors((1 << width) - 1))
+        raise ConfigError("lfsr_width", width,
+                          f"stream separation cannot be computed (2**{width} - 1 has the prime factor {big}); "
+                          "choose another width")
+    return dlog((1 << word_bits) | 1, lfsr_polynomial(width, taps(width)), width)
+
+
+@lru_cache(maxsize=None)
+def close_lanes(width: int, word_bits: int) -> int | None:
+    """j if 1 + x**B = x**j for some j <= W*B (lanes then lie only j single steps apart,
+    as close as a few words), else None. Cheap (no logarithm): it catches the trinomials
+    x**W + x**a + 1 whose ``a`` divides B, such as W = 60 or 63 with B = 16
+    (1 + x**16 = (1 + x)**16 = x**(16 W))."""
+    poly = lfsr_polynomial(width, taps(width))
+    target, power = (1 << word_bits) | 1, 1
+    for j in range(width * word_bits + 1):
+        if power == target:
+            return j
+        power <<= 1
+        if power >> width & 1:
+            power ^= poly
+    return None
+
+
+def _separation(positions: np.ndarray, width: int) -> int:
+    pos = np.sort(positions)
+    if len(pos) < 2:
+        return (1 << width) - 1
+    wrap = int(pos[0]) + (1 << width) - 1 - int(pos[-1])
+    return min(int(np.diff(pos).min()), wrap)
+
+
+def _multiples(lam: int, width: int, count: int) -> np.ndarray:
+    """n * lam mod (2**W - 1) for n < count, uint64 (exact: split n into high and low bits)."""
+    order, low_bits = (1 << width) - 1, 11
+    low = np.array([(b * lam) % order for b in range(1 << low_bits)], dtype=np.uint64)
+    high = np.array([((a << low_bits) * lam) % order for a in range(-(-count >> low_bits))], dtype=np.uint64)
+    n = np.arange(count, dtype=np.int64)
+    a, b = high[n >> low_bits], low[n & ((1 << low_bits) - 1)]
+    room = np.uint64(order) - b                       # a + b >= order  <=>  a >= room
+    return np.where(a >= room, a - room, a + b)
+
+
+def slot_positions(width: int, word_bits: int, slots: int, steps: int) -> np.ndarray:
+    """Start of slot k of step t, at index t*K' + k, for steps 0 .. steps-1: uint64, in
+    single LFSR steps from master0 modulo 2**W - 1 (``(t*K' + k) * lam``)."""
+    return _multiples(stream_lambda(width, word_bits), width, steps * slots)
+
+
+def stream_separation(width: int, word_bits: int, slots: int, steps: int) -> int:
+    """Smallest circular distance, in single steps, between the starts of two slot
+    streams of steps 0 .. steps-1: streams shorter than this never overlap."""
+    return _separation(slot_positions(width, word_bits, slots, steps), width)
+
+
+class LfsrBank:
+    """K lanes of a width-W LFSR, each producing one B-bit word per clock (module
+    docstring: streams, slots, seeding).
+
+    ``fill`` gives a one-lane bank a pool-fill slot (K' = 2). ``seed_in`` is the RTL's
+    runtime seed input.
     """
 
     FILL_DOMAIN = "fill"
     STEP_DOMAIN = "step"
     WORD_CHUNK = 4096
 
-    def __init__(self, width: int, word_bits: int, lanes: int, seed: int, seed_in: int = 0):
+    def __init__(self, width: int, word_bits: int, lanes: int, seed: int, seed_in: int = 0,
+                 *, fill: bool = False):
+        taps(width)
         if not 1 <= word_bits <= width:
             raise ConfigError("word_bits", word_bits, f"must satisfy 1 <= word_bits <= lfsr_width ({width})")
         if lanes < 1:
@@ -199,43 +303,56 @@ class LfsrBank:
         self.width = width
         self.word_bits = word_bits
         self.lanes = lanes
-        seeds = derive_seeds(seed, lanes + 1, width)
-        self.master_base = seeds[0]
-        self.bases = np.array(seeds[1:], dtype=np.uint64)
+        self.fill = fill
+        self.slots = slot_count(lanes, fill)
+        self.master_base = derive_seeds(seed, 1, width)[0]
         master0 = self.master_base ^ (seed_in & _mask(width))
         self.master0 = master0 if master0 else self.master_base
         self._leap = leap_rows(width, word_bits)
-        self._jump = jump_rows(width)
+        self._chain = chain_rows(width, word_bits)
+        self._jumps = [jump_rows(width, word_bits, self.slots)]   # J**(2**i)
         self._masters = np.array([self.master0], dtype=np.uint64)
-        self.state = self.bases.copy()
+        self.state = self.lane_states(0)
+
+    @classmethod
+    def from_config(cls, cfg, lanes: int | None = None, seed_in: int = 0) -> "LfsrBank":
+        """The bank of a config: W, B and seed from ``cfg``; K = ``lanes`` or
+        ``cfg.lanes``; a fill slot for the ``pool`` strategy's one-lane bank."""
+        lanes = cfg.lanes if lanes is None else lanes
+        return cls(cfg.lfsr_width, cfg.word_bits, lanes, cfg.seed, seed_in,
+                   fill=cfg.strategy == "pool" and lanes == 1)
 
     def master(self, step: int) -> int:
-        """Master state of step ``step`` (jumped ``step`` times from step 0)."""
+        """Master state of step ``step`` (J**step master0)."""
         return int(self.masters(step, 1)[0])
 
     def masters(self, first: int, count: int) -> np.ndarray:
         """Master states of steps first .. first+count-1 (uint64).
 
-        Known states are cached; the cache grows by doubling its length (jumps of
-        STEP_JUMP * 2**k, whose maps are cached too), since training asks for successive
-        steps."""
+        Known states are cached; the cache doubles its length with J**(2**i), since
+        training asks for successive steps."""
         if first < 0:
             raise ConfigError("step", first, "must be >= 0")
         while len(self._masters) < first + count:
-            jump = power_rows(self.width, STEP_JUMP * len(self._masters))  # length is a power of two
-            self._masters = np.concatenate([self._masters, apply_rows(jump, self._masters)])
+            i = len(self._masters).bit_length() - 1          # length is 2**i
+            while len(self._jumps) <= i:
+                self._jumps.append(compose(self._jumps[-1], self._jumps[-1]))
+            self._masters = np.concatenate([self._masters, apply_rows(self._jumps[i], self._masters)])
         return self._masters[first:first + count]
 
     def states_from_masters(self, masters: np.ndarray, domain: str = STEP_DOMAIN) -> np.ndarray:
-        """Lane states loaded for each master state: shape (len(masters), K), uint64."""
-        extra = self.width // 2 if domain == self.FILL_DOMAIN else 0
-        masters = np.asarray(masters, dtype=np.uint64)[:, None]
-        rot = ((np.arange(self.lanes) + extra) % self.width).astype(np.uint64)[None, :]
-        back = (np.uint64(self.width) - rot) % np.uint64(self.width)
-        mask = np.uint64(_mask(self.width))
-        rotated = ((masters << rot) | np.where(rot == 0, np.uint64(0), masters >> back)) & mask
-        states = self.bases[None, :] ^ rotated
-        return np.where(states == 0, self.bases[None, :], states)
+        """Lane states loaded for each master state: shape (len(masters), K), uint64.
+
+        Step domain: lane k = G**k master; fill domain (one lane): lane 0 = G master."""
+        state = np.asarray(masters, dtype=np.uint64)
+        if domain == self.FILL_DOMAIN:
+            if not self.fill:
+                raise ConfigError("domain", domain, "this bank has no fill slot")
+            return apply_rows(self._chain, state)[:, None]
+        lanes = [state]
+        for _ in range(1, self.lanes):
+            lanes.append(apply_rows(self._chain, lanes[-1]))
+        return np.stack(lanes, axis=1)
 
     def lane_states(self, step: int, domain: str = STEP_DOMAIN) -> np.ndarray:
         """The K states loaded at the start of ``step`` (``domain`` fill: pool fill)."""

@@ -12,6 +12,7 @@ import random
 import time
 
 from pezo.ref.config import STRATEGIES, PezoConfig
+from pezo.ref.lfsr import close_lanes
 
 SEED_ENV = "PEZO_RANDOM_SEED"
 
@@ -21,10 +22,19 @@ def run_seed() -> int:
     return int(os.environ.get(SEED_ENV, time.time_ns() % 2**32))
 
 
+def width_and_bits(rng: random.Random, widths: tuple[int, int], bits: tuple[int, int]) -> tuple[int, int]:
+    """(W, B) drawn from the inclusive ranges with B <= W, redrawn while the config would
+    reject the pair (lanes of that polynomial lying close, ``close_lanes``)."""
+    while True:
+        width = rng.randint(*widths)
+        word_bits = rng.randint(bits[0], min(width, bits[1]))
+        if close_lanes(width, word_bits) is None:
+            return width, word_bits
+
+
 def random_config(rng: random.Random) -> PezoConfig:
     """A small, legal engine config (narrow LFSR and words, small pool)."""
-    width = rng.randint(8, 20)
-    bits = rng.randint(4, min(width, 10))
+    width, bits = width_and_bits(rng, (8, 20), (4, 10))
     parallel = rng.choice([1, 2, 4])
     return PezoConfig(
         lfsr_width=width, word_bits=bits, frac_bits=rng.randint(0, bits - 4), parallel=parallel,
@@ -36,8 +46,7 @@ def random_config(rng: random.Random) -> PezoConfig:
 
 def random_gaussian_config(rng: random.Random) -> PezoConfig:
     """A small, legal config for the Gaussian baselines (CLT k, Box-Muller tables)."""
-    width = rng.randint(12, 24)
-    bits = rng.randint(8, min(width, 16))
+    width, bits = width_and_bits(rng, (12, 24), (8, 16))
     return PezoConfig(
         lfsr_width=width, word_bits=bits, frac_bits=rng.randint(bits - 8, bits - 4), parallel=rng.choice([1, 2, 4]),
         clt_k=rng.randint(2, 8), bm_log_table_bits=rng.randint(4, 8), bm_sqrt_table_bits=rng.randint(4, 8),

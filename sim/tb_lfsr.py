@@ -24,15 +24,18 @@ LANES_ENV = "PEZO_LANES"
 
 
 def lfsr_case(name: str, cfg: PezoConfig, lanes: int, quick: bool = True) -> SimCase:
-    """A regression case of the bank with K = ``lanes``."""
+    """A regression case of the bank with K = ``lanes`` (a one-lane bank of a ``pool``
+    config has the fill slot)."""
     return SimCase(name, partial(LfsrBank.from_config, lanes=lanes), "pezo.sim.tb_lfsr", cfg,
                    env={LANES_ENV: str(lanes)}, quick=quick)
 
 
 CASES = [
     lfsr_case("lfsr_w16_b8_k3", PezoConfig(lfsr_width=16, word_bits=8, frac_bits=4, step_bits=8), 3),
-    lfsr_case("lfsr_w32_b16_k2", PezoConfig(), 2),
-    lfsr_case("lfsr_w8_b8_k4", PezoConfig(lfsr_width=8, word_bits=8, frac_bits=4, step_bits=6), 4),
+    lfsr_case("lfsr_w48_b16_k1_fill", PezoConfig(), 1),
+    lfsr_case("lfsr_w32_b16_k2", PezoConfig(lfsr_width=32), 2),
+    lfsr_case("lfsr_w8_b8_k1_fill", PezoConfig(lfsr_width=8, word_bits=8, frac_bits=4, step_bits=6,
+                                               pool_size=16), 1),
     lfsr_case("lfsr_w64_b24_k5", PezoConfig(lfsr_width=64, word_bits=24, frac_bits=12, step_bits=12,
                                             seed=0xC0FFEE), 5),
 ]
@@ -45,12 +48,18 @@ class Bank:
         self.dut = dut
         self.cfg = config_from_env()
         self.lanes = int(env_value(LANES_ENV))
-        for port in ("seed__valid", "seek__valid", "load", "fill", "advance"):
+        self.fill = self.cfg.strategy == "pool" and self.lanes == 1
+        assert hasattr(dut, "fill") == self.fill, "the fill port exists exactly with a fill slot"
+        for port in self.inputs:
             getattr(dut, port).value = 0
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return ("seed__valid", "seek__valid", "load", "advance") + (("fill",) if self.fill else ())
 
     def ref(self, seed_in: int = 0) -> RefBank:
         c = self.cfg
-        return RefBank(c.lfsr_width, c.word_bits, self.lanes, c.seed, seed_in)
+        return RefBank(c.lfsr_width, c.word_bits, self.lanes, c.seed, seed_in, fill=self.fill)
 
     def words_now(self) -> list[int]:
         """The K words the bank shows in the clock just ended (unsigned B-bit)."""
@@ -58,7 +67,7 @@ class Bank:
         return [(flat >> (k * b)) & ((1 << b) - 1) for k in range(self.lanes)]
 
     async def reset(self) -> None:
-        for port in ("seed__valid", "seek__valid", "load", "advance"):
+        for port in self.inputs:
             getattr(self.dut, port).value = 0
         self.dut.rst.value = 1
         await clocks(self.dut, 2)
@@ -70,29 +79,37 @@ class Bank:
         await clocks(self.dut)
         self.dut.seed__valid.value = 0
 
-    async def seek(self, t: int) -> int:
-        """Seek step t; returns the clocks ``busy`` stayed high after the seek clock."""
-        self.dut.seek__payload.value = t
-        self.dut.seek__valid.value = 1
-        await clocks(self.dut)
-        assert value(self.dut.busy) == 1, "busy must be high in the seek clock"
-        assert value(self.dut.seek__ready) == 1, "seek must always be ready"
-        self.dut.seek__valid.value = 0
+    async def busy_clocks(self, limit: int) -> int:
+        """Clocks after a request clock with ``busy`` high (it must rise right after)."""
         busy = 0
         while True:
             await clocks(self.dut)
             if not value(self.dut.busy):
                 break
             busy += 1
-            assert busy <= 1 << self.cfg.step_bits, "seek never finished"
+            assert busy <= limit, "busy never fell"
+        assert busy >= 1, "busy must be high in the clock after a request"
+        return busy
+
+    async def seek(self, t: int) -> int:
+        """Seek step t; returns the clocks ``busy`` stayed high after the seek clock."""
+        self.dut.seek__payload.value = t
+        self.dut.seek__valid.value = 1
+        await clocks(self.dut)
+        assert value(self.dut.seek__ready) == 1, "seek must always be ready"
+        self.dut.seek__valid.value = 0
+        busy = await self.busy_clocks(2 + (1 << self.cfg.step_bits))
         assert value(self.dut.step) == t, f"step output {value(self.dut.step)} after seeking {t}"
         return busy
 
-    async def load(self, fill: bool) -> None:
-        self.dut.fill.value = int(fill)
+    async def load(self, fill: bool) -> int:
+        """Load the lanes; returns the clocks ``busy`` stayed high after the load clock."""
+        if self.fill:
+            self.dut.fill.value = int(fill)
         self.dut.load.value = 1
         await clocks(self.dut)
         self.dut.load.value = 0
+        return await self.busy_clocks(self.lanes + 2)
 
     async def run(self, n: int, gap: float) -> np.ndarray:
         """Collect n clocks of words, leaving ``advance`` low with probability ``gap``
@@ -114,7 +131,8 @@ class Bank:
     async def check_load(self, ref: RefBank, t: int, fill: bool, n: int, gap: float, what: str) -> None:
         """Load the lanes of the step already sought (``t``) in the step or fill domain,
         do the same on ``ref``, and compare the next n clocks of words."""
-        await self.load(fill)
+        loading = await self.load(fill)
+        assert loading == (2 if fill else self.lanes), f"{what}: load kept busy {loading} clocks"
         ref.load(t, RefBank.FILL_DOMAIN if fill else RefBank.STEP_DOMAIN)
         check(await self.run(n, gap), ref.words(n), what)
 
@@ -127,7 +145,7 @@ def check(got: np.ndarray, want: np.ndarray, what: str) -> None:
 
 @cocotb.test()
 async def words_after_reset_match_ref(dut):
-    """Without any load the lanes run from their bases."""
+    """Without any load the lanes run from their step-0 states."""
     start_clock(dut)
     bank = Bank(dut)
     await bank.reset()
@@ -138,7 +156,7 @@ async def words_after_reset_match_ref(dut):
 
 @cocotb.test()
 async def seek_forward_and_backward_loads_step_domain(dut):
-    """Seeks up and down; each seek takes 1 + (t - c) clocks forward, 1 + t backward."""
+    """Seeks up and down; busy stays high 1 + (t - c) clocks forward, 1 + t backward."""
     start_clock(dut)
     bank = Bank(dut)
     await bank.reset()
@@ -147,7 +165,7 @@ async def seek_forward_and_backward_loads_step_domain(dut):
     current = 0
     for t in [3, 3, top, 1, 0] + [random.randrange(top + 1) for _ in range(4)]:
         busy = await bank.seek(t)
-        expected = t - current if t >= current else t
+        expected = 1 + (t - current if t >= current else t)
         assert busy == expected, f"seek {current} -> {t}: busy {busy} clocks, expected {expected}"
         current = t
         await bank.check_load(ref, t, False, 24, 0.3, f"step {t}")
@@ -155,34 +173,33 @@ async def seek_forward_and_backward_loads_step_domain(dut):
 
 @cocotb.test()
 async def fill_domain_load_matches_ref(dut):
-    """The fill domain's rotation (k + W//2), alternating with step-domain loads."""
+    """The fill slot (G master in lane 0), alternating with step-domain loads; a bank
+    without a fill slot has no ``fill`` port (checked by ``Bank``) and loads steps only."""
     start_clock(dut)
     bank = Bank(dut)
     await bank.reset()
     ref = bank.ref()
     for t, fill in [(0, True), (0, False), (5, True), (2, True), (2, False)]:
         await bank.seek(t)
-        await bank.check_load(ref, t, fill, 20, 0.2, f"step {t} fill={fill}")
+        await bank.check_load(ref, t, fill and bank.fill, 20, 0.2, f"step {t} fill={fill and bank.fill}")
 
 
 @cocotb.test()
 async def runtime_seed_sets_master0(dut):
-    """seed(x) gives master0 = master_base ^ x (master_base when that is zero) at step 0;
-    a lane state that would load as zero loads its base instead."""
+    """seed(x) gives master0 = master_base ^ x (master_base when that is zero) at step 0."""
     start_clock(dut)
     bank = Bank(dut)
     await bank.reset()
     width, ref = bank.cfg.lfsr_width, bank.ref()
-    zero_lane0 = ref.master_base ^ int(ref.bases[0])  # master0 = base[0]: lane 0 would load 0
-    for seed_in in [random.getrandbits(width), ref.master_base, zero_lane0, random.getrandbits(width)]:
+    for seed_in in [random.getrandbits(width), ref.master_base, random.getrandbits(width)]:
         await bank.seek(4)
         await bank.seed(seed_in)
-        await clocks(dut)
+        await bank.busy_clocks(2)
         assert value(dut.step) == 0, "seed must return to step 0"
         ref = bank.ref(seed_in)
         for t in (0, 6, 2):
             await bank.seek(t)
-            await bank.check_load(ref, t, bool(t & 2), 12, 0.25, f"seed_in {seed_in:#x} step {t}")
+            await bank.check_load(ref, t, bank.fill and bool(t & 2), 12, 0.25, f"seed_in {seed_in:#x} step {t}")
 
 
 @cocotb.test()
@@ -199,9 +216,8 @@ async def seed_and_seek_in_one_clock_seek_from_the_new_master0(dut):
     await clocks(dut)
     dut.seed__valid.value = 0
     dut.seek__valid.value = 0
-    for _ in range(t + 1):
-        await clocks(dut)
-    assert value(dut.busy) == 0 and value(dut.step) == t
+    assert await bank.busy_clocks(t + 2) == t + 1
+    assert value(dut.step) == t
     await bank.load(fill=False)
     ref = bank.ref(seed_in)
     ref.load(t)
@@ -210,7 +226,7 @@ async def seed_and_seek_in_one_clock_seek_from_the_new_master0(dut):
 
 @cocotb.test()
 async def reset_mid_run_returns_to_after_reset_state(dut):
-    """Reset during a seek and during a run: step 0, master0 = master_base, lanes at bases."""
+    """Reset during a seek and during a run: step 0, master0 = master_base, lanes at their step-0 states."""
     start_clock(dut)
     bank = Bank(dut)
     await bank.reset()

@@ -30,12 +30,12 @@ def test_verilog_writes_engine_and_config_for_default_preset(tmp_path, capsys):
 
 
 def test_verilog_block_lfsr_follows_overrides(tmp_path):
-    args = ["verilog", "--preset", "stream", "--set", "lfsr_width=20", "--set", "word_bits=6",
+    args = ["verilog", "--preset", "stream", "--set", "lfsr_width=21", "--set", "word_bits=6",
             "--set", "frac_bits=2", "--set", "moment_bits=4", "--set", "repeat=2", "--block", "lfsr", "--out", str(tmp_path)]
     assert main(args) == 0
     cfg = PezoConfig.load_toml(tmp_path / "lfsr.toml")
     text = (tmp_path / "lfsr.v").read_text()
-    assert (cfg.lfsr_width, cfg.word_bits, cfg.repeat) == (20, 6, 2)
+    assert (cfg.lfsr_width, cfg.word_bits, cfg.repeat) == (21, 6, 2)
     assert _port_width(text, "words") == cfg.lanes * cfg.word_bits
     assert _port_width(text, "seek__payload") == cfg.step_bits
 

@@ -12,7 +12,8 @@ from pezo.ref.config import PRESETS, PezoConfig, field_names, preset
 @pytest.mark.parametrize("changes,field", [
     ({"lfsr_width": 3}, "lfsr_width"),
     ({"lfsr_width": 65}, "lfsr_width"),
-    ({"word_bits": 40}, "word_bits"),
+    ({"word_bits": 50}, "word_bits"),
+    ({"lfsr_width": 63}, "lfsr_width"),
     ({"lfsr_width": 16, "word_bits": 17}, "word_bits"),
     ({"frac_bits": 13}, "frac_bits"),
     ({"parallel": 3}, "parallel"),

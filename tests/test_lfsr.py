@@ -1,93 +1,13 @@
 """The LFSR bank model: maximal length, leap-forward, seeding and step jumps."""
 
-import math
-import random
-
 import numpy as np
 import pytest
 
-from pezo.ref.lfsr import (STEP_JUMP, TAPS, LfsrBank, apply_rows, derive_seeds, jump_rows, leap_rows,
-                           power_rows, step)
-
-
-def rotl(x: int, r: int, width: int) -> int:
-    """Rotate a width-bit int left by r: the scalar definition the lane loads must follow."""
-    r %= width
-    return ((x << r) | (x >> (width - r))) & ((1 << width) - 1) if r else x
-
-
-def _clmulmod(a: int, b: int, poly: int, degree: int) -> int:
-    """a*b mod poly over GF(2), polynomials as int bit masks."""
-    result = 0
-    while b:
-        if b & 1:
-            result ^= a
-        b >>= 1
-        a <<= 1
-        if a >> degree & 1:
-            a ^= poly
-    return result
-
-
-def _x_power(n: int, poly: int, degree: int) -> int:
-    result, base = 1, 0b10
-    while n:
-        if n & 1:
-            result = _clmulmod(result, base, poly, degree)
-        base = _clmulmod(base, base, poly, degree)
-        n >>= 1
-    return result
-
-
-def _is_probable_prime(n: int) -> bool:
-    if n < 2:
-        return False
-    for p in (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37):
-        if n % p == 0:
-            return n == p
-    d, s = n - 1, 0
-    while d % 2 == 0:
-        d, s = d // 2, s + 1
-    for a in (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37):
-        x = pow(a, d, n)
-        if x in (1, n - 1):
-            continue
-        for _ in range(s - 1):
-            x = x * x % n
-            if x == n - 1:
-                break
-        else:
-            return False
-    return True
-
-
-def _prime_factors(n: int) -> set[int]:
-    """Prime factors by trial division and Pollard's rho (fine for n < 2**64)."""
-    factors: set[int] = set()
-    for p in range(2, 1000):
-        while n % p == 0:
-            factors.add(p)
-            n //= p
-    stack = [n] if n > 1 else []
-    rng = random.Random(1)
-    while stack:
-        m = stack.pop()
-        if _is_probable_prime(m):
-            factors.add(m)
-            continue
-        while True:
-            c = rng.randrange(1, m)
-            x = y = rng.randrange(2, m)
-            d = 1
-            while d == 1:
-                x = (x * x + c) % m
-                y = (y * y + c) % m
-                y = (y * y + c) % m
-                d = math.gcd(abs(x - y), m)
-            if d != m:
-                stack += [d, m // d]
-                break
-    return factors
+from pezo.errors import ConfigError
+from pezo.ref.gf2 import powmod, prime_factors
+from pezo.ref.config import PezoConfig
+from pezo.ref.lfsr import (TAPS, LfsrBank, apply_rows, chain_rows, close_lanes, derive_seeds, jump_rows,
+                           leap_rows, power_rows, slot_positions, step, stream_lambda, stream_separation)
 
 
 @pytest.mark.parametrize("width", sorted(TAPS))
@@ -96,9 +16,9 @@ def test_tap_polynomial_is_primitive(width):
     for t in TAPS[width]:
         poly |= 1 << t
     order = (1 << width) - 1
-    assert _x_power(order, poly, width) == 1
-    for q in _prime_factors(order):
-        assert _x_power(order // q, poly, width) != 1, f"x has order dividing {order // q}"
+    assert powmod(0b10, order, poly, width) == 1
+    for q in prime_factors(order):
+        assert powmod(0b10, order // q, poly, width) != 1, f"x has order dividing {order // q}"
 
 
 @pytest.mark.parametrize("width", range(4, 17))
@@ -151,31 +71,82 @@ def test_lane_seeds_are_distinct_and_nonzero():
 
 def test_master_states_follow_the_step_jump():
     bank = LfsrBank(20, 10, lanes=3, seed=9)
-    assert jump_rows(20) == power_rows(20, STEP_JUMP)
+    assert bank.slots == 4
     expected = bank.master0
     for t in range(70):
         assert bank.master(t) == expected
-        expected = int(apply_rows(jump_rows(20), np.array([expected], dtype=np.uint64))[0])
+        expected = int(apply_rows(jump_rows(20, 10, 4), np.array([expected], dtype=np.uint64))[0])
     far = LfsrBank(20, 10, lanes=3, seed=9)
     assert far.master(69) == bank.master(69)
 
 
-def test_step_and_fill_domains_load_different_lanes():
-    bank = LfsrBank(32, 16, lanes=4, seed=3)
-    master = bank.master(5)
-    step_states = bank.lane_states(5)
-    fill_states = bank.lane_states(5, LfsrBank.FILL_DOMAIN)
-    for k in range(4):
-        assert step_states[k] == bank.bases[k] ^ np.uint64(rotl(master, k, 32))
-        assert fill_states[k] == bank.bases[k] ^ np.uint64(rotl(master, k + 16, 32))
+@pytest.mark.parametrize("width,word_bits", [(8, 8), (16, 8), (32, 16), (48, 16), (64, 24)])
+def test_chain_and_jump_are_powers_of_the_single_step(width, word_bits):
+    """G = I + A**B = A**lam and J = G**K' = A**(K' lam): every stream start is a
+    multiple of lam."""
+    lam = stream_lambda(width, word_bits)
+    assert chain_rows(width, word_bits) == tuple(r ^ (1 << i) for i, r in enumerate(leap_rows(width, word_bits)))
+    assert power_rows(width, lam) == chain_rows(width, word_bits)
+    for slots in (1, 2, 8):
+        assert jump_rows(width, word_bits, slots) == power_rows(width, slots * lam)
 
 
-def test_zero_lane_state_falls_back_to_the_lane_base():
-    bank = LfsrBank(16, 8, lanes=2, seed=5)
-    base0 = int(bank.bases[0])
-    states = bank.states_from_masters(np.array([base0], dtype=np.uint64))
-    assert states[0, 0] == bank.bases[0]
-    assert states[0, 1] == bank.bases[1] ^ np.uint64(rotl(base0, 1, 16))
+def test_lanes_load_their_slots_and_positions_locate_them():
+    """Lane k of step t is G**k master(t) = A**((t K' + k) lam) master0, and the fill slot
+    of a one-lane bank is slot 1; slot_positions gives exactly those exponents."""
+    width, bits = 16, 8
+    bank = LfsrBank(width, bits, lanes=3, seed=3, seed_in=0x77)
+    filler = LfsrBank(width, bits, lanes=1, seed=3, seed_in=0x77, fill=True)
+    pos = slot_positions(width, bits, 4, 6).tolist()
+    fill_pos = slot_positions(width, bits, 2, 6).tolist()
+    for t in (0, 1, 5):
+        for k in range(3):
+            want = apply_rows(power_rows(width, pos[t * 4 + k]), np.array([bank.master0], dtype=np.uint64))[0]
+            assert bank.lane_states(t)[k] == want
+        fill = apply_rows(power_rows(width, fill_pos[t * 2 + 1]), np.array([filler.master0], dtype=np.uint64))[0]
+        assert filler.lane_states(t, LfsrBank.FILL_DOMAIN)[0] == fill
+
+
+def test_next_lane_word_is_this_lanes_word_xor_its_next_word():
+    """G = I + A**B: lane k+1 of clock c = lane k of clock c XOR lane k of clock c+1, so
+    the words of one clock are distinct linear functions of one stream's words."""
+    bank = LfsrBank(32, 16, lanes=4, seed=11)
+    bank.load(7)
+    words = bank.words(50)
+    single = LfsrBank(32, 16, lanes=4, seed=11)
+    single.load(7)
+    single.state = single.state[:1]
+    single.lanes = 1
+    lane0 = single.words(60)[:, 0]
+    assert (words[:, 0] == lane0[:50]).all()
+    assert (words[:, 1] == lane0[:50] ^ lane0[1:51]).all()
+
+
+def test_default_streams_are_disjoint_for_a_million_parameters_over_all_steps():
+    """W = 48, B = 16, 2**16 steps: every slot stream (K' <= 32) runs at least 10**6
+    words of 16 bits before it could meet another (the run length ref/lfsr.py states)."""
+    for slots in (2, 8, 32):
+        assert stream_separation(48, 16, slots, 1 << 16) >= 16 * 10**6
+
+
+def test_degenerate_polynomials_are_found_and_rejected():
+    """x**63 + x + 1 with B = 16: 1 + x**16 = x**(16*63), lanes 1008 steps apart."""
+    assert stream_lambda(63, 16) == 1008 and close_lanes(63, 16) == 1008
+    assert close_lanes(48, 16) is None
+    with pytest.raises(ConfigError, match="lanes would lie only 1008 LFSR steps apart"):
+        PezoConfig(lfsr_width=63)
+
+
+def test_widths_without_a_discrete_log_say_so():
+    with pytest.raises(ConfigError, match="lfsr_width=61"):
+        stream_lambda(61, 16)
+
+
+def test_lanes_are_distinct_and_never_zero():
+    bank = LfsrBank(16, 8, lanes=6, seed=5)
+    states = bank.states_from_masters(bank.masters(0, 300))
+    assert (states != 0).all()
+    assert all(len(set(row.tolist())) == 6 for row in states)
 
 
 def test_runtime_seed_changes_the_master_and_zero_falls_back():
@@ -184,3 +155,8 @@ def test_runtime_seed_changes_the_master_and_zero_falls_back():
     assert seeded.master0 == plain.master_base ^ 0x1234
     cancelled = LfsrBank(16, 8, lanes=1, seed=5, seed_in=plain.master_base)
     assert cancelled.master0 == plain.master_base
+
+
+def test_fill_slot_needs_one_lane():
+    with pytest.raises(ConfigError, match="exactly one lane"):
+        LfsrBank(16, 8, lanes=2, seed=5, fill=True)

@@ -100,8 +100,9 @@ class GaussianSource(wiring.Component):
     Attributes (the common interface)
     ---------------------------------
     start : In(stream of unsigned(S)), always ready. start(t) flushes the pipeline,
-        seeks step t in the bank (one master jump per clock), loads the lanes, then
-        feeds the core one clock of words per pipeline advance, forever.
+        seeks step t in the bank (one master jump per clock), loads the lanes (K
+        clocks, a chain), then feeds the core one clock of words per pipeline advance,
+        forever.
     seed : In(stream of unsigned(W)), always ready. Sets the bank's master0 (see
         :class:`pezo.hw.lfsr.LfsrBank`), flushes and goes idle at step 0. A start in the
         same clock applies after the seed.
@@ -109,8 +110,10 @@ class GaussianSource(wiring.Component):
         of the step, F fractional bits. Back-pressure stalls the whole pipeline and the
         bank (``en = ~z.valid | z.ready``), so nothing is lost or duplicated.
 
-    Latency: ``2 + J + core.latency`` clocks from the clock where start(t) is valid to
-    the first valid z (J = master jumps of the seek); then P words per clock.
+    Latency: ``J + K + 4 + core.latency`` clocks from the clock where start(t) is valid
+    to the first valid z (J = master jumps of the seek, K lanes loaded by a chain; the
+    bank's registered ``busy`` adds a clock to the seek and to the load); then P words
+    per clock.
     """
 
     def __init__(self, cfg: PezoConfig, lanes: int, core: wiring.Component):
@@ -128,6 +131,7 @@ class GaussianSource(wiring.Component):
                                             cfg.step_bits)
         m.submodules.core = core = self.core
         pending = Signal()   # a seek is under way: load the lanes when the bank is idle
+        loading = Signal()   # the lanes are loading: run when the bank is idle again
         running = Signal()   # lanes loaded: bank.words is the next clock of words
         en = ~self.z.valid | self.z.ready
         restart = self.start.valid | self.seed.valid
@@ -148,7 +152,9 @@ class GaussianSource(wiring.Component):
             self.z.valid.eq(core.z_valid),
         ]
         with m.If(restart):
-            m.d.sync += [pending.eq(self.start.valid), running.eq(0)]
+            m.d.sync += [pending.eq(self.start.valid), loading.eq(0), running.eq(0)]
         with m.Elif(bank.load):
-            m.d.sync += [pending.eq(0), running.eq(1)]
+            m.d.sync += [pending.eq(0), loading.eq(1)]
+        with m.Elif(loading & ~bank.busy):
+            m.d.sync += [loading.eq(0), running.eq(1)]
         return m

@@ -13,6 +13,7 @@ uniform-none   engine       strategy=none (uniform, no reuse: the upper bound)
 clt            clt          k = cfg.clt_k (12 by default)
 clt6           clt          clt_k=6 (smallest k that can reach 4 sigma)
 box-muller     box_muller   (table sizes from the config)
+lfsr-floor     lfsr_floor   (P bare leap-forward LFSRs with seed load: the floor)
 =============  ===========  ===================================================
 
 Gaussian quality is measured on the golden model's samples, which are bit-exact with
@@ -52,6 +53,7 @@ COMPARISON: tuple[DesignSpec, ...] = (
     DesignSpec("clt", "clt", (), True),
     DesignSpec("clt6", "clt", (("clt_k", 6),), True),
     DesignSpec("box-muller", "box_muller", (), True),
+    DesignSpec("lfsr-floor", "lfsr_floor", (), False),
 )
 
 #: The PeZO design of the headline numbers.
