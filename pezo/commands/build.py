@@ -1,8 +1,8 @@
 """``pezo build --board NAME``: the full board flow of one design (see hw/boards.py).
 
-iCE40 and ECP5 boards get a bitstream from the yowasp Yosys/nextpnr/pack tools, with
-nextpnr's Fmax and utilisation printed; vendor-only boards (Arty A7: Vivado; Tang
-Nano 9K: Gowin IDE) get Verilog, constraints and the vendor's build script. Files go
+iCE40, ECP5 and Gowin boards get a bitstream from the open tools (yowasp Yosys and
+nextpnr, icepack/ecppack, Apicula's gowin_pack), with nextpnr's Fmax and utilisation
+printed; the Arty A7 (Vivado only) gets Verilog, constraints and Vivado's build script. Files go
 under ``build/boards/<board>/`` unless ``--out`` says otherwise. The last line says how
 to load the bitstream into the board.
 """
