@@ -4,6 +4,10 @@ components (seconds each in WebAssembly Yosys)."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from amaranth import C, Cat, Module, Signal, signed, unsigned
@@ -12,9 +16,9 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from pezo.cli import main
-from pezo.flow.cache import Cache
+from pezo.flow.cache import Cache, source_digest
 from pezo.flow.cells import FAMILIES, cell_class, count_resources
-from pezo.flow.measure import Job, measure
+from pezo.flow.measure import Job, Measurement, measure
 from pezo.flow.pnr import place_and_route
 from pezo.flow.power import estimate_power, vcd_toggles
 from pezo.flow.synth import synthesize
@@ -112,9 +116,10 @@ def test_measurement_is_cached_on_rerun(tmp_path, monkeypatch):
     job = Job("lfsr", "lfsr", preset("small").to_dict(), "xilinx7", pnr=False, power=False)
     first = measure(job, cache)
     second = measure(job, cache)
-    assert "error" not in first["synth"], first["synth"]
-    assert first["cached"] is False and second["cached"] is True
-    assert second["synth"]["luts"] == first["synth"]["luts"] > 0
+    assert not first.failed, first.synth
+    assert first.cached is False and second.cached is True
+    assert second.synth == first.synth and first.synth.luts > 0
+    assert Measurement.from_dict(json.loads(json.dumps(second.to_dict()))) == second
 
 
 def test_unknown_target_is_a_one_line_error_exit_2(capsys):
@@ -193,3 +198,38 @@ def test_power_counts_block_access_energy_and_a_static_term_per_family():
         assert static_units(big.to_dict(), family) - static_units(small.to_dict(), family) == \
             pytest.approx(2 * w["bram"] + w["dsp"])
     assert STATIC_PER_CELL["ice40"]["lut"] < STATIC_PER_CELL["xilinx7"]["lut"]
+
+
+def test_each_configuration_builds_in_its_own_folder():
+    # a P=1 run after a P=8 run must not read the P=8 netlist
+    p8, p1 = (Job("pezo-pool", "engine", preset(name).to_dict(), "xilinx7", tag="p") for name in ("default", "p1"))
+    assert p8.out_dir != p1.out_dir
+    assert p8.out_dir == Job("pezo-pool", "engine", preset("default").to_dict(), "xilinx7", tag="p").out_dir
+
+
+def test_concurrent_runs_of_one_job_wait_for_each_other_and_share_the_result(tmp_path):
+    argv = [sys.executable, "-m", "pezo", "synth", "--design", "lfsr", "--preset", "small", "--target",
+            "xilinx7", "--no-pnr", "--no-power", "--json"]
+    env = {k: v for k, v in os.environ.items() if k != "PEZO_BUILD_DIR"}
+    runs = [subprocess.Popen(argv, cwd=tmp_path, env=env, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    records = [json.loads(run.communicate(timeout=300)[0]) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0]
+    assert sorted(r["cached"] for r in records) == [False, True]  # one synthesis, not two
+    assert records[0]["synth"]["luts"] == records[1]["synth"]["luts"] > 0
+    assert records[0]["out_dir"] == records[1]["out_dir"]
+
+
+def test_source_fingerprint_reads_the_imported_packages(monkeypatch, tmp_path):
+    """The digest follows the files of the imported pezo.ref (wherever it is installed)
+    and changes when one of them does."""
+    import shutil
+
+    import pezo.ref
+    from pezo.flow import cache as cache_module
+    copy = tmp_path / "ref"
+    shutil.copytree(Path(pezo.ref.__file__).parent, copy)
+    before = source_digest(("ref/*.py",))
+    monkeypatch.setattr(cache_module, "package_dir", lambda part: copy)
+    assert source_digest(("ref/*.py",)) == before
+    (copy / "config.py").write_text((copy / "config.py").read_text() + "\n# changed\n")
+    assert source_digest(("ref/*.py",)) != before

@@ -88,7 +88,7 @@ def spec(name: str) -> DesignSpec:
     from pezo.hw.designs import DESIGNS
     if name in DESIGNS:
         return DesignSpec(name, name, (), name in GAUSSIAN_BLOCKS)
-    known = [s.name for s in COMPARISON] + [d for d in DESIGNS if d not in ("engine",)]
+    known = dict.fromkeys([s.name for s in COMPARISON] + list(DESIGNS))  # each name once
     raise ConfigError("design", name, f"known designs are {', '.join(known)}")
 
 

@@ -171,7 +171,8 @@ def place_and_route(target: str, core_netlist: Path, core_verilog: Path, core: R
         report = json.loads((out_dir / "report.json").read_text())
         fmax = min(float(c["achieved"]) for c in report["fmax"].values())
     except (OSError, ValueError, KeyError) as exc:
-        raise ToolError(f"nextpnr wrote no usable Fmax report ({exc}); log: {out_dir / 'nextpnr.log'}") from None
+        raise ToolError(f"nextpnr wrote no usable Fmax report ({exc}); log: {out_dir / 'nextpnr.log'}",
+                        out_dir / 'nextpnr.log') from None
     util = {k: {"used": int(v.get("used", 0)), "available": int(v.get("available", 0))}
             for k, v in report.get("utilization", {}).items()}
     return PnrResult(fmax_mhz=fmax, device=name, utilization=util, seconds=time.monotonic() - began)

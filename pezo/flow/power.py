@@ -255,7 +255,7 @@ def estimate_power(netlist_v: Path, netlist_json: Path, target: str, out_dir: Pa
     text = log.read_text()
     if "PEZO_POWER_DONE" not in text:
         reason = "z.valid never rose after a start" if "PEZO_POWER_TIMEOUT" in text else "no end marker"
-        raise ToolError(f"power simulation did not finish ({reason}); log: {log}")
+        raise ToolError(f"power simulation did not finish ({reason}); log: {log}", log)
     toggles = vcd_toggles(out_dir / "activity.vcd")
     (out_dir / "activity.vcd").unlink(missing_ok=True)
     weights = net_weights(netlist, target)

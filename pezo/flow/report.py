@@ -409,7 +409,7 @@ def run_report(settings: ReportSettings, out_dir: Path | None = None) -> dict:
     jobs = plan(settings)
     _say(f"[4/6] synthesis: {len(jobs)} jobs over {settings.workers or 'all'} cores (cached)")
     records = []
-    for i, r in enumerate(run_jobs(jobs, settings.workers, cache), 1):
+    for i, r in enumerate((m.to_dict() for m in run_jobs(jobs, settings.workers, cache)), 1):
         records.append(r)
         _say(f"  ({i}/{len(jobs)}) {_job_line(r)}")
     doc.update(summarise(records, qualities if "error" not in qualities else {}, settings.designs, doc["plan"]))

@@ -72,11 +72,11 @@ def run_tool(argv: list[str], log: Path, cwd: Path, timeout: float) -> None:
             proc = subprocess.run(argv, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
                                   stdin=subprocess.DEVNULL, timeout=timeout)
         except subprocess.TimeoutExpired:
-            raise ToolError(f"{Path(argv[0]).name} timed out after {timeout:.0f} s; log: {log}") from None
+            raise ToolError(f"{Path(argv[0]).name} timed out after {timeout:.0f} s; log: {log}", log) from None
         except OSError as exc:
-            raise ToolError(f"{Path(argv[0]).name} could not run ({exc}); log: {log}") from None
+            raise ToolError(f"{Path(argv[0]).name} could not run ({exc}); log: {log}", log) from None
     if proc.returncode != 0:
-        raise ToolError(f"{Path(argv[0]).name} failed with status {proc.returncode}; log: {log}")
+        raise ToolError(f"{Path(argv[0]).name} failed with status {proc.returncode}; log: {log}", log)
 
 
 @dataclass(frozen=True)
@@ -131,6 +131,7 @@ def synthesize(verilog_text: str, target: str, out_dir: Path, top: str = "top",
     try:
         stat = json.loads(stat_path.read_text())
     except (OSError, json.JSONDecodeError) as exc:
-        raise ToolError(f"yosys wrote no readable {stat_path} ({exc}); log: {out_dir / 'synth.log'}") from None
+        raise ToolError(f"yosys wrote no readable {stat_path} ({exc}); log: {out_dir / 'synth.log'}",
+                        out_dir / 'synth.log') from None
     return SynthResult(target=target, resources=count_resources(stat, family),
                        cells=cells_by_type(stat), out_dir=out_dir, seconds=time.monotonic() - began)
