@@ -19,10 +19,10 @@ from pezo.toolchain import configure_amaranth
 
 #: Design name -> "module:attribute" of the component class (or of a factory).
 DESIGNS: dict[str, str] = {
-    "engine": "pezo.hw.engine:PerturbationEngine",
+    "engine": "pezo.hw.engine:perturbation_engine",
     "lfsr": "pezo.hw.lfsr:LfsrBank.from_config",
     "scaler": "pezo.hw.scaler:UniformScaler",
-    "reuse": "pezo.hw.reuse:ReuseBuffer",
+    "reuse": "pezo.hw.reuse:reuse",
     "clt": "pezo.hw.gaussian.clt:CltGaussian",
     "box_muller": "pezo.hw.gaussian.box_muller:BoxMullerGaussian",
     "lfsr_floor": "pezo.hw.floor:LfsrFloor",

@@ -73,7 +73,7 @@ class PezoConfig:
     pool_refresh: int = 0
     repeat: int = 4
     mantissa_bits: int = 4
-    moment_bits: int = 8
+    moment_bits: int = 4
     moment_block: int = 256
     step_bits: int = 16
     seed: int = 0x5EED

@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pezo.errors import ConfigError, PezoError
-from pezo.hw.engine import PerturbationEngine
+from pezo.hw.engine import perturbation_engine
 from pezo.ref.config import PezoConfig, preset
-from pezo.ref.engine import PerturbationEngine as RefEngine
+from pezo.ref.engine import engine_model
 from pezo.ref.train.loop import Run, TrainResult, TrainSettings
 from pezo.ref.train.sources import PEZO_PRESETS, PerturbationSource, make_source
 from pezo.ref.train.zo import zo_step
@@ -64,7 +64,7 @@ def record_rtl_perturbations(cfg: PezoConfig, seed_in: int, steps: int, n: int, 
     """Words of the engine RTL: int64, shape (steps, passes, n); [t, k, i] is word i
     after the k-th start(t), signed B-bit with F fractional bits.
 
-    Simulates ``PerturbationEngine(cfg)`` in ``build/sim/<name>`` (the words are saved
+    Simulates ``perturbation_engine(cfg)`` in ``build/sim/<name>`` (the words are saved
     there as ``words.npy``); ``backpressure`` is the probability of ``z.ready`` = 0 on a
     clock, ``sim_seed`` fixes cocotb's random seed. Raises ``ToolError`` without Icarus,
     ``SimulationFailed`` if the recorder did not finish.
@@ -82,7 +82,7 @@ def record_rtl_perturbations(cfg: PezoConfig, seed_in: int, steps: int, n: int, 
     out.unlink(missing_ok=True)
     env = {OUT_ENV: str(out), SEED_IN_ENV: str(seed_in), STEPS_ENV: str(steps), PASSES_ENV: str(passes),
            WORDS_ENV: str(n), BACKPRESSURE_ENV: str(backpressure)}
-    run_testbench(name, PerturbationEngine, "pezo.sim.tb_cosim", cfg, env=env, seed=sim_seed)
+    run_testbench(name, perturbation_engine, "pezo.sim.tb_cosim", cfg, env=env, seed=sim_seed)
     words = np.load(out)
     if words.shape != (steps, passes, n) or words.dtype != np.int64:
         raise PezoError(f"{out}: expected int64 words of shape {(steps, passes, n)}, "
@@ -128,7 +128,7 @@ class RtlSource(PerturbationSource):
         return z
 
     def fresh_per_step(self, n: int, steps: int) -> float:
-        return RefEngine(self.cfg, seed_in_for(self.cfg, self.seed)).fresh_words_per_step(n, steps)
+        return engine_model(self.cfg, seed_in_for(self.cfg, self.seed)).fresh_words_per_step(n, steps)
 
     @property
     def unused(self) -> list[tuple[int, int]]:

@@ -18,7 +18,7 @@ same process.
 steps (best of several rounds, after one warm-up step), n_params words per call; the
 same is timed for numpy's ``Generator.standard_normal(n_params)`` as the reference.
 The pezo sources also report ``engine_words_per_s``: the same z through the plain
-``PerturbationEngine.perturbation_real`` call (one period of the pool resized to n).
+``EngineModel.perturbation_real`` call (one period of the pool resized to n).
 SGD draws no perturbation: fresh_per_step 0, words_per_s None.
 """
 

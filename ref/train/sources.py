@@ -9,7 +9,7 @@ trick, and what the hardware does by restarting the engine at the same step).
   the top word of its 256-bit counter (counter-based, so any step is reachable at once);
 * ``uniform``: i.i.d. U(-sqrt 3, sqrt 3) (unit variance) from the same kind of generator;
 * ``pezo-pool`` / ``pezo-stream``: the bit-exact engine model
-  (:class:`pezo.ref.engine.PerturbationEngine`) with the ``default`` (pool) and
+  (:func:`pezo.ref.engine.engine_model`) with the ``default`` (pool) and
   ``stream`` presets, the training seed as its runtime ``seed_in``; z = word / 2**F.
 
 Interface of a source (also what an RTL co-simulation source implements): ``name``,
@@ -25,8 +25,7 @@ import numpy as np
 
 from pezo.errors import ConfigError
 from pezo.ref.config import PezoConfig, preset
-from pezo.ref.engine import PerturbationEngine
-from pezo.ref.reuse import pool_wraps
+from pezo.ref.engine import engine_model
 
 SQRT3 = float(np.sqrt(3.0))
 
@@ -104,36 +103,14 @@ class PezoSource(PerturbationSource):
             raise ConfigError("seed", seed, "must be >= 0")
         self.name = name
         self.cfg = cfg
-        self.engine = PerturbationEngine(cfg, seed & ((1 << cfg.lfsr_width) - 1))
+        self.engine = engine_model(cfg, seed & ((1 << cfg.lfsr_width) - 1))
         self.max_steps = 1 << cfg.step_bits
-        self._pool_epoch = -1
-        self._pool_real = np.zeros(0, dtype=np.float64)
-        self._ramp = np.arange(cfg.pool_size, dtype=np.int64)
 
     def generate(self, step: int, n: int) -> np.ndarray:
-        """``engine.perturbation_real(step, n)``, computed the same way with less work.
-
-        pool: the epoch's pool (``engine.pool_fill``, the pool the hardware stores) is
-        kept as real values. Since the stride is odd it is invertible mod N, so wrap w
-        reads ``base[(j + k_w) mod N]`` with ``base[j] = pool[j*stride mod N]`` and
-        ``k_w = offset_w / stride mod N``: each wrap is one contiguous slice of
-        ``base`` repeated twice, and z is a concatenation of slices (no per-word index)."""
+        """``engine.perturbation_real(step, n)``: the bit-exact words of a new step."""
         if not 0 <= step < self.max_steps:
             raise ConfigError("step", step, f"must be in 0..{self.max_steps - 1} (step_bits={self.cfg.step_bits})")
-        engine = self.engine
-        if self.cfg.strategy != "pool":
-            return engine.perturbation_real(step, n)
-        epoch = engine.epoch_step(step)
-        if self._pool_epoch != epoch:
-            pool, _, _ = engine.pool_fill(step)
-            self._pool_real = pool * (1.0 / (1 << self.cfg.frac_bits))
-            self._pool_epoch = epoch
-        N = self.cfg.pool_size
-        offsets, stride = engine.pool_draws(step, pool_wraps(n, self.cfg))
-        base = self._pool_real[(self._ramp * stride) & (N - 1)]
-        twice = np.concatenate([base, base])
-        starts = (offsets * pow(stride, -1, N)) & (N - 1)
-        return np.concatenate([twice[k:k + N] for k in starts.tolist()])[:n]
+        return self.engine.perturbation_real(step, n)
 
     def fresh_per_step(self, n: int, steps: int) -> float:
         return self.engine.fresh_words_per_step(n, steps)
