@@ -26,6 +26,8 @@ DESIGNS: dict[str, str] = {
     "clt": "pezo.hw.gaussian.clt:CltGaussian",
     "box_muller": "pezo.hw.gaussian.box_muller:BoxMullerGaussian",
     "lfsr_floor": "pezo.hw.floor:LfsrFloor",
+    "paper_pool": "pezo.hw.paper:PaperPool",
+    "paper_rotate": "pezo.hw.paper:PaperRotate",
 }
 
 #: Module name of every generated Verilog design.

@@ -124,3 +124,16 @@ class PaperRotateModel(EngineModel):
     def fresh_words_per_step(self, n: int, steps: int) -> float:
         """Every lane of every bank clock needed for n words (n/R rounded up to clocks)."""
         return float(-(-n // self.generation) * self.cfg.lanes)
+
+
+#: The digits data set of the training flow: 8x8 pixel features, 10 classes.
+DIGITS_SHAPE = (64, 10)
+
+
+def default_params() -> int:
+    """d of the RTL's ``paper-pool`` when none is given: the parameter count of the
+    training flow's default model (``TrainSettings()``: the digits MLP)."""
+    from pezo.ref.train.loop import TrainSettings
+    from pezo.ref.train.models import make_model
+    settings = TrainSettings()
+    return make_model(settings.model, *DIGITS_SHAPE, settings.hidden).n_params

@@ -14,6 +14,8 @@ clt            clt          k = cfg.clt_k (12 by default)
 clt6           clt          clt_k=6 (smallest k that can reach 4 sigma)
 box-muller     box_muller   (table sizes from the config)
 lfsr-floor     lfsr_floor   (P bare leap-forward LFSRs with seed load: the floor)
+paper-pool     paper_pool   strategy=pool (the paper's concatenated pool, d of the digits MLP)
+paper-rotate   paper_rotate strategy=stream (the paper's n = P/R rotating generators)
 =============  ===========  ===================================================
 
 Gaussian quality is measured on the golden model's samples, which are bit-exact with
@@ -54,6 +56,8 @@ COMPARISON: tuple[DesignSpec, ...] = (
     DesignSpec("clt6", "clt", (("clt_k", 6),), True),
     DesignSpec("box-muller", "box_muller", (), True),
     DesignSpec("lfsr-floor", "lfsr_floor", (), False),
+    DesignSpec("paper-pool", "paper_pool", (("strategy", "pool"),), False),
+    DesignSpec("paper-rotate", "paper_rotate", (("strategy", "stream"),), False),
 )
 
 #: The PeZO design of the headline numbers.
