@@ -28,6 +28,7 @@ DESIGNS: dict[str, str] = {
     "lfsr_floor": "pezo.hw.floor:LfsrFloor",
     "paper_pool": "pezo.hw.paper:PaperPool",
     "paper_rotate": "pezo.hw.paper:PaperRotate",
+    "gaussian_pool": "pezo.hw.gaussian_pool:GaussianPool",
 }
 
 #: Module name of every generated Verilog design.

@@ -36,7 +36,8 @@ def fake_records(scale: dict[str, int]) -> list[dict]:
 
 
 SCALE = {"pezo-pool": 2, "pezo-stream": 3, "uniform-none": 4, "clt": 9, "clt6": 5, "box-muller": 7,
-         "lfsr-floor": 1, "paper-pool": 2, "paper-rotate": 3}
+         "lfsr-floor": 1, "paper-pool": 2, "paper-rotate": 3,
+         "gaussian-pool": 3}
 QUALITY = {f"p{p}": {"clt": {"meets_bar": False}, "clt6": {"meets_bar": False}, "box-muller": {"meets_bar": True}}
            for p in (8, 1)}
 
