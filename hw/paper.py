@@ -89,7 +89,6 @@ class PaperPool(wiring.Component):
         pool_valid = Signal()
         pool_epoch = Signal(S)
         epoch_mask = ((1 << S) - 1) & ~(cfg.pool_refresh - 1) if cfg.pool_refresh else 0
-        base = Signal(n, reset_less=True)
         addr = Signal(n - pbits, reset_less=True)
         lo = Signal(max(1, pbits), reset_less=True)
         en = ~self.z.valid | self.z.ready
@@ -137,7 +136,7 @@ class PaperPool(wiring.Component):
                     with m.If(scaler.done):
                         m.d.sync += [pool_valid.eq(1), state.eq(_Pool.PLACE)]
                 with m.Case(_Pool.PLACE):
-                    m.d.sync += [base.eq(product), state.eq(_Pool.STREAM)]
+                    m.d.sync += state.eq(_Pool.STREAM)
                 with m.Case(_Pool.STREAM):
                     with m.If(en):
                         m.d.sync += self.z.valid.eq(1)
