@@ -33,7 +33,7 @@ from pezo.hw.engine import perturbation_engine
 from pezo.ref.config import PezoConfig, preset
 from pezo.ref.engine import engine_model
 from pezo.ref.train.loop import Run, TrainResult, TrainSettings
-from pezo.ref.train.sources import PEZO_PRESETS, PerturbationSource, make_source
+from pezo.ref.train.sources import ENGINE_SOURCES, PEZO_PRESETS, PerturbationSource, make_source
 from pezo.ref.train.zo import zo_step
 from pezo.sim.runner import run_testbench
 from pezo.sim.tb_cosim import (BACKPRESSURE_ENV, OUT_ENV, PASSES_ENV, SEED_IN_ENV, STEPS_ENV,
@@ -208,8 +208,8 @@ class CosimRun:
 
 def engine_config(method: str, overrides: dict[str, object] | None = None) -> PezoConfig:
     """The engine config of a ``pezo-*`` method (its preset with ``overrides``)."""
-    if method not in PEZO_PRESETS:
-        raise ConfigError("perturb", method, f"--rtl needs an engine source: {', '.join(PEZO_PRESETS)}")
+    if method not in ENGINE_SOURCES:
+        raise ConfigError("perturb", method, f"--rtl needs an engine source: {', '.join(ENGINE_SOURCES)}")
     return make_source(method, 0, preset(PEZO_PRESETS[method]).replace(**(overrides or {}))).cfg
 
 

@@ -39,7 +39,7 @@ def fake_records(scale: dict[str, int], designs=COMPARISON) -> list[dict]:
 
 
 SCALE = {"pezo-pool": 2, "pezo-stream": 3, "uniform-none": 4, "clt": 9, "clt6": 5, "box-muller": 7, "icdf": 8,
-         "rademacher": 1, "lfsr-floor": 1}
+         "rademacher": 1, "lfsr-floor": 1, "paper-pool": 2, "paper-rotate": 3, "gaussian-pool": 3}
 QUALITY = {f"p{p}": {"clt": {"meets_bar": False}, "clt6": {"meets_bar": False}, "box-muller": {"meets_bar": True},
                    "icdf": {"meets_bar": True}}
            for p in (8, 1)}

@@ -82,7 +82,9 @@ def test_unknown_source_and_model_raise_config_errors_listing_the_known_ones():
         train("adam", TrainSettings(steps=1), 0)
 
 
-@pytest.mark.parametrize("name", SOURCES)
+# The paper's schemes confine z to a subspace for d = 64 (paper-pool: N/d = 8 distinct
+# vectors; paper-rotate: z[p] = z[p + n] in every clock), tested in tests/test_paper_ref.py.
+@pytest.mark.parametrize("name", [s for s in SOURCES if s not in ("paper-pool", "paper-rotate")])
 def test_zo_sgd_lowers_a_quadratic(name):
     # loss = |theta - target|^2 / 2 in 64 dims; ZO-SGD with lr 0.01 contracts the
     # error by about lr per step in expectation, so 600 steps cut it well below half.

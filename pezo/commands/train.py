@@ -17,7 +17,7 @@ from pezo.ref.train.compare import compare_sources
 from pezo.ref.train.loop import TrainResult, TrainSettings
 from pezo.ref.train.models import MODELS
 from pezo.ref.train.run import METHODS, check_method, train
-from pezo.ref.train.sources import PEZO_PRESETS
+from pezo.ref.train.sources import ENGINE_SOURCES, PEZO_PRESETS
 
 DEFAULTS = TrainSettings()
 #: What ``pezo train --rtl`` uses unless the options say otherwise: 64-8-10 MLP (610
@@ -157,7 +157,7 @@ def _train_rtl(args: argparse.Namespace, methods: list[str], overrides: dict[str
         raise PezoError("--curves is not written by --rtl (its table shows the losses of every step)")
     methods = methods or [RTL_METHOD]
     if len(methods) != 1:
-        raise PezoError(f"--rtl takes one --perturb ({', '.join(PEZO_PRESETS)})")
+        raise PezoError(f"--rtl takes one --perturb ({', '.join(ENGINE_SOURCES)})")
     settings = TrainSettings(model=args.model, hidden=args.hidden or RTL_HIDDEN, steps=args.steps or RTL_STEPS,
                              batch=args.batch, lr=args.lr if args.lr is not None else DEFAULTS.lr,
                              eps=args.eps, sgd_lr=args.sgd_lr, eval_every=1)

@@ -16,6 +16,9 @@ box-muller     box_muller   (table sizes from the config)
 icdf           icdf         (inverse CDF, segmented degree-2 polynomial, 6.34 sigma)
 rademacher     rademacher   (+-1, one LFSR bit per parameter; not Gaussian)
 lfsr-floor     lfsr_floor   (P bare leap-forward LFSRs with seed load: the floor)
+paper-pool     paper_pool   strategy=pool (the paper's concatenated pool, d of the digits MLP)
+paper-rotate   paper_rotate strategy=stream (the paper's n = P/R rotating generators)
+gaussian-pool  gaussian_pool strategy=pool (PeZO pool reuse filled by Box-Muller)
 =============  ===========  ===================================================
 
 Gaussian quality is measured on the golden model's samples, which are bit-exact with
@@ -58,6 +61,9 @@ COMPARISON: tuple[DesignSpec, ...] = (
     DesignSpec("icdf", "icdf", (), True),
     DesignSpec("rademacher", "rademacher", (), False),
     DesignSpec("lfsr-floor", "lfsr_floor", (), False),
+    DesignSpec("paper-pool", "paper_pool", (("strategy", "pool"),), False),
+    DesignSpec("paper-rotate", "paper_rotate", (("strategy", "stream"),), False),
+    DesignSpec("gaussian-pool", "gaussian_pool", (("strategy", "pool"),), False),
 )
 
 #: Registry blocks that are Gaussian baselines (quality measured against the bar).
