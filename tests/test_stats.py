@@ -129,7 +129,7 @@ def test_pezo_stats_cli_writes_every_source(tmp_path, capsys):
 @pytest.mark.parametrize("argv, message", [
     (["--steps", "1"], "at least 4 * d = 16384"),
     (["--preset", "small", "--steps", "600"], "at most 256 steps"),
-    (["--preset", "small", "--json", "/nonexistent/stats.json"], "folder does not exist"),
+    (["--preset", "small", "--json", "/nonexistent/stats.json"], "the folder /nonexistent does not exist"),
     (["--set", "pool_size=4096"], "exceeds"),
 ])
 def test_pezo_stats_bad_input_is_one_line(argv, message, capsys):

@@ -7,7 +7,7 @@ import argparse
 import json
 from pathlib import Path
 
-from pezo.commands.options import add_config_options, config_from_options
+from pezo.commands.options import add_config_options, check_output_file, config_from_options
 from pezo.errors import PezoError
 from pezo.ref.stats import DEFAULT_STEPS, STATS, format_value, measure_sources, target_text
 
@@ -27,8 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     cfg = config_from_options(args)
-    if args.json and not Path(args.json).resolve().parent.is_dir():
-        raise PezoError(f"cannot write {args.json}: its folder does not exist")
+    if args.json:
+        check_output_file(args.json, "--json")
     result = measure_sources(cfg, args.steps, progress=not args.no_progress)
     print("\n".join(table(result)))
     if args.json:
