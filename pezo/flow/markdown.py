@@ -200,6 +200,8 @@ def _training(doc: dict) -> list[str]:
     rows = []
     for name, d in t.get("sources", {}).items():
         rate = "-" if d.get("words_per_s") is None else f"{d['words_per_s'] / 1e6:.1f} M"
+        if d.get("words_per_s_vs_numpy") is not None:
+            rate += f" ({d['words_per_s_vs_numpy']:.2f}x numpy, new steps)"
         rows.append([name, f"{100 * d['test_acc_mean']:.2f} +- {100 * d['test_acc_std']:.2f} %",
                      _count(d["fresh_per_step"]), rate])
     lines += table(["source", "test acc (mean +- std)", "fresh numbers / step", "words/s"], rows)
