@@ -131,11 +131,19 @@ def test_pezo_stats_cli_writes_every_source(tmp_path, capsys):
     (["--preset", "small", "--steps", "600"], "at most 256 steps"),
     (["--preset", "small", "--json", "/nonexistent/stats.json"], "the folder /nonexistent does not exist"),
     (["--set", "pool_size=4096"], "exceeds"),
+    (["--source", "normal"], "known sources are gaussian"),
 ])
 def test_pezo_stats_bad_input_is_one_line(argv, message, capsys):
     assert main(["stats", "--no-progress", *argv]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("pezo: error:") and message in err and "\n" not in err
+
+
+def test_pezo_stats_source_option_measures_only_those_and_the_floor(capsys):
+    assert main(["stats", "--preset", "small", "--set", "step_bits=12", "--steps", "600", "--no-progress",
+                 "--source", "pezo-pool"]) == 0
+    rows = [line.split()[0] for line in capsys.readouterr().out.splitlines()[2:]]
+    assert set(rows) == {"pezo-pool"} and len(rows) == len(stats.STATS)
 
 
 def test_report_section_prints_each_statistic_beside_the_floor_with_a_verdict():

@@ -10,6 +10,7 @@ from pathlib import Path
 from pezo.commands.options import add_config_options, check_output_file, config_from_options
 from pezo.errors import PezoError
 from pezo.ref.stats import DEFAULT_STEPS, STATS, format_value, measure_sources, target_text
+from pezo.ref.train.sources import SOURCES
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,6 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "measured the same way (the noise floor), with a verdict per target.")
     add_config_options(p)
     p.add_argument("--steps", type=int, default=DEFAULT_STEPS, help="steps measured (default: %(default)s)")
+    p.add_argument("--source", action="append", metavar="NAME",
+                   help=f"measure only this source (repeatable; the floor is always measured): {', '.join(SOURCES)}")
     p.add_argument("--json", metavar="FILE", help="write the result as JSON")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
@@ -29,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = config_from_options(args)
     if args.json:
         check_output_file(args.json, "--json")
-    result = measure_sources(cfg, args.steps, progress=not args.no_progress)
+    result = measure_sources(cfg, args.steps, args.source or SOURCES, progress=not args.no_progress)
     print("\n".join(table(result)))
     if args.json:
         try:
