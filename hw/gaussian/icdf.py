@@ -12,7 +12,6 @@ from pezo.hw.gaussian.source import GaussianSource, Stages, core_signature
 from pezo.ref.config import PezoConfig
 from pezo.ref.gaussian.icdf import (GUARD_BITS, MAG_BITS, SEGMENT_BITS, UNIFORM_BITS, icdf_table,
                                     sample_lanes)
-from pezo.ref.gaussian.tables import check_word_bits
 
 #: Ask Yosys for block RAM for the coefficient ROM (it would otherwise build it from LUTs).
 BLOCK_ROM = {"rom_style": "block"}
@@ -49,7 +48,6 @@ class IcdfCore(wiring.Component):
     LATENCY = 9
 
     def __init__(self, cfg: PezoConfig):
-        check_word_bits(cfg)
         self.cfg = cfg
         self.table = icdf_table(cfg.frac_bits)
         self.lanes_per_sample, self.lane_bits = sample_lanes(cfg.lfsr_width)
