@@ -13,7 +13,7 @@ LEDs and printed on a UART.
   the same pattern and a new step a different one), and a line
   ``"\\r\\n" + hex(t) + ":" + (" " + hex(word)) * min(P, 8)`` is sent on the UART (8N1,
   idle high, lower-case hex, most significant digit first, words as their B-bit two's
-  complement pattern), to be compared with ``pezo.ref.engine.PerturbationEngine``;
+  complement pattern), to be compared with ``pezo.ref.engine.engine_model``;
 * LED 0 is a heartbeat (toggles every 2**k clocks, k = floor(log2(clk_hz)) - 1, so about
   one blink per second).
 

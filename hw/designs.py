@@ -19,13 +19,18 @@ from pezo.toolchain import configure_amaranth
 
 #: Design name -> "module:attribute" of the component class (or of a factory).
 DESIGNS: dict[str, str] = {
-    "engine": "pezo.hw.engine:PerturbationEngine",
+    "engine": "pezo.hw.engine:perturbation_engine",
     "lfsr": "pezo.hw.lfsr:LfsrBank.from_config",
     "scaler": "pezo.hw.scaler:UniformScaler",
-    "reuse": "pezo.hw.reuse:ReuseBuffer",
+    "reuse": "pezo.hw.reuse:reuse",
     "clt": "pezo.hw.gaussian.clt:CltGaussian",
     "box_muller": "pezo.hw.gaussian.box_muller:BoxMullerGaussian",
+    "icdf": "pezo.hw.gaussian.icdf:IcdfGaussian",
+    "rademacher": "pezo.hw.rademacher:RademacherSource",
     "lfsr_floor": "pezo.hw.floor:LfsrFloor",
+    "paper_pool": "pezo.hw.paper:PaperPool",
+    "paper_rotate": "pezo.hw.paper:PaperRotate",
+    "gaussian_pool": "pezo.hw.gaussian_pool:GaussianPool",
 }
 
 #: Module name of every generated Verilog design.

@@ -1,5 +1,16 @@
-"""The PeZO perturbation engine: LfsrBank -> ReuseBuffer -> UniformScaler, exactly the
-golden model :class:`pezo.ref.engine.PerturbationEngine` (read its docstring).
+"""The PeZO perturbation engines, exactly the golden models of ref/engine.py (read its
+docstring): :class:`PoolEngine` (LfsrBank -> PoolScaler -> PoolReuse) and
+:class:`StreamEngine` (LfsrBank -> StreamReuse -> UniformScaler);
+:func:`perturbation_engine` picks one by strategy. Both have the common source
+interface of hw/source.py.
+
+Control is registered: a ``start`` is taken into registers first and the seek is
+requested from them in the next clock; every bank request (seek, load) is followed by
+a state that waits, from the next clock on, until the bank's ``busy`` is 0 before its
+words are used, and ``busy`` only moves the state register: the next request (load,
+place, fill start) is a decode of the state in the following clock. Lane enables come
+from state decodes (and ``z.ready`` while words stream), never through ``busy``
+(except the fill's word-valid handshake, where ``busy`` is the bank's register).
 """
 
 from __future__ import annotations
@@ -10,74 +21,167 @@ from amaranth import Cat, Module, Mux, Signal
 from amaranth.lib import wiring
 
 from pezo.hw.lfsr import LfsrBank
-from pezo.hw.reuse import ReuseBuffer
-from pezo.hw.scaler import LATENCY, UniformScaler
+from pezo.hw.reuse import PoolReuse, StreamReuse
+from pezo.hw.scaler import PoolScaler, UniformScaler
 from pezo.hw.source import SourceSignature
 from pezo.ref.config import PezoConfig
 
 
 class _Pool(enum.Enum):
     IDLE = 0
-    FILL_SEEK = 1
-    FILL_MOMENT = 2
-    FILL_WRITE = 3
-    FILL_DRAIN = 4
-    STEP_SEEK = 5
-    DRAW0 = 6
-    DRAW1 = 7
-    STREAM = 8
+    BEGIN = 1
+    FILL_SEEK = 2
+    FILL_START = 3
+    FILL = 4
+    STEP_BEGIN = 5
+    STEP_SEEK = 6
+    STEP_LOAD_REQUEST = 7
+    STEP_LOAD = 8
+    PLACE = 9
+    STREAM = 10
+
+
+class PoolEngine(wiring.Component):
+    """The ``pool`` strategy: P words per clock from a mean-free pool, replayable by step.
+
+    Parameters
+    ----------
+    cfg : the configuration (``strategy`` = ``pool``); one LFSR lane.
+
+    Attributes
+    ----------
+    start, seed, z : the common source interface (hw/source.py). ``z`` transfer c
+        carries words c*P .. c*P+P-1 of the step, equal to
+        ``pezo.ref.engine.engine_model(cfg, seed_in).perturbation``. ``seed`` also
+        invalidates the pool. While ``z.ready`` is 0 the transfer is held and nothing
+        advances.
+
+    Latency (clocks from the clock where ``start`` is valid to the first clock with
+    ``z.valid`` = 1; J = the bank's seek time to the step, L = its lane load time, both
+    1 + jumps and 1 clock with the one-jump-per-clock bank):
+
+    * pool of the step's epoch already filled: 1 (start registered) + 1 (seek request)
+      + J + 1 (load request) + L + 1 (place request) + place (2 + max(1, P - 1)) + 1
+      (first read);
+    * pool to fill (after reset, a seed, or the first start of a new epoch e): the
+      seek to e, then the :class:`PoolScaler` fill (about N*(M+2) + M + 7 clocks plus
+      two lane loads), then the start above from the step seek on.
+
+    Then P words per clock while ``z.ready`` is 1, for as long as the step runs. Lane 0
+    leaps once per wrap of N words (the next wrap's offset word), at no cost in clocks.
+    """
+
+    def __init__(self, cfg: PezoConfig):
+        self.cfg = cfg
+        super().__init__(SourceSignature.from_config(cfg))
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        cfg = self.cfg
+        S = cfg.step_bits
+        m.submodules.bank = bank = LfsrBank.from_config(cfg)
+        m.submodules.reuse = reuse = PoolReuse(cfg)
+        m.submodules.scaler = scaler = PoolScaler(cfg)
+        state = Signal(_Pool)
+        target = Signal(S)
+        seek_to = Signal(S)  # the step the next seek request asks for
+        need_fill = Signal()
+        pool_valid = Signal()
+        pool_epoch = Signal(S)
+        epoch_mask = ((1 << S) - 1) & ~(cfg.pool_refresh - 1) if cfg.pool_refresh else 0
+        filling = state == _Pool.FILL
+        en = ~self.z.valid | self.z.ready
+        m.d.comb += [
+            self.start.ready.eq(1),
+            self.seed.ready.eq(1),
+            bank.seed.valid.eq(self.seed.valid),
+            bank.seed.payload.eq(self.seed.payload),
+            bank.seek.valid.eq((state == _Pool.BEGIN) | (state == _Pool.STEP_BEGIN)),
+            bank.seek.payload.eq(seek_to),
+            bank.fill.eq(filling),
+            bank.advance.eq(Mux(filling, scaler.advance, reuse.advance)),
+            scaler.abort.eq(self.start.valid | self.seed.valid),
+            scaler.word.eq(bank.words[0]),
+            scaler.word_valid.eq(~bank.busy),
+            reuse.word.eq(bank.words[0]),
+            reuse.write_en.eq(scaler.write_en),
+            reuse.write_index.eq(scaler.write_index),
+            reuse.write_data.eq(scaler.write_data),
+            self.z.payload.eq(reuse.words),
+        ]
+        fill_first = ~pool_valid | (pool_epoch != (self.start.payload & epoch_mask))
+        with m.If(self.start.valid):
+            m.d.sync += [target.eq(self.start.payload), self.z.valid.eq(0), state.eq(_Pool.BEGIN),
+                         need_fill.eq(fill_first),
+                         seek_to.eq(Mux(fill_first, self.start.payload & epoch_mask, self.start.payload))]
+        with m.Elif(self.seed.valid):
+            m.d.sync += [state.eq(_Pool.IDLE), self.z.valid.eq(0), pool_valid.eq(0)]
+        with m.Else():
+            with m.Switch(state):
+                with m.Case(_Pool.BEGIN):
+                    m.d.sync += state.eq(Mux(need_fill, _Pool.FILL_SEEK, _Pool.STEP_SEEK))
+                    with m.If(need_fill):
+                        m.d.sync += [pool_valid.eq(0), pool_epoch.eq(target & epoch_mask)]
+                with m.Case(_Pool.FILL_SEEK):
+                    with m.If(~bank.busy):
+                        m.d.sync += state.eq(_Pool.FILL_START)
+                with m.Case(_Pool.FILL_START):
+                    m.d.comb += scaler.start.eq(1)
+                    m.d.sync += state.eq(_Pool.FILL)
+                with m.Case(_Pool.FILL):
+                    m.d.comb += bank.load.eq(scaler.reload)
+                    with m.If(scaler.done):
+                        m.d.sync += [pool_valid.eq(1), seek_to.eq(target), state.eq(_Pool.STEP_BEGIN)]
+                with m.Case(_Pool.STEP_BEGIN):
+                    m.d.sync += state.eq(_Pool.STEP_SEEK)
+                with m.Case(_Pool.STEP_SEEK):
+                    with m.If(~bank.busy):
+                        m.d.sync += state.eq(_Pool.STEP_LOAD_REQUEST)
+                with m.Case(_Pool.STEP_LOAD_REQUEST):
+                    m.d.comb += bank.load.eq(1)
+                    m.d.sync += state.eq(_Pool.STEP_LOAD)
+                with m.Case(_Pool.STEP_LOAD):
+                    with m.If(~bank.busy):
+                        m.d.sync += state.eq(_Pool.PLACE)
+                with m.Case(_Pool.PLACE):
+                    m.d.comb += reuse.place.eq(1)
+                    m.d.sync += state.eq(_Pool.STREAM)
+                with m.Case(_Pool.STREAM):
+                    m.d.comb += reuse.read_en.eq(en)
+                    with m.If(en & reuse.ready):
+                        m.d.sync += self.z.valid.eq(1)
+        return m
 
 
 class _Stream(enum.Enum):
     IDLE = 0
-    SEEK = 1
-    PRIME = 2
-    STREAM = 3
+    BEGIN = 1
+    SEEK = 2
+    LOAD_REQUEST = 3
+    LOAD = 4
+    PRIME = 5
+    STREAM = 6
 
 
-class PerturbationEngine(wiring.Component):
-    """P perturbation words per clock, replayable by step (the common source interface).
+class StreamEngine(wiring.Component):
+    """The ``stream`` / ``none`` strategies: K = ``cfg.lanes`` lanes, R uses per word.
 
     Parameters
     ----------
-    cfg : the configuration; K = ``cfg.lanes`` LFSR lanes.
+    cfg : the configuration (``strategy`` = ``stream`` or ``none``).
 
     Attributes
     ----------
-    start : In(stream of unsigned(S)), always ready. ``start(t)`` abandons everything in
-        flight (z.valid falls at the next clock edge), seeks step t and then emits words
-        0, 1, 2, ... of step t until the next start. The same t gives the same words
-        (replay for the +eps, -eps and update passes).
-    seed : In(stream of unsigned(W)), always ready. Sets the runtime seed
-        (``master0 = master_base ^ seed_in``), invalidates the pool and goes idle at step 0.
-    z : Out(stream of ArrayLayout(signed(B), P)). Transfer c carries words c*P .. c*P+P-1
-        of the step (element p = word c*P + p): signed two's complement, F fractional
-        bits, equal to ``pezo.ref.engine.PerturbationEngine(cfg, seed_in).perturbation``.
-        A transfer is held while ``z.ready`` is 0 and the whole pipeline stalls (the
-        LFSRs advance only when a transfer is taken).
+    start, seed, z : the common source interface (hw/source.py); ``z`` equals
+        ``pezo.ref.engine.engine_model(cfg, seed_in).perturbation``. While ``z.ready``
+        is 0 the whole pipeline stalls (the LFSRs advance only when a transfer is taken).
 
-    Latency and throughput (clocks from the clock where ``start`` is valid to the first
-    clock with ``z.valid`` = 1; J = master jumps of the seek: t - c when seeking forward
-    from the current step c, t when seeking backward or after a seed):
-
-    * ``pool``, pool of the step's epoch already filled: 5 + J (seek, load the step,
-      draw w0, draw w1 and place the lane addresses, first read of the banks). While
-      the step runs, lane 0 holds the next wrap's offset word (w2 during wrap 0) and
-      advances once per wrap of N words, at the last read of the wrap: the offset moves
-      by a fresh word every N parameters at no cost in clocks (ref/reuse.py);
-    * ``pool``, pool to fill (after reset, a seed, or the first start of a new epoch e):
-      10 + J_e + 2N + (t - e), where J_e is the seek to the epoch's first step e: the
-      moment pass and the scaled write pass over the same N fill words, one per clock,
-      the drain of the fill pipeline (lane 0's word registered, then the scaler's
-      3-clock pipeline, then the pool write: the write address follows the word), then
-      the forward seek from e to t and the 5-clock start above;
-    * ``stream`` / ``none``: 6 + J (seek, load the lanes, take the first bank words
-      into the lane register, then the scaler's 3 pipeline stages: two delay stages that
-      match its moment pipeline, and the scaled words' output register). The lane
-      register holds the K words in use while the bank runs one leap ahead: it cuts the
-      LFSR XOR network from the variation and shift-add path.
-
-    Then P words per clock while ``z.ready`` is 1, for as long as the step runs.
+    Latency (clocks from ``start`` valid to the first ``z.valid``; J, L as for
+    :class:`PoolEngine`): 1 (start registered) + 1 (seek request) + J + 1 (load request)
+    + L + 1 (the first bank words taken into the lane register) + 3 (the scaler's
+    pipeline). The lane register holds the K words in use while the bank runs one
+    leap ahead: it cuts the LFSR XOR network from the variation and shift-add path.
+    Then P words per clock while ``z.ready`` is 1.
     """
 
     def __init__(self, cfg: PezoConfig):
@@ -87,116 +191,20 @@ class PerturbationEngine(wiring.Component):
     def elaborate(self, platform) -> Module:
         m = Module()
         m.submodules.bank = bank = LfsrBank.from_config(self.cfg)
-        m.submodules.reuse = reuse = ReuseBuffer(self.cfg)
+        m.submodules.reuse = reuse = StreamReuse(self.cfg)
         m.submodules.scaler = scaler = UniformScaler(self.cfg)
+        state = Signal(_Stream)
+        target = Signal(self.cfg.step_bits)
+        lanes = Signal.like(bank.words)
+        valid = Signal(scaler.latency)  # words in the scaler's pipeline stages, output last
+        en = ~self.z.valid | self.z.ready
         m.d.comb += [
             self.start.ready.eq(1),
             self.seed.ready.eq(1),
             bank.seed.valid.eq(self.seed.valid),
             bank.seed.payload.eq(self.seed.payload),
-        ]
-        if self.cfg.strategy == "pool":
-            self._pool(m, bank, reuse, scaler)
-        else:
-            self._stream(m, bank, reuse, scaler)
-        return m
-
-    def _pool(self, m: Module, bank: LfsrBank, reuse: ReuseBuffer, scaler: UniformScaler) -> None:
-        cfg = self.cfg
-        S, N = cfg.step_bits, cfg.pool_size
-        state = Signal(_Pool)
-        target = Signal(S)
-        count = Signal(range(N))
-        w0 = Signal(cfg.word_bits)
-        pool_valid = Signal()
-        pool_epoch = Signal(S)
-        epoch_mask = ((1 << S) - 1) & ~(cfg.pool_refresh - 1) if cfg.pool_refresh else 0
-        epoch = Signal(S)
-        need_fill = Signal()
-        fill_done = Signal()
-        # fill pipeline: lane 0's word is registered (fill_word), scaled (LATENCY clocks),
-        # then written; the write flag and index follow it through 1 + LATENCY stages
-        fill_word = Signal(cfg.word_bits)
-        fill_moment = Signal()
-        write_valid = Signal(1 + LATENCY)
-        write_index = [Signal(range(N), name=f"write_index{i}") for i in range(1 + LATENCY)]
-        en = ~self.z.valid | self.z.ready
-        m.d.comb += [
-            epoch.eq(self.start.payload & epoch_mask),
-            need_fill.eq(~pool_valid | (pool_epoch != epoch) | self.seed.valid),
-            bank.seek.valid.eq(self.start.valid | fill_done),
-            bank.seek.payload.eq(Mux(self.start.valid, Mux(need_fill, epoch, self.start.payload), target)),
-            scaler.en.eq(1),
-            scaler.moment_u.eq(fill_word),
-            scaler.moment_en.eq(fill_moment),
-            scaler.u[0].eq(fill_word),
-            reuse.write_en.eq(write_valid[-1]),
-            reuse.write_index.eq(write_index[-1]),
-            reuse.write_data.eq(scaler.z[0]),
-            reuse.w0.eq(w0),
-            reuse.w1.eq(bank.words[0]),
-            reuse.wn.eq(bank.words[0]),
-            self.z.payload.eq(reuse.words),
-        ]
-        m.d.sync += [
-            fill_word.eq(bank.words[0]),
-            fill_moment.eq(0),
-            write_valid.eq(write_valid << 1),
-            write_index[0].eq(count),
-            *(d.eq(src) for d, src in zip(write_index[1:], write_index)),
-        ]
-        with m.If(self.start.valid):
-            m.d.sync += [target.eq(self.start.payload), self.z.valid.eq(0), write_valid.eq(0),
-                         state.eq(Mux(need_fill, _Pool.FILL_SEEK, _Pool.STEP_SEEK))]
-            with m.If(need_fill):
-                m.d.sync += [pool_valid.eq(0), pool_epoch.eq(epoch)]
-        with m.Elif(self.seed.valid):
-            m.d.sync += [state.eq(_Pool.IDLE), self.z.valid.eq(0), pool_valid.eq(0), write_valid.eq(0)]
-        with m.Else():
-            with m.Switch(state):
-                with m.Case(_Pool.FILL_SEEK):
-                    with m.If(~bank.busy):
-                        m.d.comb += [bank.load.eq(1), bank.fill.eq(1), scaler.restart.eq(1)]
-                        m.d.sync += [count.eq(0), state.eq(_Pool.FILL_MOMENT)]
-                with m.Case(_Pool.FILL_MOMENT):
-                    m.d.sync += [fill_moment.eq(1), count.eq(count + 1)]
-                    with m.If(count == N - 1):
-                        m.d.comb += [bank.load.eq(1), bank.fill.eq(1)]
-                        m.d.sync += state.eq(_Pool.FILL_WRITE)
-                    with m.Else():
-                        m.d.comb += bank.advance.eq(1)
-                with m.Case(_Pool.FILL_WRITE):
-                    m.d.comb += bank.advance.eq(1)
-                    m.d.sync += [write_valid.eq(Cat(1, write_valid[:-1])), count.eq(count + 1)]
-                    with m.If(count == N - 1):
-                        m.d.sync += state.eq(_Pool.FILL_DRAIN)
-                with m.Case(_Pool.FILL_DRAIN):
-                    with m.If(write_valid[-1] & (write_index[-1] == N - 1)):
-                        m.d.comb += fill_done.eq(1)
-                        m.d.sync += [pool_valid.eq(1), state.eq(_Pool.STEP_SEEK)]
-                with m.Case(_Pool.STEP_SEEK):
-                    with m.If(~bank.busy):
-                        m.d.comb += bank.load.eq(1)
-                        m.d.sync += state.eq(_Pool.DRAW0)
-                with m.Case(_Pool.DRAW0):
-                    m.d.comb += bank.advance.eq(1)
-                    m.d.sync += [w0.eq(bank.words[0]), state.eq(_Pool.DRAW1)]
-                with m.Case(_Pool.DRAW1):
-                    m.d.comb += [reuse.place.eq(1), bank.advance.eq(1)]
-                    m.d.sync += state.eq(_Pool.STREAM)
-                with m.Case(_Pool.STREAM):
-                    m.d.comb += [reuse.read_en.eq(en), bank.advance.eq(en & reuse.wrap)]
-                    with m.If(en):
-                        m.d.sync += self.z.valid.eq(1)
-
-    def _stream(self, m: Module, bank: LfsrBank, reuse: ReuseBuffer, scaler: UniformScaler) -> None:
-        state = Signal(_Stream)
-        lanes = Signal.like(bank.words)
-        valid = Signal(LATENCY)  # words in the scaler's pipeline stages, output last
-        en = ~self.z.valid | self.z.ready
-        m.d.comb += [
-            bank.seek.valid.eq(self.start.valid),
-            bank.seek.payload.eq(self.start.payload),
+            bank.seek.valid.eq(state == _Stream.BEGIN),
+            bank.seek.payload.eq(target),
             reuse.lanes.eq(lanes),
             scaler.en.eq(en),
             scaler.u.eq(reuse.u),
@@ -205,14 +213,21 @@ class PerturbationEngine(wiring.Component):
             self.z.valid.eq(valid[-1]),
         ]
         with m.If(self.start.valid):
-            m.d.sync += [valid.eq(0), state.eq(_Stream.SEEK)]
+            m.d.sync += [target.eq(self.start.payload), valid.eq(0), state.eq(_Stream.BEGIN)]
         with m.Elif(self.seed.valid):
             m.d.sync += [valid.eq(0), state.eq(_Stream.IDLE)]
         with m.Else():
             with m.Switch(state):
+                with m.Case(_Stream.BEGIN):
+                    m.d.sync += state.eq(_Stream.SEEK)
                 with m.Case(_Stream.SEEK):
                     with m.If(~bank.busy):
-                        m.d.comb += [bank.load.eq(1), scaler.restart.eq(1), reuse.restart.eq(1)]
+                        m.d.sync += state.eq(_Stream.LOAD_REQUEST)
+                with m.Case(_Stream.LOAD_REQUEST):
+                    m.d.comb += [bank.load.eq(1), scaler.restart.eq(1), reuse.restart.eq(1)]
+                    m.d.sync += state.eq(_Stream.LOAD)
+                with m.Case(_Stream.LOAD):
+                    with m.If(~bank.busy):
                         m.d.sync += state.eq(_Stream.PRIME)
                 with m.Case(_Stream.PRIME):
                     m.d.comb += bank.advance.eq(1)
@@ -224,3 +239,9 @@ class PerturbationEngine(wiring.Component):
                         m.d.sync += valid.eq(Cat(1, valid[:-1]))
                         with m.If(reuse.advance):
                             m.d.sync += lanes.eq(bank.words)
+        return m
+
+
+def perturbation_engine(cfg: PezoConfig) -> PoolEngine | StreamEngine:
+    """The PeZO engine of ``cfg``'s strategy (the ``engine`` design)."""
+    return PoolEngine(cfg) if cfg.strategy == "pool" else StreamEngine(cfg)

@@ -1,41 +1,143 @@
-"""Random-number reuse: the banked pool with its address generator (``pool``), or the
-repeat/variation logic (``stream`` / ``none``). The RTL of ref/reuse.py, bit for bit.
-
-``pool`` (N = pool_size, P = parallel, D = N/P >= 2 words per bank, Q = max(P, 2)):
-    the pool is P memories (``amaranth.lib.memory.Memory``, one write and one read port
-    each, so Yosys may map them to LUT-RAM or block RAM); pool word j lives in bank
-    j mod P at address j // P. ``place`` sets lane p's address register to
-    ``(o_0 + p*s) mod D`` with ``o_0 = w0 mod D``, ``s = w1 mod (N/Q)`` (``p*s`` as
-    constant shift-adds). Reads go in wraps of D (N parameters): a read adds the shared
-    increment register ``inc`` to every address, which holds ``stride mod D =
-    (1 + Q*s) mod D`` except for the last read of a wrap, where it holds
-    ``(stride + wn) mod D`` (``wn`` = the next wrap's fresh word w_{w+1}): after D
-    strides the addresses are back at ``o_w + p*s``, and the extra ``wn`` moves them to
-    ``o_{w+1} + p*s``. ``inc`` is set one read ahead (from ``stride`` and the low bits of
-    ``wn``), so the lanes see only a register: lane p always reads bank p, with one read
-    port and one adder per lane.
-``stream`` / ``none`` (R = effective_repeat, K = max(1, P/R) lanes):
-    output word p of transfer c is parameter i = c*P + p, built from fresh word i // R
-    with variation r = i mod R: ``rotl_B(u, (r*B)//R)``, complemented when r is odd.
-    When R <= P the fresh word is lane p // R of the current bank clock and r = p mod R:
-    fixed wiring, and the bank advances every transfer. When R > P (so K = 1) a phase
-    counter ph = c mod (R/P) gives r = ph*P + p (a small multiplexer per lane) and the
-    bank advances once every R/P transfers.
+"""Random-number reuse: :class:`PoolReuse` (the pool copies with their per-lane address
+generators, ``pool`` strategy) and :class:`StreamReuse` (the repeat/variation logic,
+``stream`` / ``none``). The RTL of ref/reuse.py, bit for bit; :func:`reuse` picks one
+by strategy.
 """
 
 from __future__ import annotations
 
-from amaranth import Module, Mux, Signal, signed, unsigned
+import enum
+
+from amaranth import Cat, Module, Mux, Signal, signed, unsigned
 from amaranth.hdl import Value
 from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
+from amaranth.utils import exact_log2
 
 from pezo.ref.config import PezoConfig
 
 
-def _log2(n: int) -> int:
-    return n.bit_length() - 1
+class _Place(enum.Enum):
+    IDLE = 0
+    STRIDE = 1
+    CHAIN = 2
+    READY = 3
+
+
+class PoolReuse(wiring.Component):
+    """The pool (P copies of N signed B-bit words) and the addressing of ref/reuse.py.
+
+    Storage: P memories (``amaranth.lib.memory.Memory``, named ``pool0`` .. ``pool{P-1}``,
+    N words each), one write port each, all written with the same index and word, and one
+    read port each: lane p reads copy p, so every lane reaches every pool word.
+
+    Addressing (n = log2 N bits, arithmetic mod N): lane p's address register starts
+    at ``o_0 + p*stride`` and each read adds the shared increment register ``inc``:
+    ``P*stride`` (wiring: a shift), or ``P*stride + w_{w+1}`` for the read that ends
+    wrap w (``inc`` is set one read ahead, so the lanes add a register). After the
+    D = N/P reads of a wrap the lanes are back at ``o_w + p*stride`` plus the fresh
+    word, i.e. at ``o_{w+1} + p*stride``. Each lane is one register and one adder
+    ``addr + inc`` with a clock enable and a synchronous clear: no multiplier, no
+    operand multiplexer (the registers are ``reset_less``: ``place`` sets them all
+    before use, and the clear is the flip-flops' synchronous reset).
+
+    Place schedule (clocks, ``word`` = lane 0's current word, ``advance`` = 1 in the
+    first three): clock 0 (``place``): every address to 0, ``inc = w0 mod N``; clock 1:
+    every lane adds ``inc`` (all at ``o_0``), ``inc = stride = 1 + 2*(w1 mod N/2)``;
+    then max(1, P - 1) chain clocks k = 0, 1, ...: the lanes p > k add ``stride``, so
+    lane p ends at ``o_0 + p*stride``; chain clock 0 also takes w2 into the next-wrap
+    register ``wn``. ``ready`` rises after the last chain clock: place latency
+    2 + max(1, P - 1) clocks. While reading, the read that ends a wrap takes the next
+    fresh word into ``wn`` (``advance`` = 1 with it).
+
+    Attributes
+    ----------
+    write_en : In(1), write ``write_data`` to pool index ``write_index`` in every copy.
+    write_index : In(unsigned(n)), the pool index j.
+    write_data : In(signed(B)), a scaled perturbation word (F fractional bits).
+    word : In(unsigned(B)), lane 0's current word (w0, w1, ... of the step).
+    place : In(1), start placing a step, taking ``word`` as w0 (priority over
+        ``read_en``; aborts a placement or a run).
+    advance : Out(1), ``word`` is consumed at this clock edge: the bank must leap
+        (combinational: place clocks, and the read that ends a wrap).
+    ready : Out(1), placed (registered): reads may go.
+    read_en : In(1), with ``ready``: read the P words at the lane addresses and advance
+        the addresses. Latency :attr:`latency` (1): ``words`` shows them from the next
+        clock on and holds them while ``read_en`` is 0. Throughput: P words per clock.
+    words : Out(ArrayLayout(signed(B), P)), the last words read; element p is parameter
+        c*P + p of read c after ``place``.
+    """
+
+    latency = 1
+
+    def __init__(self, cfg: PezoConfig):
+        self.cfg = cfg
+        B = cfg.word_bits
+        super().__init__({
+            "write_en": In(1),
+            "write_index": In(unsigned(exact_log2(cfg.pool_size))),
+            "write_data": In(signed(B)),
+            "word": In(unsigned(B)),
+            "place": In(1),
+            "advance": Out(1),
+            "ready": Out(1),
+            "read_en": In(1),
+            "words": Out(data.ArrayLayout(signed(B), cfg.parallel)),
+        })
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        cfg = self.cfg
+        P, N = cfg.parallel, cfg.pool_size
+        D, n, pbits = N // P, exact_log2(N), exact_log2(P)
+        phase = Signal(_Place)
+        chain = Signal(range(max(1, P - 1)), reset_less=True)
+        stride = Signal(n, reset_less=True)
+        inc = Signal(n, reset_less=True)
+        wn = Signal(n, reset_less=True)
+        read = Signal(range(D), reset_less=True)
+        step_inc = (stride << pbits)[:n]
+        addrs = [Signal(n, name=f"addr{p}", reset_less=True) for p in range(P)]
+        reading = self.read_en & self.ready
+        m.d.comb += self.advance.eq(self.place | (phase == _Place.STRIDE)
+                                    | ((phase == _Place.CHAIN) & (chain == 0))
+                                    | (reading & (read == D - 1)))
+
+        with m.If(self.place):
+            m.d.sync += [inc.eq(self.word[:n]), phase.eq(_Place.STRIDE), self.ready.eq(0)]
+        with m.Else():
+            with m.Switch(phase):
+                with m.Case(_Place.STRIDE):
+                    m.d.sync += [stride.eq(Cat(1, self.word[:n - 1])), inc.eq(Cat(1, self.word[:n - 1])),
+                                 chain.eq(0), phase.eq(_Place.CHAIN)]
+                with m.Case(_Place.CHAIN):
+                    m.d.sync += chain.eq(chain + 1)
+                    with m.If(chain == 0):
+                        m.d.sync += wn.eq(self.word[:n])
+                    with m.If(chain == max(1, P - 1) - 1):
+                        m.d.sync += [inc.eq(step_inc), read.eq(0), self.ready.eq(1), phase.eq(_Place.READY)]
+                with m.Case(_Place.READY):
+                    with m.If(reading):
+                        m.d.sync += [read.eq(read + 1),
+                                     inc.eq(Mux(read == D - 2, step_inc + wn, step_inc))]
+                        with m.If(read == D - 1):
+                            m.d.sync += wn.eq(self.word[:n])
+
+        for p, addr in enumerate(addrs):
+            copy = Memory(shape=signed(cfg.word_bits), depth=N, init=[])
+            m.submodules[f"pool{p}"] = copy
+            wr, rd = copy.write_port(), copy.read_port()
+            m.d.comb += [
+                wr.addr.eq(self.write_index), wr.data.eq(self.write_data), wr.en.eq(self.write_en),
+                rd.addr.eq(addr), rd.en.eq(reading), self.words[p].eq(rd.data),
+            ]
+            adds = reading | (phase == _Place.STRIDE) | ((phase == _Place.CHAIN) & (chain < p))
+            with m.If(self.place):
+                m.d.sync += addr.eq(0)
+            with m.Elif(adds):
+                m.d.sync += addr.eq(addr + inc)
+        return m
 
 
 def varied(u: Value, r: int, cfg: PezoConfig) -> Value:
@@ -45,133 +147,50 @@ def varied(u: Value, r: int, cfg: PezoConfig) -> Value:
     return ~rotated if r & 1 else rotated
 
 
-def times_const(value: Value, factor: int) -> Value:
-    """value * factor for a constant factor >= 0, as a sum of shifted copies."""
-    terms = [value << b for b in range(factor.bit_length()) if factor >> b & 1]
-    return sum(terms[1:], terms[0]) if terms else value & 0
+class StreamReuse(wiring.Component):
+    """The repeat/variation stage of the ``stream`` / ``none`` strategies.
 
+    R = effective_repeat, K = max(1, P/R) lanes: output word p of transfer c is
+    parameter i = c*P + p, built from fresh word i // R with variation r = i mod R:
+    ``rotl_B(u, (r*B)//R)``, complemented when r is odd. When R <= P the fresh word is
+    lane p // R of the current bank clock and r = p mod R: fixed wiring, and the bank
+    advances every transfer. When R > P (so K = 1) a phase counter ph = c mod (R/P)
+    gives r = ph*P + p (a small multiplexer per lane) and the bank advances once every
+    R/P transfers.
 
-class ReuseBuffer(wiring.Component):
-    """The reuse stage of the PeZO engine; its ports depend on ``cfg.strategy``.
-
-    Attributes (``pool``)
-    ---------------------
-    write_en : In(1), write ``write_data`` to pool word ``write_index`` at this clock edge.
-    write_index : In(unsigned(log2 N)), pool index j (bank j mod P, address j // P).
-    write_data : In(signed(B)), a scaled perturbation word (F fractional bits).
-    place : In(1), set the lane addresses of a step from ``w0`` and ``w1`` and start
-        wrap 0 (priority over ``read_en``).
-    w0, w1 : In(unsigned(B)), the step's first two fresh words from lane 0.
-    wn : In(unsigned(B)), the fresh word of the next wrap's offset: w_{w+1} during wrap
-        w. Sampled at the second-to-last read of the wrap (``inc`` is set one read ahead),
-        so it must be valid from the first read of the wrap on; the engine draws the
-        next one at the ``wrap`` read.
-    read_en : In(1), read the P words at the lane addresses and advance each address
-        (by the stride, or across a wrap boundary as above). Latency 1: ``words`` shows
-        them from the next clock on and holds them while ``read_en`` is 0. Throughput:
-        P words per clock.
-    wrap : Out(1), this read is the last of a wrap (combinational): ``wn`` is consumed
-        when it happens, so the next word must be drawn then.
-    words : Out(ArrayLayout(signed(B), P)), the last words read; element p is parameter
-        c*P + p of read c after ``place``.
-
-    Attributes (``stream`` / ``none``)
-    ----------------------------------
+    Attributes
+    ----------
     lanes : In(ArrayLayout(unsigned(B), K)), the bank's words of the current bank clock.
     u : Out(ArrayLayout(unsigned(B), P)), the P uniform words of this transfer
-        (combinational, latency 0).
+        (combinational: latency :attr:`latency` = 0).
     advance : Out(1), this transfer uses the last variation of ``lanes``: the bank must
         leap when the transfer happens (constant 1 when R <= P).
     next : In(1), the transfer happens: move to the next phase.
     restart : In(1), phase to 0 (start of a step); priority over ``next``.
     """
 
+    latency = 0
+
     def __init__(self, cfg: PezoConfig):
         self.cfg = cfg
-        B, P = cfg.word_bits, cfg.parallel
-        if cfg.strategy == "pool":
-            members = {
-                "write_en": In(1),
-                "write_index": In(unsigned(_log2(cfg.pool_size))),
-                "write_data": In(signed(B)),
-                "place": In(1),
-                "w0": In(unsigned(B)),
-                "w1": In(unsigned(B)),
-                "wn": In(unsigned(B)),
-                "read_en": In(1),
-                "wrap": Out(1),
-                "words": Out(data.ArrayLayout(signed(B), P)),
-            }
-        else:
-            members = {
-                "lanes": In(data.ArrayLayout(unsigned(B), cfg.lanes)),
-                "u": Out(data.ArrayLayout(unsigned(B), P)),
-                "advance": Out(1),
-                "next": In(1),
-                "restart": In(1),
-            }
-        super().__init__(members)
+        B = cfg.word_bits
+        super().__init__({
+            "lanes": In(data.ArrayLayout(unsigned(B), cfg.lanes)),
+            "u": Out(data.ArrayLayout(unsigned(B), cfg.parallel)),
+            "advance": Out(1),
+            "next": In(1),
+            "restart": In(1),
+        })
 
     def elaborate(self, platform) -> Module:
         m = Module()
-        if self.cfg.strategy == "pool":
-            self._pool(m)
-        else:
-            self._stream(m)
-        return m
-
-    def _pool(self, m: Module) -> None:
-        cfg = self.cfg
-        P, N = cfg.parallel, cfg.pool_size
-        Q = max(P, 2)
-        D = N // P
-        abits, pbits = _log2(D), _log2(P)
-        s = Signal(_log2(N // Q))
-        stride = Signal(abits)
-        inc = Signal(abits)
-        clock = Signal(abits)
-        m.d.comb += [
-            s.eq(self.w1),
-            self.wrap.eq(clock == D - 1),
-        ]
-        with m.If(self.place):
-            m.d.sync += [
-                stride.eq(1 + (s << _log2(Q))),
-                inc.eq(1 + (s << _log2(Q))),
-                clock.eq(0),
-            ]
-        with m.Elif(self.read_en):
-            m.d.sync += [
-                clock.eq(clock + 1),
-                inc.eq(Mux(clock == D - 2, stride + self.wn[:abits], stride)),
-            ]
-        for p in range(P):
-            bank = Memory(shape=signed(cfg.word_bits), depth=D, init=[])
-            m.submodules[f"bank{p}"] = bank
-            wr = bank.write_port()
-            rd = bank.read_port()
-            addr = Signal(abits, name=f"addr{p}")
-            m.d.comb += [
-                wr.addr.eq(self.write_index >> pbits),
-                wr.data.eq(self.write_data),
-                wr.en.eq(self.write_en & (self.write_index[:pbits] == p if pbits else 1)),
-                rd.addr.eq(addr),
-                rd.en.eq(self.read_en),
-                self.words[p].eq(rd.data),
-            ]
-            with m.If(self.place):
-                m.d.sync += addr.eq(self.w0[:abits] + times_const(s, p))
-            with m.Elif(self.read_en):
-                m.d.sync += addr.eq(addr + inc)
-
-    def _stream(self, m: Module) -> None:
         cfg = self.cfg
         P, R = cfg.parallel, cfg.effective_repeat
         if R <= P:
             m.d.comb += self.advance.eq(1)
             for p in range(P):
                 m.d.comb += self.u[p].eq(varied(self.lanes[p // R], p % R, cfg))
-            return
+            return m
         phases = R // P
         phase = Signal(range(phases))
         m.d.comb += self.advance.eq(phase == phases - 1)
@@ -184,3 +203,9 @@ class ReuseBuffer(wiring.Component):
                 with m.Case(ph):
                     for p in range(P):
                         m.d.comb += self.u[p].eq(varied(self.lanes[0], ph * P + p, cfg))
+        return m
+
+
+def reuse(cfg: PezoConfig) -> PoolReuse | StreamReuse:
+    """The reuse stage of ``cfg``'s strategy."""
+    return PoolReuse(cfg) if cfg.strategy == "pool" else StreamReuse(cfg)

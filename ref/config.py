@@ -57,7 +57,8 @@ class PezoConfig:
         1 <= R <= B); ``none`` is the stream strategy with R = 1.
     mantissa_bits : M, fractional bits of the adaptive scale mantissa (1..6); the
         scale is ``mant / 2**M`` with ``mant`` in [2**M, 2**(M+1)).
-    moment_bits : T, top bits of |v| squared by the second-moment estimate (2..B).
+    moment_bits : T, top bits of |v| squared by the second-moment estimate (2..B); the
+        default 4 makes q*q + q a 16-entry table (measured in ref/scaler.py).
     moment_block : L, fresh words per running-moment block of ``stream`` / ``none``
         (power of two, 16..65536).
     step_bits : S, width of the step index of ``start(step)`` (4..32).
@@ -76,7 +77,7 @@ class PezoConfig:
     pool_refresh: int = 0
     repeat: int = 4
     mantissa_bits: int = 4
-    moment_bits: int = 8
+    moment_bits: int = 4
     moment_block: int = 256
     step_bits: int = 16
     seed: int = 0x5EED

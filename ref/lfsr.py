@@ -33,8 +33,10 @@ Streams (identical in hw/lfsr.py):
   1 into lane 0 in the *fill domain* (the pool fill of ref/engine.py). The RTL loads by
   a chain: lane 0 <- master, lane k <- G lane k-1, for K clocks (fill: lane 0 <- master,
   then lane 0 <- G lane 0).
-* master0 = master_base XOR seed_in (master_base when that is zero), master_base from
-  :func:`splitmix64` of the config seed. master0 is never zero and G, J are invertible,
+* master0 = ((seed_in << 1) | 1) XOR master_base (W bits; master_base from
+  :func:`splitmix64` of the config seed, bit 0 cleared): the runtime seed counts modulo
+  2**(W-1), and bit 0 of master0 is always 1, so master0 is never zero without a
+  comparator. G and J are invertible,
   so no lane state is ever zero and no lane needs a zero test.
 * Every stream start is a multiple of lam steps from master0, so two streams overlap
   only where two of the multiples ``n * lam mod (2**W - 1)``, n < 2**S * K', lie closer
@@ -250,6 +252,11 @@ def close_lanes(width: int, word_bits: int) -> int | None:
     return None
 
 
+def master_state(master_base: int, seed_in: int, width: int) -> int:
+    """master0 for a runtime seed: ((seed_in << 1) | 1) XOR master_base, W bits, never 0."""
+    return (((seed_in << 1) | 1) ^ master_base) & _mask(width)
+
+
 def _separation(positions: np.ndarray, width: int) -> int:
     pos = np.sort(positions)
     if len(pos) < 2:
@@ -305,9 +312,8 @@ class LfsrBank:
         self.lanes = lanes
         self.fill = fill
         self.slots = slot_count(lanes, fill)
-        self.master_base = derive_seeds(seed, 1, width)[0]
-        master0 = self.master_base ^ (seed_in & _mask(width))
-        self.master0 = master0 if master0 else self.master_base
+        self.master_base = derive_seeds(seed, 1, width)[0] & ~1
+        self.master0 = master_state(self.master_base, seed_in, width)
         self._leap = leap_rows(width, word_bits)
         self._chain = chain_rows(width, word_bits)
         self._jumps = [jump_rows(width, word_bits, self.slots)]   # J**(2**i)

@@ -1,18 +1,27 @@
-"""Bit-exact model of the reuse strategies (the ReuseBuffer of hw/reuse.py).
+"""Bit-exact model of the reuse strategies (hw/reuse.py: :class:`PoolReuse` and
+:class:`StreamReuse`). Reasons in docs/design.md section 2.2.
 
-``pool`` (N = pool_size words, P = parallel, M = N/P, Q = max(P, 2)):
-    At the start of step t, lane 0 of the bank (loaded for t) produces words w0, w1,
-    w2, ... ``o_0 = w0 mod M``, ``s = w1 mod (N/Q)``, ``stride = 1 + Q*s`` (odd, and
-    1 mod P). Parameters are read in wraps of N: parameter i = w*N + j (j < N) reads
-    ``pool[(P*o_w + j*stride) mod N]``, where the offset of wrap w >= 1 moves by a fresh
-    word: ``o_w = (o_{w-1} + w_{w+1}) mod M``. Within a wrap every pool word is used
-    exactly once (stride is odd); the fresh offset per wrap keeps parameters i and i+N
-    from sharing a perturbation in every step (with one offset they would, and ZO would
-    only explore an N-dimensional subspace of a model larger than the pool).
-    The pool is stored as P banks (word j in bank j mod P at address j // P), so lane p
-    of clock c (parameter i = c*P + p) always reads bank p, at address
-    ``(o_w + p*s + c*stride) mod M``: one read port per bank, one adder per lane; at a
-    wrap boundary every lane adds ``stride + (w_{w+1} mod M)`` instead of ``stride``.
+``pool`` (N = pool_size words, P = parallel):
+    At the start of step t, lane 0 of the bank (loaded for t, step domain) produces the
+    words w0, w1, w2, ... (unsigned, B bits). They give::
+
+        o_0    = w0 mod N
+        stride = 1 + 2*(w1 mod N/2)                  # any odd value in 1 .. N-1
+        o_w    = (o_{w-1} + w_{w+1}) mod N           # for every later wrap w >= 1
+
+    and parameter i = w*N + j (j < N) of the step reads ``pool[(o_w + j*stride) mod N]``.
+    Within a wrap every pool word is read exactly once (stride is odd, N a power of
+    two); a fresh offset per wrap keeps parameters i and i + N from sharing their
+    perturbation in every step. Offsets and strides range over all of 0..N-1 and all
+    odd values, so over the steps every parameter reads every pool word: no parameter
+    is confined to part of the pool (the former design confined parameter i to bank
+    i mod P, which biased E[z] and left directions unexplored).
+
+    Storage: P copies of the N-word pool, each with one write port (all written with
+    the same word and index during the fill) and one read port, so lane p of transfer c
+    (parameter c*P + p) reads copy p at its own address. Lane p's address starts at
+    ``o_0 + p*stride`` and advances by ``P*stride mod N`` per read; the read that
+    ends a wrap adds the wrap's fresh word as well (``o_w`` moves by ``w_{w+1}``).
 
 ``stream`` / ``none`` (R = effective_repeat, K = max(1, P//R)):
     Fresh word j is lane (j mod K) of bank clock (j // K). Parameter i uses fresh word
@@ -34,21 +43,23 @@ from pezo.ref.config import PezoConfig
 def pool_draws(words: np.ndarray, cfg: PezoConfig) -> tuple[np.ndarray, np.ndarray]:
     """(offsets, stride) of steps from lane 0's words w0, w1, ..., w_wraps.
 
-    ``words`` has shape (1 + wraps, ...) (any trailing shape, e.g. one column per step);
-    ``offsets[w] = P*o_w`` (pool-index units) for each wrap, shape (wraps, ...), and
-    ``stride`` has the trailing shape. int64."""
-    P, N = cfg.parallel, cfg.pool_size
-    M, q = N // P, max(P, 2)
-    words = np.asarray(words, dtype=np.int64)
-    o = np.cumsum(np.concatenate([words[:1], words[2:]]) % M, axis=0) % M
-    return P * o, 1 + q * (words[1] % (N // q))
+    ``words`` has shape (1 + wraps, ...) (any trailing shape, e.g. one column per
+    step), unsigned; ``offsets[w] = o_w`` (pool indices 0..N-1) for each wrap, shape
+    (wraps, ...), and ``stride`` (odd, 1..N-1) has the trailing shape. int64."""
+    N = cfg.pool_size
+    low = (np.asarray(words, dtype=np.uint64) & np.uint64(N - 1)).astype(np.int64)
+    o = np.cumsum(np.concatenate([low[:1], low[2:]]), axis=0) & (N - 1)
+    return o, 1 + 2 * (low[1] & (N // 2 - 1))
 
 
 def pool_indices(offsets: np.ndarray, stride: int, n: int, cfg: PezoConfig) -> np.ndarray:
-    """Pool index of parameters 0..n-1: (offsets[i // N] + (i mod N)*stride) mod N (int64)."""
+    """Pool index of parameters 0..n-1: (offsets[i // N] + (i mod N)*stride) mod N (int64),
+    built wrap by wrap (one row of N indices per offset)."""
     N = cfg.pool_size
-    i = np.arange(n, dtype=np.int64)
-    return (np.asarray(offsets, dtype=np.int64)[i // N] + (i & (N - 1)) * stride) & (N - 1)
+    wraps = -(-n // N)
+    ramp = np.arange(N, dtype=np.int64) * stride
+    offsets = np.asarray(offsets, dtype=np.int64)[:wraps, None]
+    return ((ramp[None, :] + offsets) & (N - 1)).reshape(-1)[:n]
 
 
 def pool_wraps(n: int, cfg: PezoConfig) -> int:

@@ -21,8 +21,29 @@ With B = word_bits, F = frac_bits, M = mantissa_bits, T = moment_bits, sh = B + 
    The thresholds are constants of (config, n), computed here and used by the RTL.
 4. **Shift-add application**: ``z = (v * mant + 2**(sh-1)) >> sh`` (arithmetic shift,
    so rounding is half-up), a signed B-bit word with F fractional bits. ``v * mant`` is
-   built in hardware as the sum of ``v << j`` for the set bits j of ``mant`` (M+1 terms),
-   never a general multiplier.
+   built in hardware from shifted copies of ``v`` (M+1 terms), never a general
+   multiplier.
+5. **Pool fill** (``pool`` strategy, :func:`fill_pool`), over the N fill words v_j:
+   ``acc = sum(q*q + q)`` as in 2, ``mean = floor((sum(v) + N/2) / N)`` (signed; an
+   arithmetic shift by log2 N), ``mant = select_mantissa(acc, N)`` and::
+
+       z_j = ((v_j - mean) * mant + 2**(sh-1)) >> sh
+
+   Subtracting the pool's own mean removes its bias from every coordinate that reads
+   the pool. |v_j - mean| < 2**(B+1), so |z_j| < 2**(F+2) <= 2**(B-2): no overflow.
+   The hardware runs this sequentially (hw/scaler.py, :class:`PoolScaler`): one pass
+   of N clocks accumulates acc and sum(v); a binary search of M clocks finds the
+   mantissa against :func:`search_thresholds` (identical to the ladder, see
+   :func:`search_mantissa`); a second pass builds each z_j bit-serially.
+
+Moment bits (T = ``moment_bits``, default 4): q*q + q of a T-bit q is a 2**T-entry
+table instead of a squarer. The estimate ``2**(2*(B-T)) * (acc + n/3)`` of sum(v**2)
+is exact in expectation for uniform words whatever T; truncation only adds spread.
+Measured over 2000 pools of 512 uniform 16-bit words (the default preset): the
+mantissa of T = 4 equals the one of the exact moment (T = 16) in 96.8% of fills (T = 8:
+99.7%, T = 2: 87%) and otherwise differs by one step, where acc lies at a ladder
+boundary and both mantissas are within the quantisation tolerance;
+tests/test_scaler.py checks this agreement.
 """
 
 from __future__ import annotations
@@ -91,6 +112,38 @@ def nominal_mantissa(cfg: PezoConfig, n: int) -> int:
     u = np.arange(1 << cfg.word_bits, dtype=np.int64)
     expected = moment_terms(centre(u, cfg.word_bits), cfg).mean() * n
     return select_mantissa(int(round(expected)), cfg, n)
+
+
+def search_thresholds(cfg: PezoConfig, n: int) -> tuple[int, ...]:
+    """The binary search's table: entry x in 1 .. 2**M - 1 is theta[x - 1] (entry 0,
+    never read, is 0), so that ``c >= x  <=>  acc < table[x]`` for the ladder count c."""
+    return (0,) + mantissa_thresholds(cfg, n)
+
+
+def search_mantissa(acc: int, cfg: PezoConfig, n: int) -> int:
+    """select_mantissa by M steps of a binary search, as the RTL runs it: from the top
+    bit k = M-1 down, ``c |= 2**k`` when ``acc < table[c | 2**k]``; mant = 2**M + c."""
+    table = search_thresholds(cfg, n)
+    c = 0
+    for k in reversed(range(cfg.mantissa_bits)):
+        if acc < table[c | 1 << k]:
+            c |= 1 << k
+    return mantissa_range(cfg)[0] + c
+
+
+def pool_mean(v: np.ndarray) -> int:
+    """floor((sum(v) + n/2) / n) for n = len(v) words (a power of two), signed."""
+    n = len(v)
+    return int((int(np.sum(v, dtype=np.int64)) + n // 2) >> (n.bit_length() - 1))
+
+
+def fill_pool(v: np.ndarray, cfg: PezoConfig) -> tuple[np.ndarray, int, int, int]:
+    """(pool z, acc, mean, mant) of the centred fill words v (section 5)."""
+    v = np.asarray(v, dtype=np.int64)
+    acc = moment_acc(v, cfg)
+    mean = pool_mean(v)
+    mant = select_mantissa(acc, cfg, len(v))
+    return apply_scale(v - mean, mant, cfg), acc, mean, mant
 
 
 def apply_scale(v: np.ndarray, mant: int | np.ndarray, cfg: PezoConfig) -> np.ndarray:

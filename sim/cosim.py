@@ -29,11 +29,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pezo.errors import ConfigError, PezoError
-from pezo.hw.engine import PerturbationEngine
+from pezo.hw.engine import perturbation_engine
 from pezo.ref.config import PezoConfig, preset
-from pezo.ref.engine import PerturbationEngine as RefEngine
+from pezo.ref.engine import engine_model
 from pezo.ref.train.loop import Run, TrainResult, TrainSettings
-from pezo.ref.train.sources import PEZO_PRESETS, PerturbationSource, make_source
+from pezo.ref.train.sources import ENGINE_SOURCES, PEZO_PRESETS, PerturbationSource, make_source
 from pezo.ref.train.zo import zo_step
 from pezo.sim.runner import run_testbench
 from pezo.sim.tb_cosim import (BACKPRESSURE_ENV, OUT_ENV, PASSES_ENV, SEED_IN_ENV, STEPS_ENV,
@@ -59,7 +59,7 @@ def record_rtl_perturbations(cfg: PezoConfig, seed_in: int, steps: int, n: int, 
     """Words of the engine RTL: int64, shape (steps, passes, n); [t, k, i] is word i
     after the k-th start(t), signed B-bit with F fractional bits.
 
-    Simulates ``PerturbationEngine(cfg)`` in ``build/sim/<name>`` (the words are saved
+    Simulates ``perturbation_engine(cfg)`` in ``build/sim/<name>`` (the words are saved
     there as ``words.npy``); ``backpressure`` is the probability of ``z.ready`` = 0 on a
     clock, ``sim_seed`` fixes cocotb's random seed. Raises ``ToolError`` without Icarus,
     ``SimulationFailed`` if the recorder did not finish.
@@ -77,7 +77,7 @@ def record_rtl_perturbations(cfg: PezoConfig, seed_in: int, steps: int, n: int, 
     out.unlink(missing_ok=True)
     env = {OUT_ENV: str(out), SEED_IN_ENV: str(seed_in), STEPS_ENV: str(steps), PASSES_ENV: str(passes),
            WORDS_ENV: str(n), BACKPRESSURE_ENV: str(backpressure)}
-    run_testbench(name, PerturbationEngine, "pezo.sim.tb_cosim", cfg, env=env, seed=sim_seed)
+    run_testbench(name, perturbation_engine, "pezo.sim.tb_cosim", cfg, env=env, seed=sim_seed)
     words = np.load(out)
     if words.shape != (steps, passes, n) or words.dtype != np.int64:
         raise PezoError(f"{out}: expected int64 words of shape {(steps, passes, n)}, "
@@ -123,7 +123,7 @@ class RtlSource(PerturbationSource):
         return z
 
     def fresh_per_step(self, n: int, steps: int) -> float:
-        return RefEngine(self.cfg, seed_in_for(self.cfg, self.seed)).fresh_words_per_step(n, steps)
+        return engine_model(self.cfg, seed_in_for(self.cfg, self.seed)).fresh_words_per_step(n, steps)
 
     @property
     def unused(self) -> list[tuple[int, int]]:
@@ -208,8 +208,8 @@ class CosimRun:
 
 def engine_config(method: str, overrides: dict[str, object] | None = None) -> PezoConfig:
     """The engine config of a ``pezo-*`` method (its preset with ``overrides``)."""
-    if method not in PEZO_PRESETS:
-        raise ConfigError("perturb", method, f"--rtl needs an engine source: {', '.join(PEZO_PRESETS)}")
+    if method not in ENGINE_SOURCES:
+        raise ConfigError("perturb", method, f"--rtl needs an engine source: {', '.join(ENGINE_SOURCES)}")
     return make_source(method, 0, preset(PEZO_PRESETS[method]).replace(**(overrides or {}))).cfg
 
 

@@ -1,5 +1,6 @@
-"""cocotb testbench of hw/engine.py: every word equals
-``pezo.ref.engine.PerturbationEngine(cfg, seed_in).perturbation(t, n)``, bit for bit.
+"""cocotb testbench of hw/engine.py (``perturbation_engine(cfg)``: PoolEngine or
+StreamEngine): every word equals ``pezo.ref.engine.engine_model(cfg,
+seed_in).perturbation(t, n)``, bit for bit.
 
 Each cocotb test checks one claim of the common source interface: words after a start,
 replay (+eps, -eps and update passes see the same z), a start that abandons a fill or a
@@ -19,9 +20,9 @@ import random
 
 import cocotb
 
-from pezo.hw.engine import PerturbationEngine
+from pezo.hw.engine import perturbation_engine
 from pezo.ref.config import PRESETS, PezoConfig
-from pezo.ref.engine import PerturbationEngine as RefEngine
+from pezo.ref.engine import engine_model
 from pezo.sim.runner import SimCase, config_from_env
 from pezo.sim.source_checks import (SourceBench, check_replay, check_reset_mid_run, check_runtime_seed,
                                     check_start_abandons_run, check_words_after_start, expect_words)
@@ -33,9 +34,9 @@ LONG_ENV = "PEZO_ENGINE_LONG"
 def engine_case(name: str, cfg: PezoConfig, *, long: bool = False) -> SimCase:
     """A regression case of the engine; ``long`` runs the multi-step regression only."""
     if long:
-        return SimCase(name, PerturbationEngine, "pezo.sim.tb_engine", cfg, env={LONG_ENV: "1"},
+        return SimCase(name, perturbation_engine, "pezo.sim.tb_engine", cfg, env={LONG_ENV: "1"},
                        testcase=["long_multi_step_regression"], quick=False)
-    return SimCase(name, PerturbationEngine, "pezo.sim.tb_engine", cfg)
+    return SimCase(name, perturbation_engine, "pezo.sim.tb_engine", cfg)
 
 
 CASES = [
@@ -53,10 +54,10 @@ CASES = [
 
 
 class Engine(SourceBench):
-    """The engine under test, checked against ``PerturbationEngine(cfg, seed_in)``."""
+    """The engine under test, checked against ``engine_model(cfg, seed_in)``."""
 
     def __init__(self, dut):
-        super().__init__(dut, lambda cfg, seed_in: RefEngine(cfg, seed_in).perturbation,
+        super().__init__(dut, lambda cfg, seed_in: engine_model(cfg, seed_in).perturbation,
                          words=self._words(config_from_env()))
 
     @staticmethod
@@ -75,7 +76,7 @@ class Engine(SourceBench):
         of the pool (N/P), or one moment block of lane 0 for ``stream`` / ``none``."""
         cfg = self.cfg
         if cfg.strategy == "pool":
-            return cfg.bank_depth
+            return cfg.pool_size // cfg.parallel
         return cfg.moment_block * max(1, cfg.effective_repeat // cfg.parallel)
 
 
@@ -96,7 +97,13 @@ async def replay_gives_identical_words(dut):
 async def start_abandons_fill_and_run(dut):
     """A start in the middle of a pool fill or of a run discards what was in flight."""
     eng = Engine(dut)
-    await check_start_abandons_run(eng, [random.randrange(1, eng.cfg.pool_size + 8)])
+    cfg = eng.cfg
+    await check_start_abandons_run(eng, [random.randrange(1, cfg.pool_size + 8)])
+    # a start in the second (scaled write) pass of a fill
+    await eng.reset()
+    await eng.begin(random.randrange(eng.top_step + 1))
+    await clocks(dut, random.randrange(2 * cfg.pool_size, cfg.pool_size * (cfg.mantissa_bits + 2)))
+    await eng.check(random.randrange(eng.top_step + 1))
 
 
 @cocotb.test()

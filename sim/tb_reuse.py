@@ -1,16 +1,18 @@
 """cocotb testbench of hw/reuse.py: every word read equals ``pezo.ref.reuse``.
 
-``pool``: a known pool of random signed words is written through the write port (in a
-random order, with gaps), then a step is placed from random fresh words w0, w1 and read
-over at least two wraps with random read gaps, ``wn`` given as the engine does (during
-wrap w the word that moves the offset to wrap w+1); read c must show
-``pool[pool_indices(*pool_draws(words), n)]`` for parameters c*P .. c*P+P-1, ``wrap``
-must mark the last read of each wrap and ``words`` must hold while ``read_en`` is low.
+``pool`` (:class:`PoolReuse`): a known pool of random signed words is written through
+the write port (in a random order, with gaps), then a step is placed from a list of
+random fresh words (the bench plays lane 0: ``word`` shows the next fresh word and
+moves on at every clock where ``advance`` is 1) and read over at least two wraps with
+random read gaps. Read c must show ``pool[pool_indices(*pool_draws(fresh), n)]`` for
+parameters c*P .. c*P+P-1, ``words`` must hold while ``read_en`` is low, and the
+words consumed must be exactly w0, w1, w2 at the placement and one per completed wrap.
 
-``stream`` / ``none``: random bank words are given on ``lanes``; transfers happen at
-random clocks (``next``), the bank advances when ``advance`` is 1 at a transfer, and
-every transfer's ``u`` must equal ``stream_variation`` of the fresh word i // R with
-r = i mod R for parameters i = c*P + p; ``restart`` starts a new step (parameter 0).
+``stream`` / ``none`` (:class:`StreamReuse`): random bank words are given on
+``lanes``; transfers happen at random clocks (``next``), the bank advances when
+``advance`` is 1 at a transfer, and every transfer's ``u`` must equal
+``stream_variation`` of the fresh word i // R with r = i mod R for parameters
+i = c*P + p; ``restart`` starts a new step (parameter 0).
 
 Randomness comes from Python's ``random``, seeded by cocotb (``COCOTB_RANDOM_SEED``).
 """
@@ -23,7 +25,7 @@ import cocotb
 from cocotb.triggers import Timer
 import numpy as np
 
-from pezo.hw.reuse import ReuseBuffer
+from pezo.hw.reuse import reuse
 from pezo.ref.config import PRESETS, PezoConfig
 from pezo.ref.reuse import pool_draws, pool_indices, stream_variation
 from pezo.sim.runner import SimCase, config_from_env
@@ -34,13 +36,14 @@ def reuse_case(name: str, cfg: PezoConfig, quick: bool = True) -> SimCase:
     """A regression case of the reuse stage of ``cfg`` (its strategy picks the tests)."""
     tests = ["pool_reads_match_ref_over_wraps", "place_has_priority_over_read"] \
         if cfg.strategy == "pool" else ["stream_variations_match_ref"]
-    return SimCase(name, ReuseBuffer, "pezo.sim.tb_reuse", cfg, testcase=tests, quick=quick)
+    return SimCase(name, reuse, "pezo.sim.tb_reuse", cfg, testcase=tests, quick=quick)
 
 
 CASES = [
     reuse_case("reuse_pool_default", PRESETS["default"]),
     reuse_case("reuse_pool_small", PRESETS["small"]),
     reuse_case("reuse_pool_p1", PRESETS["p1"].replace(pool_size=64)),
+    reuse_case("reuse_pool_p4_n8", PRESETS["small"].replace(parallel=4, pool_size=8)),
     reuse_case("reuse_stream_r4_p8", PRESETS["stream"]),
     reuse_case("reuse_stream_r8_p2", PezoConfig(strategy="stream", parallel=2, repeat=8)),
     reuse_case("reuse_none_small", PRESETS["small"].replace(strategy="none")),
@@ -62,7 +65,7 @@ async def reset(dut, ports: tuple[str, ...]) -> None:
 class Pool:
     """Writes the pool, places steps and reads them, checking every read against the ref."""
 
-    PORTS = ("write_en", "write_index", "write_data", "place", "w0", "w1", "wn", "read_en")
+    PORTS = ("write_en", "write_index", "write_data", "word", "place", "read_en")
 
     def __init__(self, dut):
         self.dut = dut
@@ -89,42 +92,39 @@ class Pool:
             await clocks(self.dut)
         self.dut.write_en.value = 0
 
-    def fresh_words(self, wraps: int) -> np.ndarray:
-        return np.array([random.getrandbits(self.cfg.word_bits) for _ in range(1 + wraps)], dtype=np.int64)
+    def fresh_words(self, reads: int) -> np.ndarray:
+        """w0, w1 and one word per wrap begun, plus the one drawn ahead."""
+        return np.array([random.getrandbits(self.cfg.word_bits) for _ in range(3 + reads // self.D)],
+                        dtype=np.int64)
 
-    async def place(self, fresh: np.ndarray, *, read_en: bool = False) -> None:
-        self.dut.w0.value = int(fresh[0])
-        self.dut.w1.value = int(fresh[1])
-        self.dut.wn.value = int(fresh[2])
-        self.dut.place.value = 1
-        self.dut.read_en.value = int(read_en)
-        await clocks(self.dut)
-        self.dut.place.value = 0
-        self.dut.read_en.value = 0
-
-    async def read(self, fresh: np.ndarray, reads: int, gap: float) -> np.ndarray:
-        """``reads`` reads after a place with ``fresh``, ``read_en`` low with probability
-        ``gap`` per clock; returns the words of each read, shape (reads, P).
-
-        ``wn`` is the fresh word of the next wrap's offset (``fresh[2 + w]`` in wrap w,
-        the one ``pool_draws`` adds for wrap w + 1); ``wrap`` is checked at every read."""
+    async def run(self, fresh: np.ndarray, reads: int, gap: float, *, place_reading: bool = False) -> np.ndarray:
+        """Place a step from ``fresh`` (``read_en`` high in that clock if
+        ``place_reading``), then ``reads`` reads, ``read_en`` low with probability
+        ``gap`` per clock; returns the words of each read, shape (reads, P), and checks
+        the fresh words consumed."""
+        dut = self.dut
         out: list[list[int]] = []
-        done, previous = 0, False
-        while done < reads or previous:
-            rd = done < reads and random.random() >= gap
-            self.dut.wn.value = int(fresh[min(2 + done // self.D, len(fresh) - 1)])
-            self.dut.read_en.value = int(rd)
-            await clocks(self.dut)
-            if previous:
+        taken, done, first = 0, 0, True
+        while done < reads:
+            rd = place_reading if first else random.random() >= gap
+            dut.place.value = int(first)
+            dut.read_en.value = int(rd)
+            dut.word.value = int(fresh[min(taken, len(fresh) - 1)])
+            await Timer(1, unit="ns")  # combinational outputs of these inputs
+            advance, reading = value(dut.advance), rd and not first and value(dut.ready)
+            await clocks(dut)
+            await Timer(1, unit="ns")  # the registered outputs of this edge
+            assert taken < len(fresh) or not advance, f"a word beyond w{len(fresh) - 1} consumed"
+            taken += advance
+            if reading:
                 out.append(self.words_now())
+                done += 1
             elif out:
                 assert self.words_now() == out[-1], f"words changed while read_en was low (after read {done})"
-            if rd:
-                last = int(done % self.D == self.D - 1)
-                assert value(self.dut.wrap) == last, f"wrap is {value(self.dut.wrap)} at read {done}"
-                done += 1
-            previous = rd
-        self.dut.read_en.value = 0
+            first = False
+        dut.place.value = 0
+        dut.read_en.value = 0
+        assert taken == 3 + reads // self.D, f"{taken} fresh words consumed for {reads} reads"
         return np.array(out, dtype=np.int64)
 
     def expected(self, fresh: np.ndarray, reads: int) -> np.ndarray:
@@ -148,13 +148,11 @@ async def pool_reads_match_ref_over_wraps(dut):
     await reset(dut, Pool.PORTS)
     pool = Pool(dut)
     reads = 2 * pool.D + pool.D // 2
-    wraps = -(-reads // pool.D)
     for round_ in range(2):
         await pool.write_pool()
         for gap in (0.0, 0.3):
-            fresh = pool.fresh_words(wraps + 1)
-            await pool.place(fresh)
-            got = await pool.read(fresh, reads, gap)
+            fresh = pool.fresh_words(reads)
+            got = await pool.run(fresh, reads, gap)
             check(got, pool.expected(fresh, reads), f"pool {round_}, gap {gap}, fresh {fresh.tolist()}")
 
 
@@ -164,14 +162,10 @@ async def place_has_priority_over_read(dut):
     await reset(dut, Pool.PORTS)
     pool = Pool(dut)
     await pool.write_pool()
+    await pool.run(pool.fresh_words(pool.D // 2 + 1), pool.D // 2 + 1, 0.2)
     reads = 2 * pool.D + 1
-    wraps = -(-reads // pool.D)
-    fresh = pool.fresh_words(wraps + 1)
-    await pool.place(fresh)
-    await pool.read(fresh, pool.D // 2 + 1, 0.2)
-    fresh = pool.fresh_words(wraps + 1)
-    await pool.place(fresh, read_en=True)
-    got = await pool.read(fresh, reads, 0.1)
+    fresh = pool.fresh_words(reads)
+    got = await pool.run(fresh, reads, 0.1, place_reading=True)
     check(got, pool.expected(fresh, reads), f"after a place mid-wrap, fresh {fresh.tolist()}")
 
 

@@ -1,6 +1,6 @@
 """cocotb testbench of hw/scaler.py: every scaled word and every mantissa equals ``pezo.ref.scaler``.
 
-The scaler is built as ``UniformScaler(cfg, window=n, width=k)`` with n and k from the
+:class:`UniformScaler` (``stream`` / ``none``): the scaler is built as ``UniformScaler(cfg, window=n, width=k)`` with n and k from the
 case's environment (``PEZO_WINDOW``, ``PEZO_WIDTH``). Each clock drives random inputs
 (``en`` low with some probability: a stall; ``moment_en``; now and then ``restart``);
 :class:`ScalerModel` predicts the registered outputs from the ref functions and the
@@ -10,6 +10,15 @@ moment word of a window at clock e sets the mantissa at clock e+2; ``restart`` a
 once, whatever ``en``). Moment words are drawn with a per-window spread (:data:`SPREADS`) so that
 successive windows select different mantissas. Randomness comes from Python's ``random``, seeded
 by cocotb (``COCOTB_RANDOM_SEED``), so a run is reproducible.
+
+:class:`PoolScaler` (the pool fill; cases from :func:`pool_scaler_case`): the bench
+plays lane 0 (a list of fill words; ``word`` shows the next one, ``advance`` moves on,
+``reload`` starts the list over and holds ``word_valid`` low for a random number of
+clocks, as a bank load does). Every pool word written (index and value), the mean and
+the mantissa must equal ``pezo.ref.scaler.fill_pool`` of the first N words, pass 1 must
+consume exactly N words, and ``done`` must rise once the last word is written. Fill
+words are drawn uniform, narrow (a high mantissa), biased (a large mean) or only
+full-scale (the lowest mantissa), so the mean subtraction and the search are exercised.
 """
 
 from __future__ import annotations
@@ -21,9 +30,11 @@ from functools import partial
 import cocotb
 import numpy as np
 
-from pezo.hw.scaler import LATENCY, UniformScaler
+from cocotb.triggers import Timer
+
+from pezo.hw.scaler import PoolScaler, UniformScaler
 from pezo.ref.config import PRESETS, PezoConfig
-from pezo.ref.scaler import apply_scale, centre, moment_acc, nominal_mantissa, select_mantissa
+from pezo.ref.scaler import apply_scale, centre, fill_pool, moment_acc, nominal_mantissa, select_mantissa
 from pezo.sim.runner import SimCase, config_from_env, env_value
 from pezo.sim.streams import clocks, split_words, start_clock, value
 
@@ -37,10 +48,14 @@ EXTREMES = 2.0
 SPREADS = (1.0, EXTREMES, 0.3, 1.0, 0.6, EXTREMES, 0.9, 0.8)
 
 
+LATENCY = UniformScaler.latency
+UNIFORM_TESTS = ["reset_state_is_the_nominal_mantissa", "scaled_words_and_window_mantissas_match_ref",
+                 "random_stalls_and_moment_gaps_match_ref", "restart_returns_to_the_nominal_mantissa"]
+POOL_TESTS = ["pool_fill_matches_ref", "start_and_abort_restart_the_fill"]
+
+
 def default_shape(cfg: PezoConfig) -> tuple[int, int]:
     """(window, width) that ``UniformScaler(cfg)`` uses by default."""
-    if cfg.strategy == "pool":
-        return cfg.pool_size, 1
     return cfg.moment_block, cfg.parallel
 
 
@@ -50,7 +65,12 @@ def scaler_case(name: str, cfg: PezoConfig, window: int | None = None, width: in
     n, k = default_shape(cfg)
     n, k = window or n, width or k
     return SimCase(name, partial(UniformScaler, window=n, width=k), "pezo.sim.tb_scaler", cfg,
-                   env={WINDOW_ENV: str(n), WIDTH_ENV: str(k)}, quick=quick)
+                   env={WINDOW_ENV: str(n), WIDTH_ENV: str(k)}, testcase=UNIFORM_TESTS, quick=quick)
+
+
+def pool_scaler_case(name: str, cfg: PezoConfig, quick: bool = True) -> SimCase:
+    """A regression case of the pool fill of ``cfg``."""
+    return SimCase(name, PoolScaler, "pezo.sim.tb_scaler", cfg, testcase=POOL_TESTS, quick=quick)
 
 
 CASES = [
@@ -58,6 +78,10 @@ CASES = [
     scaler_case("scaler_small", PRESETS["small"]),
     scaler_case("scaler_stream", PRESETS["stream"]),
     scaler_case("scaler_default_n16_k3", PRESETS["default"], window=16, width=3),
+    pool_scaler_case("pool_scaler_small", PRESETS["small"]),
+    pool_scaler_case("pool_scaler_p1_n64", PRESETS["p1"].replace(pool_size=64)),
+    pool_scaler_case("pool_scaler_m1_t2", PRESETS["small"].replace(mantissa_bits=1, moment_bits=2, pool_size=32)),
+    pool_scaler_case("pool_scaler_m6", PRESETS["default"].replace(mantissa_bits=6, pool_size=32, parallel=1)),
 ]
 
 
@@ -216,3 +240,124 @@ async def restart_returns_to_the_nominal_mantissa(dut):
     await s.run(n, stall=0.2, moment=0.8, restart=2.0 / n)
     await s.run(clocks_for(1, s.window, 1.0, 0.0), stall=0.0, moment=1.0, restart=0.0)
     assert s.model.chosen, "no window completed"
+
+
+#: fill-word spreads of successive pools: full range, narrow, biased (+ and -), extremes
+FILL_KINDS = ("uniform", "narrow", "biased_up", "biased_down", "extremes")
+
+
+class Fill:
+    """Plays lane 0 for a :class:`PoolScaler` and checks the fill against ``fill_pool``."""
+
+    PORTS = ("start", "abort", "word", "word_valid")
+
+    def __init__(self, dut):
+        self.dut = dut
+        self.cfg = config_from_env()
+        self.N = self.cfg.pool_size
+
+    def fill_words(self, kind: str) -> list[int]:
+        B = self.cfg.word_bits
+        top = (1 << B) - 1
+        count = self.N + 4  # pass 2 reads two words ahead
+        if kind == "uniform":
+            return [random.getrandbits(B) for _ in range(count)]
+        if kind == "narrow":
+            return [(1 << (B - 1)) + random.randrange(-(1 << (B - 3)), 1 << (B - 3)) for _ in range(count)]
+        if kind == "extremes":
+            return [random.choice([0, top]) for _ in range(count)]
+        lo, hi = (top // 2, top) if kind == "biased_up" else (0, top // 2)
+        return [random.randint(lo, hi) for _ in range(count)]
+
+    async def run(self, words: list[int], *, stop_after: int | None = None) -> dict[int, int] | None:
+        """Start a fill with ``words``; returns {index: word} of every write (checked
+        for duplicates) once ``done`` rises, or None after ``stop_after`` clocks."""
+        dut = self.dut
+        B = self.cfg.word_bits
+        dut.start.value = 1
+        await clocks(dut)
+        dut.start.value = 0
+        k, wait, moment_words, passes, written = 0, 0, 0, 0, {}
+        for clock in range(40 * self.N * (self.cfg.mantissa_bits + 2) + 200):
+            if stop_after is not None and clock == stop_after:
+                return None
+            dut.word_valid.value = int(wait == 0)
+            dut.word.value = words[min(k, len(words) - 1)]
+            await Timer(1, unit="ns")
+            advance, reload = value(dut.advance), value(dut.reload)
+            assert not (advance and wait), "advance while word_valid is low"
+            if value(dut.write_en):
+                j = value(dut.write_index)
+                assert j not in written, f"pool word {j} written twice"
+                written[j] = split_words(value(dut.write_data), 1, B)[0]
+            await clocks(dut)
+            if wait:
+                wait -= 1
+            k += advance
+            if passes == 1:
+                moment_words += advance
+            if reload:
+                assert passes < 2, "a third lane reload"
+                passes += 1
+                if passes == 2:
+                    assert moment_words == self.N, f"pass 1 took {moment_words} words, expected {self.N}"
+                k, wait = 0, random.choice([0, 1, 3, 9])
+            if value(dut.done):
+                assert passes == 2, f"done after {passes} passes"
+                return written
+        raise AssertionError("the fill never finished")
+
+    def check(self, written: dict[int, int], words: list[int], what: str) -> None:
+        cfg = self.cfg
+        z, acc, mean, mant = fill_pool(centre(np.array(words[:self.N], dtype=np.int64), cfg.word_bits), cfg)
+        assert sorted(written) == list(range(self.N)), f"{what}: {len(written)} of {self.N} words written"
+        got = np.array([written[j] for j in range(self.N)], dtype=np.int64)
+        assert value(self.dut.mant) == mant, f"{what}: mantissa {value(self.dut.mant)}, ref {mant} (acc {acc})"
+        rtl_mean = split_words(value(self.dut.mean), 1, cfg.word_bits + 2)[0]
+        assert rtl_mean == mean, f"{what}: mean {rtl_mean}, ref {mean}"
+        bad = np.flatnonzero(got != z)
+        assert not len(bad), (f"{what}: {len(bad)} words differ, first at {bad[0]}: rtl {got[bad[0]]}, "
+                              f"ref {z[bad[0]]} (mean {mean}, mant {mant})")
+
+
+@cocotb.test()
+async def pool_fill_matches_ref(dut):
+    """Five fills of different spreads: every pool word, the mean and the mantissa exact."""
+    await reset_ports(dut, Fill.PORTS)
+    fill = Fill(dut)
+    mants = set()
+    for kind in FILL_KINDS:
+        words = fill.fill_words(kind)
+        written = await fill.run(words)
+        fill.check(written, words, kind)
+        mants.add(value(dut.mant))
+    assert len(mants) > 1 or fill.cfg.mantissa_bits == 1, f"every fill chose mantissa {mants}"
+
+
+@cocotb.test()
+async def start_and_abort_restart_the_fill(dut):
+    """A start in the middle of a fill, and an abort, drop it; the next fill is exact."""
+    await reset_ports(dut, Fill.PORTS)
+    fill = Fill(dut)
+    stop = random.randrange(1, 3 * fill.N)
+    assert await fill.run(fill.fill_words("uniform"), stop_after=stop) is None
+    words = fill.fill_words("biased_up")
+    fill.check(await fill.run(words), words, f"after a start at clock {stop}")
+    await fill.run(fill.fill_words("narrow"), stop_after=random.randrange(1, 3 * fill.N))
+    dut.abort.value = 1
+    await clocks(dut)
+    dut.abort.value = 0
+    await clocks(dut, 3)
+    assert not value(dut.done) and not value(dut.advance) and not value(dut.reload), "abort did not idle"
+    words = fill.fill_words("extremes")
+    fill.check(await fill.run(words), words, "after an abort")
+
+
+async def reset_ports(dut, ports: tuple[str, ...]) -> None:
+    """Inputs to 0, clock started, reset."""
+    for port in ports:
+        getattr(dut, port).value = 0
+    start_clock(dut)
+    dut.rst.value = 1
+    await clocks(dut, 2)
+    dut.rst.value = 0

@@ -15,7 +15,7 @@ from pezo.hw import boards
 from pezo.hw.board_top import BoardCore, hex_digits
 from pezo.hw.boards import BOARDS, CONSTRAINTS_DIR, BoardTop, prepare, source_factory
 from pezo.ref.config import preset
-from pezo.ref.engine import PerturbationEngine as RefEngine
+from pezo.ref.engine import engine_model
 
 SMALL = preset("small")
 
@@ -28,7 +28,7 @@ DIVISOR = CLK_HZ // BAUD
 
 
 def _expected_line(cfg, step: int, seed_in: int = 0) -> str:
-    words = RefEngine(cfg, seed_in).perturbation(step, cfg.parallel)
+    words = engine_model(cfg, seed_in).perturbation(step, cfg.parallel)
     mask = (1 << cfg.word_bits) - 1
     text = "".join(f" {int(w) & mask:0{hex_digits(cfg.word_bits)}x}" for w in words[:8])
     return f"\r\n{step:0{hex_digits(cfg.step_bits)}x}:{text}"
@@ -36,7 +36,7 @@ def _expected_line(cfg, step: int, seed_in: int = 0) -> str:
 
 def _expected_leds(cfg, step: int, leds: int) -> int:
     """Heartbeat aside: the XOR-fold to leds-1 bits of the first P words (word 0 at LSB)."""
-    words = RefEngine(cfg, 0).perturbation(step, cfg.parallel)
+    words = engine_model(cfg, 0).perturbation(step, cfg.parallel)
     packed = sum((int(w) & ((1 << cfg.word_bits) - 1)) << (p * cfg.word_bits)
                  for p, w in enumerate(words))
     width, folded = leds - 1, 0

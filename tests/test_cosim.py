@@ -8,7 +8,7 @@ import pytest
 
 from pezo.cli import main
 from pezo.errors import PezoError, ToolError
-from pezo.ref.engine import PerturbationEngine as RefEngine
+from pezo.ref.engine import engine_model
 from pezo.ref.train.loop import Run, TrainSettings
 from pezo.ref.train.sources import make_source
 from pezo.sim import cosim
@@ -46,7 +46,7 @@ def test_rtl_passes_of_every_step_are_identical_and_steps_differ(recorded):
 
 def test_rtl_words_equal_the_golden_engine(recorded):
     _, cfg, words, _ = recorded
-    ref = RefEngine(cfg, seed_in_for(cfg, SEED))
+    ref = engine_model(cfg, seed_in_for(cfg, SEED))
     for t in range(len(words)):
         want = ref.perturbation(t, words.shape[2])
         bad = np.flatnonzero(words[t, 0] != want)
@@ -125,7 +125,7 @@ def test_pezo_train_rtl_keeps_explicit_values_equal_to_the_defaults(argv, hidden
 
 def test_pezo_train_rtl_exits_1_when_a_word_differs(monkeypatch, capsys):
     def one_word_off(cfg, seed_in, steps, n, *args, **kwargs):
-        words = RefEngine(cfg, seed_in).perturbation
+        words = engine_model(cfg, seed_in).perturbation
         good = np.stack([np.stack([words(t, n)] * ZO_PASSES) for t in range(steps)])
         good[1, 2, -1] += 1
         return good

@@ -7,9 +7,9 @@ import pytest
 from amaranth.back import verilog
 
 from pezo.errors import ConfigError
-from pezo.hw.engine import PerturbationEngine
-from pezo.hw.reuse import ReuseBuffer
-from pezo.hw.scaler import UniformScaler
+from pezo.hw.engine import perturbation_engine
+from pezo.hw.reuse import reuse
+from pezo.hw.scaler import PoolScaler, UniformScaler
 from pezo.ref.config import PRESETS, preset
 from pezo.toolchain import configure_amaranth
 
@@ -25,7 +25,7 @@ def to_verilog(component) -> str:
 @pytest.mark.parametrize("name", list(PRESETS))
 def test_engine_of_every_preset_converts_to_verilog(name):
     cfg = preset(name)
-    text = to_verilog(PerturbationEngine(cfg))
+    text = to_verilog(perturbation_engine(cfg))
     header = text[text.index("module top("):].split(";", 1)[0]
     for port in ENGINE_PORTS:
         assert port in header, f"{name}: port {port} missing from the Verilog top"
@@ -36,16 +36,18 @@ def test_engine_of_every_preset_converts_to_verilog(name):
 def test_scaler_and_reuse_convert_to_verilog(name):
     cfg = preset(name)
     assert "module top(" in to_verilog(UniformScaler(cfg))
-    assert "module top(" in to_verilog(ReuseBuffer(cfg))
+    assert "module top(" in to_verilog(reuse(cfg))
+    if cfg.strategy == "pool":
+        assert "module top(" in to_verilog(PoolScaler(cfg))
 
 
 def test_pool_banks_are_memories():
-    """The pool is P memories (one per bank) that Yosys can map to LUT-RAM or block RAM."""
+    """The pool is P copies of N words (memories Yosys can map to LUT-RAM or block RAM)."""
     cfg = preset("refresh")
-    text = to_verilog(PerturbationEngine(cfg))
+    text = to_verilog(perturbation_engine(cfg))
     for p in range(cfg.parallel):
-        declaration = f"reg [{cfg.word_bits - 1}:0] bank{p} [{cfg.bank_depth - 1}:0];"
-        assert declaration in text, f"bank {p} is not a {cfg.bank_depth}-word memory"
+        declaration = f"reg [{cfg.word_bits - 1}:0] pool{p} [{cfg.pool_size - 1}:0];"
+        assert declaration in text, f"copy {p} is not a {cfg.pool_size}-word memory"
 
 
 @pytest.mark.parametrize("window,width,field", [(3, 1, "window"), (0, 1, "window"), (16, 0, "width")])
@@ -58,4 +60,4 @@ def test_bad_scaler_parameters_are_config_errors(window, width, field):
                                      dict(repeat=32, word_bits=16)])
 def test_bad_engine_parameters_are_config_errors(changes):
     with pytest.raises(ConfigError):
-        PerturbationEngine(preset("default").replace(**changes))
+        perturbation_engine(preset("default").replace(**changes))

@@ -149,12 +149,13 @@ def test_lanes_are_distinct_and_never_zero():
     assert all(len(set(row.tolist())) == 6 for row in states)
 
 
-def test_runtime_seed_changes_the_master_and_zero_falls_back():
+def test_runtime_seed_sets_the_master_never_zero_and_counts_modulo_half_the_period():
     plain = LfsrBank(16, 8, lanes=1, seed=5)
-    seeded = LfsrBank(16, 8, lanes=1, seed=5, seed_in=0x1234)
-    assert seeded.master0 == plain.master_base ^ 0x1234
-    cancelled = LfsrBank(16, 8, lanes=1, seed=5, seed_in=plain.master_base)
-    assert cancelled.master0 == plain.master_base
+    assert plain.master0 == plain.master_base | 1 and plain.master_base & 1 == 0
+    masters = {LfsrBank(16, 8, lanes=1, seed=5, seed_in=x).master0 for x in range(1 << 15)}
+    assert len(masters) == 1 << 15 and 0 not in masters
+    assert LfsrBank(16, 8, lanes=1, seed=5, seed_in=0x1234 | 1 << 15).master0 == \
+        LfsrBank(16, 8, lanes=1, seed=5, seed_in=0x1234).master0
 
 
 def test_fill_slot_needs_one_lane():

@@ -1,5 +1,6 @@
-"""The UniformScaler and ReuseBuffer RTL under cocotb (Icarus), word for word against pezo.ref,
-and mutants that the testbenches must reject."""
+"""The scalers (UniformScaler, PoolScaler) and reuse stages (PoolReuse, StreamReuse) under
+cocotb (Icarus), word for word against pezo.ref, and mutants that the testbenches must
+reject."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from amaranth import Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In
 
-from pezo.hw.reuse import ReuseBuffer
-from pezo.hw.scaler import UniformScaler
+from pezo.hw.reuse import PoolReuse
+from pezo.hw.scaler import PoolScaler, UniformScaler
 from pezo.sim import tb_reuse, tb_scaler
 from pezo.sim.runner import SimulationFailed
 
@@ -31,8 +32,10 @@ def test_block_outputs_match_ref_bit_exact(case):
     assert result.ok and set(result.passed) == want
 
 
-def test_every_reuse_test_runs_in_some_case():
-    assert {t for c in tb_reuse.CASES for t in c.testcase} == cocotb_tests(tb_reuse)
+def test_every_block_test_runs_in_some_case():
+    for module in (tb_reuse, tb_scaler):
+        cases = [c for c in module.CASES]
+        assert {t for c in cases for t in c.testcase} == cocotb_tests(module)
 
 
 class Tampered(wiring.Component):
@@ -60,7 +63,7 @@ def _tampered(cfg, make, port, const):
 
 def test_scaler_testbench_rejects_a_wrong_expected_mantissa():
     """The model expects the ladder of a window twice as long as the RTL's."""
-    case = tb_scaler.CASES[1]
+    case = next(c for c in tb_scaler.CASES if c.name == "scaler_small")
     window = int(case.env[tb_scaler.WINDOW_ENV])
     bad = replace(case, name="scaler_wrong_window", env={**case.env, tb_scaler.WINDOW_ENV: str(2 * window)},
                   testcase=["scaled_words_and_window_mantissas_match_ref"])
@@ -70,7 +73,7 @@ def test_scaler_testbench_rejects_a_wrong_expected_mantissa():
 
 def test_scaler_testbench_rejects_a_pipeline_that_ignores_stalls():
     """en tied to 1: the stall-free test still passes, the stalled one must not."""
-    case = tb_scaler.CASES[1]
+    case = next(c for c in tb_scaler.CASES if c.name == "scaler_small")
     make = partial(UniformScaler, window=int(case.env[tb_scaler.WINDOW_ENV]),
                    width=int(case.env[tb_scaler.WIDTH_ENV]))
     bad = replace(case, name="scaler_no_stall", make_component=partial(_tampered, make=make, port="en", const=1),
@@ -80,11 +83,24 @@ def test_scaler_testbench_rejects_a_pipeline_that_ignores_stalls():
     assert "scaled_words_and_window_mantissas_match_ref" not in str(failure.value)
 
 
-def test_pool_testbench_rejects_a_wrong_next_wrap_offset():
-    """wn tied to 0: wrap 0 is right, the offset of wrap 1 is not."""
-    case = next(c for c in tb_reuse.CASES if c.cfg.strategy == "pool")
-    bad = replace(case, name="reuse_pool_wn_zero",
-                  make_component=partial(_tampered, make=ReuseBuffer, port="wn", const=0),
-                  testcase=["pool_reads_match_ref_over_wraps"])
-    with pytest.raises(SimulationFailed, match="pool_reads_match_ref_over_wraps"):
+def test_pool_testbench_rejects_wrong_words_and_reads_that_ignore_read_en():
+    """word tied to 0 (every offset and stride wrong) fails the read check; read_en tied
+    to 1 fails the hold check of the gap run (the gap-free run alone would pass)."""
+    case = next(c for c in tb_reuse.CASES if c.name == "reuse_pool_small")
+    for port, const in (("word", 0), ("read_en", 1)):
+        bad = replace(case, name=f"reuse_pool_{port}_{const}",
+                      make_component=partial(_tampered, make=PoolReuse, port=port, const=const),
+                      testcase=["pool_reads_match_ref_over_wraps"])
+        with pytest.raises(SimulationFailed, match="pool_reads_match_ref_over_wraps"):
+            bad.run()
+
+
+def test_fill_testbench_rejects_a_fill_without_mean_subtraction():
+    """A PoolScaler whose lane never reloads (reload ignored by tying word_valid high and
+    the bench's words to the first pass) cannot pass; nor can one that sees only zeros."""
+    case = next(c for c in tb_scaler.CASES if c.name == "pool_scaler_small")
+    bad = replace(case, name="pool_scaler_word_zero",
+                  make_component=partial(_tampered, make=PoolScaler, port="word", const=0),
+                  testcase=["pool_fill_matches_ref"])
+    with pytest.raises(SimulationFailed, match="pool_fill_matches_ref"):
         bad.run()

