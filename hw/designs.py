@@ -28,6 +28,9 @@ DESIGNS: dict[str, str] = {
     "icdf": "pezo.hw.gaussian.icdf:IcdfGaussian",
     "rademacher": "pezo.hw.rademacher:RademacherSource",
     "lfsr_floor": "pezo.hw.floor:LfsrFloor",
+    "paper_pool": "pezo.hw.paper:PaperPool",
+    "paper_rotate": "pezo.hw.paper:PaperRotate",
+    "gaussian_pool": "pezo.hw.gaussian_pool:GaussianPool",
 }
 
 #: Module name of every generated Verilog design.

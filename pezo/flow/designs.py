@@ -16,6 +16,9 @@ box-muller     box_muller   (table sizes from the config)
 icdf           icdf         (inverse CDF, segmented degree-2 polynomial, 6.34 sigma)
 rademacher     rademacher   (+-1, one LFSR bit per parameter; not Gaussian)
 lfsr-floor     lfsr_floor   (P bare leap-forward LFSRs with seed load: the floor)
+paper-pool     paper_pool   strategy=pool (the paper's concatenated pool, d of the digits MLP)
+paper-rotate   paper_rotate strategy=stream (the paper's n = P/R rotating generators)
+gaussian-pool  gaussian_pool strategy=pool (PeZO pool reuse filled by Box-Muller)
 =============  ===========  ===================================================
 
 Gaussian quality is measured on the golden model's samples, which are bit-exact with
@@ -58,6 +61,9 @@ COMPARISON: tuple[DesignSpec, ...] = (
     DesignSpec("icdf", "icdf", (), True),
     DesignSpec("rademacher", "rademacher", (), False),
     DesignSpec("lfsr-floor", "lfsr_floor", (), False),
+    DesignSpec("paper-pool", "paper_pool", (("strategy", "pool"),), False),
+    DesignSpec("paper-rotate", "paper_rotate", (("strategy", "stream"),), False),
+    DesignSpec("gaussian-pool", "gaussian_pool", (("strategy", "pool"),), False),
 )
 
 #: Registry blocks that are Gaussian baselines (quality measured against the bar).
@@ -65,6 +71,19 @@ GAUSSIAN_BLOCKS = ("clt", "box_muller", "icdf")
 
 #: The PeZO design of the headline numbers.
 HEADLINE_DESIGN = "pezo-pool"
+#: Blocks of the Gaussian generators the headline's best baseline is chosen from (the
+#: fewest LUTs among those that meet the quality bar).
+GAUSSIAN_GENERATORS = ("icdf", "box_muller", "clt")
+#: K bare leap-forward LFSRs of the same output bits per clock: the floor every design
+#: is also shown against (a ratio), once the registry has it.
+FLOOR_DESIGN = "lfsr-floor"
+#: Where the saving comes from: (design, what PeZO saves against it). ``None`` stands for
+#: the best Gaussian generator of the target and P. Rows appear for registered designs.
+SAVINGS: tuple[tuple[str | None, str], ...] = (
+    ("gaussian-pool", "uniform numbers plus scaling (the same pool reuse, filled with Gaussians)"),
+    (None, "reuse plus uniform numbers (the best Gaussian generator, no reuse)"),
+    ("rademacher", "against the cheapest perturbation (+-1 from one LFSR bit per parameter)"),
+)
 
 
 def spec(name: str) -> DesignSpec:
@@ -75,7 +94,7 @@ def spec(name: str) -> DesignSpec:
     from pezo.hw.designs import DESIGNS
     if name in DESIGNS:
         return DesignSpec(name, name, (), name in GAUSSIAN_BLOCKS)
-    known = [s.name for s in COMPARISON] + [d for d in DESIGNS if d not in ("engine",)]
+    known = dict.fromkeys([s.name for s in COMPARISON] + list(DESIGNS))  # each name once
     raise ConfigError("design", name, f"known designs are {', '.join(known)}")
 
 

@@ -15,6 +15,9 @@ trick, and what the hardware does by restarting the engine at the same step).
   (:class:`pezo.ref.rademacher.Rademacher`, z exactly +-1.0, and
   :class:`pezo.ref.gaussian.icdf.IcdfGaussian`) with the ``default`` preset, seeded the
   same way.
+* ``paper-pool`` / ``paper-rotate``: the paper's reuse schemes (ref/paper.py) with the
+  ``default`` and ``stream`` presets; ``gaussian-pool``: the PeZO pool filled by
+  Box-Muller (ref/gaussian_pool.py), ``default`` preset. Same seeding as ``pezo-*``.
 
 Interface of a source (also what an RTL co-simulation source implements): ``name``,
 ``z(step, n) -> np.ndarray[float64]`` and ``fresh_per_step(n, steps) -> float``, the
@@ -30,8 +33,10 @@ import numpy as np
 
 from pezo.errors import ConfigError
 from pezo.ref.config import PezoConfig, preset
-from pezo.ref.engine import engine_model
+from pezo.ref.engine import EngineModel, engine_model
 from pezo.ref.gaussian.icdf import IcdfGaussian
+from pezo.ref.gaussian_pool import GaussianPoolModel
+from pezo.ref.paper import PaperPoolModel, PaperRotateModel
 from pezo.ref.rademacher import Rademacher
 
 SQRT3 = float(np.sqrt(3.0))
@@ -101,16 +106,18 @@ class UniformSource(_PhiloxSource):
 
 
 class PezoSource(PerturbationSource):
-    """The bit-exact PeZO engine model, ``seed_in`` = seed mod 2**W; steps 0 ..
-    2**step_bits - 1, the range of the engine's ``start`` payload."""
+    """A bit-exact model built on a PezoConfig (the PeZO engine by default, or ``model``,
+    a class taking ``(cfg, seed_in)``), ``seed_in`` = seed mod 2**W; steps 0 ..
+    2**step_bits - 1, the range of the ``start`` payload."""
 
-    def __init__(self, name: str, cfg: PezoConfig, seed: int):
+    def __init__(self, name: str, cfg: PezoConfig, seed: int,
+                 model: Callable[[PezoConfig, int], EngineModel] = engine_model):
         super().__init__(seed)
         if seed < 0:
             raise ConfigError("seed", seed, "must be >= 0")
         self.name = name
         self.cfg = cfg
-        self.engine = engine_model(cfg, seed & ((1 << cfg.lfsr_width) - 1))
+        self.engine = model(cfg, seed & ((1 << cfg.lfsr_width) - 1))
         self.max_steps = 1 << cfg.step_bits
 
     def generate(self, step: int, n: int) -> np.ndarray:
@@ -147,8 +154,17 @@ class ModelSource(PerturbationSource):
         return float(n)
 
 
-SOURCES = ("gaussian", "uniform", "pezo-pool", "pezo-stream", "rademacher", "icdf")
-PEZO_PRESETS = {"pezo-pool": "default", "pezo-stream": "stream"}
+SOURCES = ("gaussian", "uniform", "pezo-pool", "pezo-stream", "rademacher", "icdf", "paper-pool", "paper-rotate",
+           "gaussian-pool")
+#: Sources built on a PezoConfig preset (``--set`` overrides apply to them).
+PEZO_PRESETS = {"pezo-pool": "default", "pezo-stream": "stream", "paper-pool": "default",
+                "paper-rotate": "stream", "gaussian-pool": "default"}
+#: The sources whose RTL is the PeZO engine (``pezo train --rtl``).
+ENGINE_SOURCES = ("pezo-pool", "pezo-stream")
+#: The model class of every PEZO_PRESETS source.
+MODELS: dict[str, Callable[[PezoConfig, int], EngineModel]] = {
+    "pezo-pool": engine_model, "pezo-stream": engine_model, "paper-pool": PaperPoolModel,
+    "paper-rotate": PaperRotateModel, "gaussian-pool": GaussianPoolModel}
 #: Sources backed by the golden model of an RTL source, built with the default preset.
 MODEL_SOURCES = {"rademacher": Rademacher, "icdf": IcdfGaussian}
 
@@ -171,7 +187,7 @@ def make_source(name: str, seed: int, cfg: PezoConfig | None = None) -> Perturba
             raise ConfigError("strategy", cfg.strategy, f"{name} needs a stream or none strategy")
         if cfg.strategy != "pool" and base.strategy == "pool":
             raise ConfigError("strategy", cfg.strategy, f"{name} needs the pool strategy")
-        return PezoSource(name, cfg, seed)
+        return PezoSource(name, cfg, seed, MODELS[name])
     if name in MODEL_SOURCES:
         return ModelSource(name, MODEL_SOURCES[name], cfg or preset("default"), seed)
     raise ConfigError("perturb", name, f"known sources are {', '.join(SOURCES)}")
