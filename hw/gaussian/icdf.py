@@ -7,15 +7,12 @@ from amaranth import Cat, Module, Mux, Value
 from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 
-from pezo.hw.gaussian.box_muller import normalise
+from pezo.hw.gaussian.box_muller import BLOCK_ROM, normalise
 from pezo.hw.gaussian.source import GaussianSource, Stages, core_signature
 from pezo.ref.config import PezoConfig
 from pezo.ref.gaussian.icdf import (GUARD_BITS, MAG_BITS, SEGMENT_BITS, UNIFORM_BITS, icdf_table,
                                     sample_lanes)
 from pezo.ref.gaussian.tables import check_word_bits
-
-#: Ask Yosys for block RAM for the coefficient ROM (it would otherwise build it from LUTs).
-BLOCK_ROM = {"rom_style": "block"}
 
 
 class IcdfCore(wiring.Component):
