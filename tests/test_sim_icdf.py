@@ -70,8 +70,8 @@ def test_icdf_row_is_a_gaussian_baseline_that_meets_the_bar(parallel):
 def test_xilinx7_p1_meets_the_issue_budget(tmp_path, monkeypatch):
     monkeypatch.setenv("PEZO_BUILD_DIR", str(tmp_path / "build"))
     record = measure(Job("icdf", "icdf", PRESETS["p1"].to_dict(), "xilinx7", pnr=False, power=False))
-    syn = record["synth"]
-    assert "error" not in syn, syn
-    print({k: syn[k] for k in ("luts", "ff", "bram", "dsp")})
+    assert not record.failed, record.synth
+    syn = record.synth
+    print(f"xilinx7 P=1: {syn.luts} LUTs, {syn.ff} FFs, {syn.bram} BRAM, {syn.dsp} DSP")
     for key, limit in BUDGET.items():
-        assert syn[key] <= limit, f"{key} {syn[key]} above {limit}"
+        assert getattr(syn, key) <= limit, f"{key} {getattr(syn, key)} above {limit}"
