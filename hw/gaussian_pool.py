@@ -1,0 +1,175 @@
+"""RTL of ``gaussian-pool``: the PeZO pool reuse (hw/reuse.py :class:`PoolReuse`) filled by
+a Gaussian generator core, bit-exact with :class:`pezo.ref.gaussian_pool.GaussianPoolModel`
+(its docstring is the contract: lanes, streams, fill order).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+
+from amaranth import Array, Module, Mux, Signal
+from amaranth.lib import wiring
+from amaranth.utils import exact_log2
+
+from pezo.errors import ConfigError
+from pezo.hw.gaussian.box_muller import BoxMullerCore
+from pezo.hw.lfsr import LfsrBank
+from pezo.hw.reuse import PoolReuse
+from pezo.hw.source import SourceSignature
+from pezo.ref.config import PezoConfig
+from pezo.ref.gaussian_pool import fill_generator
+
+#: generator name -> the core of ``pezo.ref.gaussian_pool.GENERATORS[name]``, built from
+#: the pool's config (core signature of hw/gaussian/source.py: ``lanes`` words in,
+#: ``outputs`` words out per enabled clock).
+CORES: dict[str, Callable[[PezoConfig], wiring.Component]] = {
+    "box-muller": lambda cfg: BoxMullerCore(cfg.replace(parallel=2)),
+}
+
+
+class _State(enum.Enum):
+    IDLE = 0
+    BEGIN = 1
+    FILL_SEEK = 2
+    FILL_LOAD_REQUEST = 3
+    FILL_LOAD = 4
+    FILL = 5
+    STEP_BEGIN = 6
+    STEP_SEEK = 7
+    STEP_LOAD_REQUEST = 8
+    STEP_LOAD = 9
+    PLACE = 10
+    STREAM = 11
+
+
+class GaussianPool(wiring.Component):
+    """P words per clock from an N-word Gaussian pool with the PeZO pool addressing.
+
+    Parameters
+    ----------
+    cfg : the configuration (``strategy`` = ``pool``).
+    generator : the fill generator (a key of :data:`CORES`), default ``box-muller``.
+
+    One LfsrBank of 1 + g lanes (step domain): lane 0 feeds :class:`PoolReuse`'s
+    addressing, lanes 1..g the generator core. Fill (after reset, a seed, or the first
+    start of a new epoch e): seek to e, load the lanes, then the core runs with its
+    pipeline enabled once every O clocks (O = the core's outputs per clock): in the O
+    clocks of one enable its registered outputs 0..O-1 are written to pool indices
+    j, j+1, ... through PoolReuse's one write port, and the enable takes the next g lane
+    words. Fill time about O*(N/O + latency) clocks after the lane load.
+
+    Attributes
+    ----------
+    start, seed, z : the common source interface (hw/source.py); ``z`` equals
+        ``GaussianPoolModel(cfg, seed_in, generator).perturbation``. ``seed`` also
+        invalidates the pool. While ``z.ready`` is 0 nothing advances.
+
+    Latency (clocks from ``start`` valid to the first ``z.valid``, pool filled): 1 + 1 +
+    J + 1 + L + 1 + place (2 + max(1, P - 1)) + 1, as hw/engine.py's PoolEngine (J seek
+    jumps, L = 1 + g lane load clocks). Then P words per clock.
+    """
+
+    def __init__(self, cfg: PezoConfig, generator: str = "box-muller"):
+        if cfg.strategy != "pool":
+            raise ConfigError("strategy", cfg.strategy, "gaussian-pool needs the pool strategy")
+        self.cfg = cfg
+        self.generator = fill_generator(generator)
+        self.make_core = CORES[generator]
+        super().__init__(SourceSignature.from_config(cfg))
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        cfg = self.cfg
+        S, N = cfg.step_bits, cfg.pool_size
+        g, O = self.generator.lanes, self.generator.outputs
+        m.submodules.bank = bank = LfsrBank.from_config(cfg, lanes=1 + g)
+        m.submodules.reuse = reuse = PoolReuse(cfg)
+        m.submodules.core = core = self.make_core(cfg)
+        state = Signal(_State)
+        target = Signal(S)
+        seek_to = Signal(S)
+        need_fill = Signal()
+        pool_valid = Signal()
+        pool_epoch = Signal(S)
+        epoch_mask = ((1 << S) - 1) & ~(cfg.pool_refresh - 1) if cfg.pool_refresh else 0
+        sub = Signal(range(max(O, 2)))       # clock within one core enable
+        fed = Signal(range(N // O + 1))      # lane word groups given to the core
+        written = Signal(exact_log2(N))      # next pool index
+        filling = state == _State.FILL
+        core_en = filling & (sub == O - 1)
+        feed = core_en & (fed != N // O)
+        write = filling & core.z_valid
+        en = ~self.z.valid | self.z.ready
+        m.d.comb += [
+            self.start.ready.eq(1),
+            self.seed.ready.eq(1),
+            bank.seed.valid.eq(self.seed.valid),
+            bank.seed.payload.eq(self.seed.payload),
+            bank.seek.valid.eq((state == _State.BEGIN) | (state == _State.STEP_BEGIN)),
+            bank.seek.payload.eq(seek_to),
+            bank.advance.eq(Mux(filling, feed, reuse.advance)),
+            core.en.eq(core_en),
+            core.valid.eq(feed),
+            core.flush.eq(self.start.valid | self.seed.valid | (state == _State.FILL_LOAD_REQUEST)),
+            reuse.word.eq(bank.words[0]),
+            reuse.write_en.eq(write),
+            reuse.write_index.eq(written),
+            reuse.write_data.eq(Array(core.z[k] for k in range(O))[sub]),
+            self.z.payload.eq(reuse.words),
+        ]
+        for k in range(g):
+            m.d.comb += core.u[k].eq(bank.words[1 + k])
+        with m.If(filling):
+            m.d.sync += sub.eq(Mux(sub == O - 1, 0, sub + 1))
+            with m.If(feed):
+                m.d.sync += fed.eq(fed + 1)
+            with m.If(write):
+                m.d.sync += written.eq(written + 1)
+        with m.Else():
+            m.d.sync += [sub.eq(0), fed.eq(0), written.eq(0)]
+
+        fill_first = ~pool_valid | (pool_epoch != (self.start.payload & epoch_mask))
+        with m.If(self.start.valid):
+            m.d.sync += [target.eq(self.start.payload), self.z.valid.eq(0), state.eq(_State.BEGIN),
+                         need_fill.eq(fill_first),
+                         seek_to.eq(Mux(fill_first, self.start.payload & epoch_mask, self.start.payload))]
+        with m.Elif(self.seed.valid):
+            m.d.sync += [state.eq(_State.IDLE), self.z.valid.eq(0), pool_valid.eq(0)]
+        with m.Else():
+            with m.Switch(state):
+                with m.Case(_State.BEGIN):
+                    m.d.sync += state.eq(Mux(need_fill, _State.FILL_SEEK, _State.STEP_SEEK))
+                    with m.If(need_fill):
+                        m.d.sync += [pool_valid.eq(0), pool_epoch.eq(target & epoch_mask)]
+                with m.Case(_State.FILL_SEEK):
+                    with m.If(~bank.busy):
+                        m.d.sync += state.eq(_State.FILL_LOAD_REQUEST)
+                with m.Case(_State.FILL_LOAD_REQUEST):
+                    m.d.comb += bank.load.eq(1)
+                    m.d.sync += state.eq(_State.FILL_LOAD)
+                with m.Case(_State.FILL_LOAD):
+                    with m.If(~bank.busy):
+                        m.d.sync += state.eq(_State.FILL)
+                with m.Case(_State.FILL):
+                    with m.If(write & (written == N - 1)):
+                        m.d.sync += [pool_valid.eq(1), seek_to.eq(target), state.eq(_State.STEP_BEGIN)]
+                with m.Case(_State.STEP_BEGIN):
+                    m.d.sync += state.eq(_State.STEP_SEEK)
+                with m.Case(_State.STEP_SEEK):
+                    with m.If(~bank.busy):
+                        m.d.sync += state.eq(_State.STEP_LOAD_REQUEST)
+                with m.Case(_State.STEP_LOAD_REQUEST):
+                    m.d.comb += bank.load.eq(1)
+                    m.d.sync += state.eq(_State.STEP_LOAD)
+                with m.Case(_State.STEP_LOAD):
+                    with m.If(~bank.busy):
+                        m.d.sync += state.eq(_State.PLACE)
+                with m.Case(_State.PLACE):
+                    m.d.comb += reuse.place.eq(1)
+                    m.d.sync += state.eq(_State.STREAM)
+                with m.Case(_State.STREAM):
+                    m.d.comb += reuse.read_en.eq(en)
+                    with m.If(en & reuse.ready):
+                        m.d.sync += self.z.valid.eq(1)
+        return m

@@ -1,0 +1,313 @@
+"""RTL of the paper's reuse schemes (``paper-pool``, ``paper-rotate``), bit-exact with
+ref/paper.py (its docstring is the contract and gives the reading of the paper). Both
+have the common source interface (hw/source.py) and take their uniform words and
+scaling from the PeZO engine's blocks (hw/lfsr.py, hw/scaler.py), so only the reuse
+differs from hw/engine.py.
+
+The start/seed control follows hw/engine.py's engines (registered start, bank requests
+followed by states that wait for ``busy`` to fall); it is written out here because the
+engines build their reuse stage themselves.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from amaranth import Cat, Const, Module, Mux, Signal, signed, unsigned
+from amaranth.lib import data, wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+from amaranth.utils import exact_log2
+
+from pezo.errors import ConfigError
+from pezo.hw.lfsr import LfsrBank
+from pezo.hw.scaler import PoolScaler, UniformScaler
+from pezo.hw.source import SourceSignature
+from pezo.ref.config import PezoConfig
+from pezo.ref.paper import default_params
+
+
+class _Pool(enum.Enum):
+    IDLE = 0
+    BEGIN = 1
+    FILL_SEEK = 2
+    FILL_START = 3
+    FILL = 4
+    PLACE = 5
+    STREAM = 6
+
+
+class PaperPool(wiring.Component):
+    """``paper-pool``: P consecutive words per clock of the PeZO pool, read as one
+    concatenated sequence from ``t*d mod N``.
+
+    Parameters
+    ----------
+    cfg : the configuration (``strategy`` = ``pool``); one LFSR lane, the PeZO fill.
+    params : d, parameters per perturbation (a constant of the accelerator); default
+        :func:`pezo.ref.paper.default_params` (the training flow's digits MLP).
+
+    Storage: the pool of N signed B-bit words in P interleaved memories of D = N/P words
+    (word j in memory j mod P at address j // P): no copies, one write port and one
+    read port each. For step t, base = t*d mod N (``t * (d mod N)`` as a shift-add of
+    constants, n = log2 N bits), base = hi*P + lo: memory b reads address ``a + (b <
+    lo)`` (a = hi, plus one per read; D-word wrap) and lane p takes memory (p + lo) mod
+    P (a rotator of P words, ``lo`` fixed per step).
+
+    Attributes
+    ----------
+    start, seed, z : the common source interface (hw/source.py). ``z`` transfer c
+        carries words c*P .. c*P+P-1 of the step, equal to
+        ``pezo.ref.paper.PaperPoolModel(cfg, seed_in, params).perturbation``. ``seed``
+        also invalidates the pool. While ``z.ready`` is 0 nothing advances.
+
+    Latency (clocks from ``start`` valid to the first ``z.valid``): pool of the step's
+    epoch already filled: 1 (start registered) + 1 (base) + 1 (first read); otherwise
+    the bank seek to the epoch and the :class:`PoolScaler` fill (about N*(M+2) + M + 7
+    clocks plus two lane loads) come first. Then P words per clock.
+    """
+
+    def __init__(self, cfg: PezoConfig, params: int | None = None):
+        if cfg.strategy != "pool":
+            raise ConfigError("strategy", cfg.strategy, "paper-pool needs the pool strategy")
+        self.cfg = cfg
+        self.params = default_params() if params is None else params
+        if self.params < 1:
+            raise ConfigError("params", self.params, "must be at least 1")
+        super().__init__(SourceSignature.from_config(cfg))
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        cfg = self.cfg
+        S, P, N = cfg.step_bits, cfg.parallel, cfg.pool_size
+        n, pbits = exact_log2(N), exact_log2(P)
+        m.submodules.bank = bank = LfsrBank.from_config(cfg)
+        m.submodules.scaler = scaler = PoolScaler(cfg)
+        state = Signal(_Pool)
+        target = Signal(S)
+        seek_to = Signal(S)
+        pool_valid = Signal()
+        pool_epoch = Signal(S)
+        epoch_mask = ((1 << S) - 1) & ~(cfg.pool_refresh - 1) if cfg.pool_refresh else 0
+        addr = Signal(n - pbits, reset_less=True)
+        lo = Signal(max(1, pbits), reset_less=True)
+        en = ~self.z.valid | self.z.ready
+        reading = (state == _Pool.STREAM) & en
+        d = self.params % N
+        m.d.comb += [
+            self.start.ready.eq(1),
+            self.seed.ready.eq(1),
+            bank.seed.valid.eq(self.seed.valid),
+            bank.seed.payload.eq(self.seed.payload),
+            bank.seek.valid.eq(state == _Pool.BEGIN),
+            bank.seek.payload.eq(seek_to),
+            bank.fill.eq(1),
+            bank.advance.eq(scaler.advance),
+            scaler.abort.eq(self.start.valid | self.seed.valid),
+            scaler.word.eq(bank.words[0]),
+            scaler.word_valid.eq(~bank.busy),
+        ]
+        # base = t * (d mod N) mod N as a sum of shifted copies of t (constant d)
+        terms = [(target[:n] << k)[:n] for k in range(n) if d >> k & 1]
+        product = Const(0, n)
+        for term in terms:
+            product = (product + term)[:n]
+
+        fill_first = ~pool_valid | (pool_epoch != (self.start.payload & epoch_mask))
+        with m.If(self.start.valid):
+            m.d.sync += [target.eq(self.start.payload), self.z.valid.eq(0), seek_to.eq(self.start.payload & epoch_mask),
+                         state.eq(Mux(fill_first, _Pool.BEGIN, _Pool.PLACE))]
+            with m.If(fill_first):
+                m.d.sync += [pool_valid.eq(0), pool_epoch.eq(self.start.payload & epoch_mask)]
+        with m.Elif(self.seed.valid):
+            m.d.sync += [state.eq(_Pool.IDLE), self.z.valid.eq(0), pool_valid.eq(0)]
+        with m.Else():
+            with m.Switch(state):
+                with m.Case(_Pool.BEGIN):
+                    m.d.sync += state.eq(_Pool.FILL_SEEK)
+                with m.Case(_Pool.FILL_SEEK):
+                    with m.If(~bank.busy):
+                        m.d.sync += state.eq(_Pool.FILL_START)
+                with m.Case(_Pool.FILL_START):
+                    m.d.comb += scaler.start.eq(1)
+                    m.d.sync += state.eq(_Pool.FILL)
+                with m.Case(_Pool.FILL):
+                    m.d.comb += bank.load.eq(scaler.reload)
+                    with m.If(scaler.done):
+                        m.d.sync += [pool_valid.eq(1), state.eq(_Pool.PLACE)]
+                with m.Case(_Pool.PLACE):
+                    m.d.sync += state.eq(_Pool.STREAM)
+                with m.Case(_Pool.STREAM):
+                    with m.If(en):
+                        m.d.sync += self.z.valid.eq(1)
+        with m.If(state == _Pool.PLACE):
+            m.d.sync += [addr.eq(product[pbits:]), lo.eq(product[:pbits] if pbits else 0)]
+        with m.Elif(reading):
+            m.d.sync += addr.eq(addr + 1)
+
+        outputs = []
+        for b in range(P):
+            bank_mem = Memory(shape=signed(cfg.word_bits), depth=N // P, init=[])
+            m.submodules[f"pool{b}"] = bank_mem
+            wr, rd = bank_mem.write_port(), bank_mem.read_port()
+            mine = scaler.write_index[:pbits] == b if pbits else 1
+            m.d.comb += [wr.addr.eq(scaler.write_index[pbits:]), wr.data.eq(scaler.write_data),
+                         wr.en.eq(scaler.write_en & mine),
+                         rd.addr.eq(addr + (lo > b) if pbits else addr), rd.en.eq(reading)]
+            outputs.append(rd.data)
+        if pbits:
+            for p in range(P):      # lo is fixed while the step streams
+                with m.Switch(lo):
+                    for r in range(P):
+                        with m.Case(r):
+                            m.d.comb += self.z.payload[p].eq(outputs[(p + r) % P])
+        else:
+            m.d.comb += self.z.payload[0].eq(outputs[0])
+        return m
+
+
+class RotateReuse(wiring.Component):
+    """The generator rotation of ``paper-rotate`` (ports as hw/reuse.py's StreamReuse).
+
+    K = ``cfg.lanes`` generators, R = ``effective_repeat``. When R <= P (K = P/R, one
+    generation per transfer): output word p is ``lanes[(p + r) mod K]`` with the
+    rotation register r = (transfers since ``restart``) mod K, and the bank advances
+    every transfer. When R > P (K = 1): every word is ``lanes[0]`` and the bank
+    advances once every R/P transfers.
+
+    Attributes
+    ----------
+    lanes : In(ArrayLayout(unsigned(B), K)), the generators' words of this generation.
+    u : Out(ArrayLayout(unsigned(B), P)), this transfer's words (combinational).
+    advance : Out(1), the transfer ends a generation: the bank must leap with it.
+    next : In(1), the transfer happens.
+    restart : In(1), rotation and phase to 0 (start of a step); priority over ``next``.
+    """
+
+    def __init__(self, cfg: PezoConfig):
+        self.cfg = cfg
+        B = cfg.word_bits
+        super().__init__({
+            "lanes": In(data.ArrayLayout(unsigned(B), cfg.lanes)),
+            "u": Out(data.ArrayLayout(unsigned(B), cfg.parallel)),
+            "advance": Out(1),
+            "next": In(1),
+            "restart": In(1),
+        })
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        cfg = self.cfg
+        P, R, K = cfg.parallel, cfg.effective_repeat, cfg.lanes
+        if R > P:
+            phases = R // P
+            phase = Signal(range(phases))
+            m.d.comb += self.advance.eq(phase == phases - 1)
+            with m.If(self.restart):
+                m.d.sync += phase.eq(0)
+            with m.Elif(self.next):
+                m.d.sync += phase.eq(phase + 1)
+            for p in range(P):
+                m.d.comb += self.u[p].eq(self.lanes[0])
+            return m
+        m.d.comb += self.advance.eq(1)
+        if K == 1:
+            for p in range(P):
+                m.d.comb += self.u[p].eq(self.lanes[0])
+            return m
+        rotation = Signal(range(K))
+        with m.If(self.restart):
+            m.d.sync += rotation.eq(0)
+        with m.Elif(self.next):
+            m.d.sync += rotation.eq(Mux(rotation == K - 1, 0, rotation + 1))
+        with m.Switch(rotation):
+            for r in range(K):
+                with m.Case(r):
+                    for p in range(P):
+                        m.d.comb += self.u[p].eq(self.lanes[(p + r) % K])
+        return m
+
+
+class _Stream(enum.Enum):
+    IDLE = 0
+    BEGIN = 1
+    SEEK = 2
+    LOAD_REQUEST = 3
+    LOAD = 4
+    PRIME = 5
+    STREAM = 6
+
+
+class PaperRotate(wiring.Component):
+    """``paper-rotate``: K = ``cfg.lanes`` rotating LFSR generators concatenated R times,
+    scaled by the stream engine's :class:`UniformScaler`.
+
+    Attributes
+    ----------
+    start, seed, z : the common source interface (hw/source.py); ``z`` equals
+        ``pezo.ref.paper.PaperRotateModel(cfg, seed_in).perturbation``. While
+        ``z.ready`` is 0 the whole pipeline stalls.
+
+    Latency (clocks from ``start`` valid to the first ``z.valid``; J = seek jumps, L =
+    lane load clocks of hw/lfsr.py): 1 + 1 + J + 1 + L + 1 + 3 (the scaler's
+    pipeline), as hw/engine.py's StreamEngine. Then P words per clock.
+    """
+
+    def __init__(self, cfg: PezoConfig):
+        if cfg.strategy == "pool":
+            raise ConfigError("strategy", cfg.strategy, "paper-rotate needs a stream or none strategy")
+        self.cfg = cfg
+        super().__init__(SourceSignature.from_config(cfg))
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        m.submodules.bank = bank = LfsrBank.from_config(self.cfg)
+        m.submodules.reuse = reuse = RotateReuse(self.cfg)
+        m.submodules.scaler = scaler = UniformScaler(self.cfg)
+        state = Signal(_Stream)
+        target = Signal(self.cfg.step_bits)
+        lanes = Signal.like(bank.words)
+        valid = Signal(scaler.latency)
+        en = ~self.z.valid | self.z.ready
+        m.d.comb += [
+            self.start.ready.eq(1),
+            self.seed.ready.eq(1),
+            bank.seed.valid.eq(self.seed.valid),
+            bank.seed.payload.eq(self.seed.payload),
+            bank.seek.valid.eq(state == _Stream.BEGIN),
+            bank.seek.payload.eq(target),
+            reuse.lanes.eq(lanes),
+            scaler.en.eq(en),
+            scaler.u.eq(reuse.u),
+            scaler.moment_u.eq(lanes[0]),
+            self.z.payload.eq(scaler.z),
+            self.z.valid.eq(valid[-1]),
+        ]
+        with m.If(self.start.valid):
+            m.d.sync += [target.eq(self.start.payload), valid.eq(0), state.eq(_Stream.BEGIN)]
+        with m.Elif(self.seed.valid):
+            m.d.sync += [valid.eq(0), state.eq(_Stream.IDLE)]
+        with m.Else():
+            with m.Switch(state):
+                with m.Case(_Stream.BEGIN):
+                    m.d.sync += state.eq(_Stream.SEEK)
+                with m.Case(_Stream.SEEK):
+                    with m.If(~bank.busy):
+                        m.d.sync += state.eq(_Stream.LOAD_REQUEST)
+                with m.Case(_Stream.LOAD_REQUEST):
+                    m.d.comb += [bank.load.eq(1), scaler.restart.eq(1), reuse.restart.eq(1)]
+                    m.d.sync += state.eq(_Stream.LOAD)
+                with m.Case(_Stream.LOAD):
+                    with m.If(~bank.busy):
+                        m.d.sync += state.eq(_Stream.PRIME)
+                with m.Case(_Stream.PRIME):
+                    m.d.comb += bank.advance.eq(1)
+                    m.d.sync += [lanes.eq(bank.words), state.eq(_Stream.STREAM)]
+                with m.Case(_Stream.STREAM):
+                    with m.If(en):
+                        m.d.comb += [reuse.next.eq(1), bank.advance.eq(reuse.advance),
+                                     scaler.moment_en.eq(reuse.advance)]
+                        m.d.sync += valid.eq(Cat(1, valid[:-1]))
+                        with m.If(reuse.advance):
+                            m.d.sync += lanes.eq(bank.words)
+        return m

@@ -1,0 +1,98 @@
+"""Bit-exact model of ``gaussian-pool``: the PeZO pool reuse (ref/reuse.py: P copies of
+an N-word pool, per-step odd stride and fresh per-wrap offsets) filled by a Gaussian
+generator instead of LFSR uniforms plus adaptive scaling. Beside ``pezo-pool`` it
+measures how much of PeZO's saving reuse buys and how much uniform-plus-scaling buys.
+
+Bank: one LfsrBank of K = 1 + g lanes (g = the generator's uniform lanes), step domain
+only. Lane 0 is the addressing lane of ref/reuse.py (step t: lane 0 loaded for t gives
+w0, w1, ... exactly as in :class:`pezo.ref.engine.PoolModel`); lanes 1..g feed the
+generator. The pool of epoch e (first step ``e*pool_refresh``, or 0 when
+``pool_refresh`` is 0) holds the generator's first N output words from lanes 1..g
+loaded for that step, in order: ``pool[j]`` = output word j. Lanes 1..g never address
+the pool and lane 0 never feeds the generator, so fill and addressing streams are
+disjoint (ref/lfsr.py slots).
+
+The fill is the generator's words as they are (signed B bits, F fractional bits, unit
+variance by construction): no moment, no mean subtraction, no scaling.
+
+Generators (:data:`GENERATORS`): ``box-muller``, the Box-Muller core of
+ref/gaussian/box_muller.py with both outputs of each (u1, u2) pair (g = 2 lanes, 2
+words per clock, pool fill in N/2 clocks). An inverse-CDF generator plugs in as another
+:class:`FillGenerator`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from pezo.errors import ConfigError
+from pezo.ref.config import PezoConfig
+from pezo.ref.engine import PoolModel
+from pezo.ref.gaussian.box_muller import box_muller_words
+from pezo.ref.lfsr import LfsrBank
+
+
+@dataclass(frozen=True)
+class FillGenerator:
+    """A Gaussian generator for the pool fill.
+
+    lanes : uniform LFSR words it takes per clock.
+    outputs : Gaussian words it emits per clock.
+    words : (u, cfg) -> z; u of shape (clocks, lanes) unsigned B-bit, z of shape
+        (clocks, outputs), signed B-bit int64 with F fractional bits.
+    """
+
+    name: str
+    lanes: int
+    outputs: int
+    words: Callable[[np.ndarray, PezoConfig], np.ndarray]
+
+
+def _box_muller(u: np.ndarray, cfg: PezoConfig) -> np.ndarray:
+    return box_muller_words(u, cfg.replace(parallel=2))
+
+
+GENERATORS: dict[str, FillGenerator] = {
+    "box-muller": FillGenerator("box-muller", 2, 2, _box_muller),
+}
+
+
+def fill_generator(name: str) -> FillGenerator:
+    """The named fill generator; unknown name -> ConfigError listing the known ones."""
+    try:
+        return GENERATORS[name]
+    except KeyError:
+        raise ConfigError("generator", name, f"known generators are {', '.join(GENERATORS)}") from None
+
+
+class GaussianPoolModel(PoolModel):
+    """Golden model of ``gaussian-pool`` (module docstring) for a config with the
+    ``pool`` strategy, a runtime ``seed_in`` and a fill generator."""
+
+    def __init__(self, cfg: PezoConfig, seed_in: int = 0, generator: str = "box-muller"):
+        if cfg.strategy != "pool":
+            raise ConfigError("strategy", cfg.strategy, "gaussian-pool needs the pool strategy")
+        super().__init__(cfg, seed_in)
+        self.generator = fill_generator(generator)
+        self.bank = LfsrBank.from_config(cfg, lanes=1 + self.generator.lanes, seed_in=seed_in)
+
+    def fill_clocks(self) -> int:
+        """Generator clocks per pool fill: ceil(N / outputs)."""
+        return -(-self.cfg.pool_size // self.generator.outputs)
+
+    def pool_fill(self, step: int) -> tuple[np.ndarray, int, int, int]:
+        """(pool words z, 0, 0, 0) of the epoch containing ``step`` (no moment, mean or
+        mantissa: the tuple keeps :class:`PoolModel`'s shape)."""
+        first = self.epoch_step(step)
+        if first != self._epoch:
+            cfg = self.cfg
+            states = self.bank.lane_states(first)[1:]
+            u = self.bank.first_words(states, self.fill_clocks()).astype(np.int64)
+            z = self.generator.words(u, cfg).reshape(-1)[:cfg.pool_size]
+            self._fill = (z, 0, 0, 0)
+            self._real = z * (1.0 / (1 << cfg.frac_bits))
+            self._epoch = first
+        return self._fill

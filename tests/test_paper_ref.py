@@ -1,0 +1,123 @@
+"""Golden models of the paper's reuse schemes (ref/paper.py) and of gaussian-pool
+(ref/gaussian_pool.py): each differs from the PeZO engine only in what its docstring says,
+and each is a replayable training source."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pezo.errors import ConfigError
+from pezo.ref.config import PezoConfig, preset
+from pezo.ref.engine import PoolModel, StreamModel
+from pezo.ref.gaussian.box_muller import box_muller_words
+from pezo.ref.gaussian_pool import GaussianPoolModel, fill_generator
+from pezo.ref.paper import PaperPoolModel, PaperRotateModel
+from pezo.ref.reuse import pool_draws, pool_indices
+from pezo.ref.train.sources import make_source
+
+SMALL = preset("small")
+
+
+@pytest.mark.parametrize("cfg", [SMALL, PezoConfig(pool_size=64, parallel=4, pool_refresh=4)])
+def test_paper_pool_reads_the_pezo_pool_as_one_concatenated_sequence(cfg):
+    d = 3 * cfg.pool_size // 2 + 5
+    paper, pezo = PaperPoolModel(cfg, seed_in=9), PoolModel(cfg, seed_in=9)
+    for step in range(5):
+        pool = pezo.pool_fill(step)[0]
+        want = pool[(step * d + np.arange(d)) % cfg.pool_size]
+        assert (paper.perturbation(step, d) == want).all()
+
+
+def test_paper_pool_leftover_words_start_the_next_step():
+    d = 20
+    model = PaperPoolModel(SMALL)
+    run = np.concatenate([model.perturbation(t, d) for t in range(6)])
+    pool = model.pool_fill(0)[0]
+    assert (run == np.resize(pool, len(run))).all()
+
+
+def test_paper_pool_params_fixes_d_for_any_read_length():
+    model = PaperPoolModel(SMALL, params=37)
+    assert (model.perturbation(3, 100)[:37] == PaperPoolModel(SMALL).perturbation(3, 37)).all()
+    assert model.offset(3, 100) == 3 * 37 % SMALL.pool_size
+
+
+@pytest.mark.parametrize("cfg", [preset("stream"), preset("stream").replace(parallel=2),
+                                 SMALL.replace(strategy="none"), SMALL.replace(strategy="stream", repeat=2)])
+def test_paper_rotate_is_rotated_concatenation_of_stream_lane_words(cfg):
+    """Generation g, position q reads lane (q + g) mod n: the stream engine's unvaried
+    (r = 0) use of that lane word, with the same scaling."""
+    n = 5000
+    rot, stream = PaperRotateModel(cfg, 4), StreamModel(cfg, 4)
+    K, R = cfg.lanes, cfg.effective_repeat
+    G = K * R
+    i = np.arange(n)
+    g, q = i // G, i % G
+    fresh = g * K + (q + g) % K
+    want = stream.perturbation(5, int(fresh.max() + 1) * R)[fresh * R]
+    assert (rot.perturbation(5, n) == want).all()
+
+
+def test_paper_rotate_rotates_one_position_per_generation():
+    cfg = preset("stream")          # P = 8, R = 4: n = 2 generators
+    z = PaperRotateModel(cfg).perturbation(0, 16).reshape(2, 8)
+    assert (z[0, 0::2] == z[0, 0]).all() and (z[0, 1::2] == z[0, 1]).all()
+    assert (z[1, 0::2] == z[1, 0]).all() and z[0, 0] != z[0, 1]
+    assert PaperRotateModel(cfg).fresh_words_per_step(16, 1) == 4.0
+
+
+def test_gaussian_pool_fill_is_box_muller_of_lanes_1_2_and_addressing_is_lane_0():
+    cfg = SMALL
+    model = GaussianPoolModel(cfg, seed_in=3)
+    N = cfg.pool_size
+    states = model.bank.lane_states(0)
+    u = model.bank.first_words(states, N // 2).astype(np.int64)
+    pool = box_muller_words(u[:, 1:], cfg.replace(parallel=2)).reshape(-1)
+    assert (model.pool_fill(0)[0] == pool).all()
+    for step in (0, 1, 7):
+        n = 3 * N + 3
+        words = model.bank.first_words(model.bank.lane_states(step)[:1], 5)[:, 0]
+        offsets, stride = pool_draws(words, cfg)
+        assert (model.perturbation(step, n) == pool[pool_indices(offsets, int(stride), n, cfg)]).all()
+
+
+def test_gaussian_pool_words_are_unit_gaussian():
+    """Default pool (N = 512): mean within 4 standard errors of 0, std within 10%."""
+    pool = GaussianPoolModel(PezoConfig()).pool_fill(0)[0] / 2**12
+    assert abs(pool.mean()) < 4 / np.sqrt(len(pool))
+    assert 0.9 < pool.std() < 1.1
+
+
+def test_unknown_generator_and_wrong_strategies_are_one_line_errors():
+    with pytest.raises(ConfigError, match="known generators are box-muller"):
+        fill_generator("ziggurat")
+    with pytest.raises(ConfigError, match="pool strategy"):
+        PaperPoolModel(preset("stream"))
+    with pytest.raises(ConfigError, match="stream or none"):
+        PaperRotateModel(PezoConfig())
+    with pytest.raises(ConfigError, match="pool strategy"):
+        GaussianPoolModel(preset("stream"))
+
+
+@pytest.mark.parametrize("name", ["paper-pool", "paper-rotate", "gaussian-pool"])
+def test_new_sources_replay_and_take_config_overrides(name):
+    source = make_source(name, 11)
+    assert (source.z(3, 700) == source.z(3, 700)).all()
+    assert not (source.z(3, 700) == source.z(4, 700)).all()
+    small = make_source(name, 11, source.cfg.replace(pool_size=64))
+    assert small.cfg.pool_size == 64
+
+
+def test_paper_schemes_confine_z_where_their_docstring_says():
+    """paper-pool with N a multiple of d cycles through N/d vectors; paper-rotate repeats
+    each word n positions later within a clock (the restriction pezo-* avoid by fresh
+    per-step offsets and per-use variations)."""
+    pool = make_source("paper-pool", 1)
+    d = 64
+    vectors = {pool.z(t, d).tobytes() for t in range(40)}
+    assert len(vectors) == pool.cfg.pool_size // d
+    rotate = make_source("paper-rotate", 1)
+    z = rotate.z(2, 800).reshape(-1, rotate.cfg.parallel)
+    n = rotate.cfg.lanes
+    assert (z[:, n:] == z[:, :-n]).all()
