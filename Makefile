@@ -17,7 +17,7 @@ APT_INSTALL = { if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTE
                 elif command -v sudo >/dev/null 2>&1; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1); \
                 else false; fi; } >/dev/null
 
-.PHONY: report test sim sim-full sweep verilog setup iverilog clean
+.PHONY: report test sim sim-full sweep verilog formal setup iverilog clean
 
 report: setup ## the main job: Verilog, regression, synthesis, training parity -> build/report/
 	$(BIN)/pezo report
@@ -33,6 +33,9 @@ sim-full: setup ## the long regressions (marked slow)
 
 sweep: setup ## design-space sweep (cached) with a Pareto plot
 	$(BIN)/pezo sweep
+
+formal: setup ## bounded proofs of the source interface (stream rule) with Yosys' SAT solver
+	$(BIN)/python -m pezo.flow.formal
 
 verilog: setup ## Verilog of the default engine under build/verilog
 	$(BIN)/pezo verilog --preset default --out build/verilog

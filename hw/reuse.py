@@ -46,8 +46,9 @@ class PoolReuse(wiring.Component):
     first three): clock 0 (``place``): every address to 0, ``inc = w0 mod N``; clock 1:
     every lane adds ``inc`` (all at ``o_0``), ``inc = stride = 1 + 2*(w1 mod N/2)``;
     then max(1, P - 1) chain clocks k = 0, 1, ...: the lanes p > k add ``stride``, so
-    lane p ends at ``o_0 + p*stride``; chain clock 0 also takes w2 into the next-wrap
-    register ``wn``. ``ready`` rises after the last chain clock: place latency
+    lane p ends at ``o_0 + p*stride`` (the lane enables are registers: a thermometer
+    ``chaining`` that loses its lowest lane each chain clock); chain clock 0 also takes
+    w2 into the next-wrap register ``wn``. ``ready`` rises after the last chain clock: place latency
     2 + max(1, P - 1) clocks. While reading, the read that ends a wrap takes the next
     fresh word into ``wn`` (``advance`` = 1 with it).
 
@@ -99,18 +100,21 @@ class PoolReuse(wiring.Component):
         read = Signal(range(D), reset_less=True)
         step_inc = (stride << pbits)[:n]
         addrs = [Signal(n, name=f"addr{p}", reset_less=True) for p in range(P)]
+        chaining = Signal(P, reset_less=True)  # lane p adds stride in this chain clock
+        stride_clock = Signal()  # registered decode of phase STRIDE
         reading = self.read_en & self.ready
         m.d.comb += self.advance.eq(self.place | (phase == _Place.STRIDE)
                                     | ((phase == _Place.CHAIN) & (chain == 0))
                                     | (reading & (read == D - 1)))
 
+        m.d.sync += [stride_clock.eq(self.place), chaining.eq(chaining & (chaining << 1))]
         with m.If(self.place):
             m.d.sync += [inc.eq(self.word[:n]), phase.eq(_Place.STRIDE), self.ready.eq(0)]
         with m.Else():
             with m.Switch(phase):
                 with m.Case(_Place.STRIDE):
                     m.d.sync += [stride.eq(Cat(1, self.word[:n - 1])), inc.eq(Cat(1, self.word[:n - 1])),
-                                 chain.eq(0), phase.eq(_Place.CHAIN)]
+                                 chain.eq(0), chaining.eq(((1 << P) - 1) & ~1), phase.eq(_Place.CHAIN)]
                 with m.Case(_Place.CHAIN):
                     m.d.sync += chain.eq(chain + 1)
                     with m.If(chain == 0):
@@ -132,7 +136,7 @@ class PoolReuse(wiring.Component):
                 wr.addr.eq(self.write_index), wr.data.eq(self.write_data), wr.en.eq(self.write_en),
                 rd.addr.eq(addr), rd.en.eq(reading), self.words[p].eq(rd.data),
             ]
-            adds = reading | (phase == _Place.STRIDE) | ((phase == _Place.CHAIN) & (chain < p))
+            adds = reading | stride_clock | chaining[p]
             with m.If(self.place):
                 m.d.sync += addr.eq(0)
             with m.Elif(adds):

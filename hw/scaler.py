@@ -205,10 +205,11 @@ class PoolScaler(wiring.Component):
        ``acc`` (2T + n bits) and v to ``total`` (started at N/2, so ``mean = total >>
        n`` is wiring: floor((sum(v) + N/2) / N), signed B+2 bits);
     3. one clock: ``reload`` (the lane starts over for the second pass, meanwhile):
-    4. M search clocks: from the top bit k down, ``c |= 2**k`` when ``acc <
-       table[c | 2**k]`` (:func:`pezo.ref.scaler.search_thresholds`; the index
-       ``c | 2**k`` is a register, so the table is a 2**M-entry ROM and there is one
-       comparator); ``mant = 2**M + c``;
+    4. 3M search clocks, three per mantissa bit: from the top bit k down, the first
+       clock registers ``table[c | 2**k]`` (:func:`pezo.ref.scaler.search_thresholds`;
+       the index ``c | 2**k`` is a register, so the table is a 2**M-entry ROM), the
+       second registers ``acc < table[c | 2**k]`` (one comparator), the third sets
+       ``c |= 2**k`` when it holds; ``mant = 2**M + c``;
     5. one clock with ``word_valid`` takes word 0 into the word register;
     6. per pool word j, one load clock and M+1 Horner clocks (one adder): the load
        clock writes word j-1 (``write_en``, for j >= 1), sets ``v' = v_j - mean``
@@ -222,7 +223,7 @@ class PoolScaler(wiring.Component):
     ``reset_less``, so each clear above is a flip-flop's synchronous set/reset (no
     multiplexer) and the schedule sets every one of them before it is used.
 
-    Fill time: 2 + N + 1 + M + 1 + N*(M+2) + 1 clocks plus the lane loads' waits (the
+    Fill time: 2 + N + 1 + 3M + 1 + N*(M+2) + 1 clocks plus the lane loads' waits (the
     second load overlaps the search). The lane leaps N + 1 times in pass 2 (one word
     beyond the pool; harmless, the step reloads the bank).
 
@@ -268,6 +269,7 @@ class PoolScaler(wiring.Component):
         n = exact_log2(N)
         phase = Signal(_Fill)
         count = Signal(range(N), reset_less=True)
+        last = Signal(reset_less=True)  # count == N - 1, registered
         word = Signal(B, reset_less=True)
         word_new = Signal()
         acc = Signal(acc_bits(N, cfg), reset_less=True)
@@ -276,6 +278,9 @@ class PoolScaler(wiring.Component):
         index = Signal(M, reset_less=True)  # c | probe
         probe = Signal(M, reset_less=True)
         c_next = Signal(M)
+        threshold = Signal(len(acc), reset_less=True)  # table[index], registered
+        below = Signal(reset_less=True)  # acc < threshold, registered
+        stage = Signal(range(3), reset_less=True)  # clock of a search step
         vreg = Signal(signed(B + 2), reset_less=True)
         h = Signal(signed(B + M + 3), reset_less=True)
         have = Signal()  # h holds a finished word
@@ -289,7 +294,7 @@ class PoolScaler(wiring.Component):
             self.write_en.eq(((phase == _Fill.NEXT) | (phase == _Fill.LAST)) & have),
             self.write_index.eq(count),
             self.write_data.eq((h >> sh)[:B]),
-            c_next.eq(Mux(acc < table[index], index, c)),
+            c_next.eq(Mux(below, index, c)),
         ]
         m.d.sync += word_new.eq(0)
         with m.If(word_new):
@@ -304,7 +309,7 @@ class PoolScaler(wiring.Component):
             m.d.sync += [phase.eq(_Fill.IDLE), self.done.eq(0)]
         with m.Elif(self.start):
             m.d.sync += [phase.eq(_Fill.LOAD_MOMENT), self.done.eq(0), acc.eq(0), total.eq(N // 2),
-                         count.eq(0)]
+                         count.eq(0), last.eq(0)]
         with m.Else():
             with m.Switch(phase):
                 with m.Case(_Fill.LOAD_MOMENT):
@@ -312,16 +317,19 @@ class PoolScaler(wiring.Component):
                 with m.Case(_Fill.MOMENT):
                     with m.If(self.word_valid):
                         take()
-                        m.d.sync += [word_new.eq(1), count.eq(count + 1)]
-                        with m.If(count == N - 1):
+                        m.d.sync += [word_new.eq(1), count.eq(count + 1), last.eq(count == N - 2)]
+                        with m.If(last):
                             m.d.sync += phase.eq(_Fill.LOAD_WRITE)
                 with m.Case(_Fill.LOAD_WRITE):
-                    m.d.sync += [c.eq(0), index.eq(1 << (M - 1)), probe.eq(1 << (M - 1)),
+                    m.d.sync += [c.eq(0), index.eq(1 << (M - 1)), probe.eq(1 << (M - 1)), stage.eq(0),
                                  phase.eq(_Fill.SEARCH)]
                 with m.Case(_Fill.SEARCH):
-                    m.d.sync += [c.eq(c_next), index.eq(c_next | (probe >> 1)), probe.eq(probe >> 1)]
-                    with m.If(probe[0]):
-                        m.d.sync += phase.eq(_Fill.PREP)
+                    m.d.sync += [threshold.eq(table[index]), below.eq(acc < threshold),
+                                 stage.eq(Mux(stage == 2, 0, stage + 1))]
+                    with m.If(stage == 2):
+                        m.d.sync += [c.eq(c_next), index.eq(c_next | (probe >> 1)), probe.eq(probe >> 1)]
+                        with m.If(probe[0]):
+                            m.d.sync += phase.eq(_Fill.PREP)
                 with m.Case(_Fill.PREP):
                     with m.If(self.word_valid):
                         take()
@@ -331,12 +339,12 @@ class PoolScaler(wiring.Component):
                     m.d.sync += [vreg.eq(centred(word, B) - self.mean), h.eq(1 << (sh - M - 2)),
                                  bits.eq(self.mant), step.eq(M), phase.eq(_Fill.HORNER)]
                     with m.If(have):
-                        m.d.sync += count.eq(count + 1)
+                        m.d.sync += [count.eq(count + 1), last.eq(count == N - 2)]
                 with m.Case(_Fill.HORNER):
                     m.d.sync += [h.eq((h << 1) + Mux(bits[M], vreg, 0)), bits.eq(bits << 1),
                                  step.eq(step - 1)]
                     with m.If(step == 0):
-                        m.d.sync += [have.eq(1), phase.eq(Mux(count == N - 1, _Fill.LAST, _Fill.NEXT))]
+                        m.d.sync += [have.eq(1), phase.eq(Mux(last, _Fill.LAST, _Fill.NEXT))]
                 with m.Case(_Fill.LAST):
                     m.d.sync += [self.done.eq(1), phase.eq(_Fill.IDLE)]
         return m

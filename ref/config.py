@@ -29,7 +29,8 @@ from pezo.ref.lfsr import close_lanes
 STRATEGIES = ("pool", "stream", "none")
 LFSR_WIDTHS = range(4, 65)
 #: Widest perturbation word: the scaler's golden model tabulates all 2**B words
-#: (2**24 int64 words take about 0.7 GB while the model runs).
+#: (2**24 int64 words take about 0.7 GB while the model runs); it also keeps the
+#: Gaussian baselines' internal products within int64.
 MAX_WORD_BITS = 24
 
 

@@ -12,7 +12,6 @@ import math
 import numpy as np
 import pytest
 
-from pezo.errors import ConfigError
 from pezo.ref.config import PRESETS, PezoConfig
 from pezo.ref.gaussian.box_muller import BoxMullerGaussian, box_muller_words, cos_sin, radius
 from pezo.ref.gaussian.clt import CltGaussian, clt_words
@@ -216,8 +215,3 @@ def test_normal_cdf_matches_erf():
     assert np.allclose(normal_cdf(x), [0.5 * (1 + math.erf(v / math.sqrt(2))) for v in x], atol=1e-15)
 
 
-def test_baselines_reject_too_wide_words():
-    cfg = PezoConfig(lfsr_width=40, word_bits=36, frac_bits=30)
-    for model in (CltGaussian, BoxMullerGaussian):
-        with pytest.raises(ConfigError):
-            model(cfg)

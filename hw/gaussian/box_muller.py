@@ -16,14 +16,18 @@ from pezo.ref.gaussian.tables import (bm_format, log2_multiples, log_table, sine
                                       sqrt_table, table_words)
 
 
-def normalise(m: Module, x: Value, name: str) -> tuple[Signal, Signal]:
+def normalise(m: Module, x: Value, name: str, levels: tuple[int, ...] | None = None) -> tuple[Signal, Signal]:
     """(lz, y): leading zeros of the N-bit x and y = x << lz (MSB set unless x = 0), by a
-    logarithmic shifter of ceil(log2 N) mux levels (combinational)."""
+    logarithmic shifter of ceil(log2 N) mux levels (combinational).
+
+    ``levels`` (default all, highest first) applies only the shifts by 2**s for s in it
+    and drives only those bits of lz (the others are 0): a pipelined shifter runs the high
+    levels, registers, then the low levels on the partly shifted value."""
     n = len(x)
     steps = max(1, (n - 1).bit_length())
     lz = Signal(steps, name=f"{name}_lz")
     y = x
-    for s in reversed(range(steps)):
+    for s in (reversed(range(steps)) if levels is None else levels):
         sh = 1 << s
         top_zero = y[n - sh:] == 0
         m.d.comb += lz[s].eq(top_zero)

@@ -8,7 +8,7 @@ from amaranth.lib import wiring
 from pezo.hw.gaussian.source import GaussianSource, Stages, core_signature, saturate
 from pezo.hw.scaler import centred
 from pezo.ref.config import PezoConfig
-from pezo.ref.gaussian.tables import check_word_bits, clt_scale
+from pezo.ref.gaussian.tables import clt_scale
 
 
 class CltCore(wiring.Component):
@@ -28,7 +28,6 @@ class CltCore(wiring.Component):
     """
 
     def __init__(self, cfg: PezoConfig):
-        check_word_bits(cfg)
         self.cfg = cfg
         self.scale = clt_scale(cfg)
         k = cfg.clt_k

@@ -6,8 +6,9 @@ power when asked (power.py), all under ``build/synth/<target>/<design>[-<tag>]-<
 hash>/`` (one folder per configuration, locked while a run uses it, so concurrent runs
 in one checkout wait for each other and then share the cached result). It returns a
 :class:`Measurement` (``to_dict()`` is its JSON record); a failing step gives a
-:class:`StepFailure` (one-line error, log path) and the other steps still run. Each step's result is cached (cache.py) on
-its own, so changing the P&R or power code re-runs only that step.
+:class:`StepFailure` (one-line error, log path) and the other steps still run. Each
+step's result is cached (cache.py) on its own, so changing the P&R or power code
+re-runs only that step.
 
 ``run_jobs`` measures many jobs over local worker processes (workers.py: Ctrl-C kills
 them and their tools at once) or over any ``concurrent.futures`` executor given to it

@@ -45,7 +45,7 @@ from __future__ import annotations
 import numpy as np
 
 from pezo.ref.config import PezoConfig
-from pezo.ref.gaussian.tables import (bm_format, check_word_bits, log2_multiples, log_table,
+from pezo.ref.gaussian.tables import (bm_format, log2_multiples, log_table,
                                       sine_table, sqrt_table)
 from pezo.ref.lfsr import LfsrBank
 
@@ -148,7 +148,6 @@ class BoxMullerGaussian:
     """
 
     def __init__(self, cfg: PezoConfig, seed_in: int = 0):
-        check_word_bits(cfg)
         bm_format(cfg)
         self.cfg = cfg
         self.seed_in = seed_in

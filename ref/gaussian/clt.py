@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from pezo.ref.config import PezoConfig
-from pezo.ref.gaussian.tables import check_word_bits, clt_scale
+from pezo.ref.gaussian.tables import clt_scale
 from pezo.ref.lfsr import LfsrBank
 from pezo.ref.scaler import centre
 
@@ -43,7 +43,6 @@ class CltGaussian:
     """
 
     def __init__(self, cfg: PezoConfig, seed_in: int = 0):
-        check_word_bits(cfg)
         self.cfg = cfg
         self.seed_in = seed_in
         self.lanes = cfg.clt_k * cfg.parallel

@@ -19,20 +19,10 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pezo.errors import ConfigError
 from pezo.ref.config import PezoConfig
 
-#: Widest uniform word the Gaussian baselines accept (internal products stay in int64).
-MAX_WORD_BITS = 32
 #: Fractional bits of the CLT scale constant sqrt(3/k).
 CLT_SCALE_BITS = 12
-
-
-def check_word_bits(cfg: PezoConfig) -> None:
-    """Raise a ConfigError unless the baselines support ``cfg.word_bits``."""
-    if cfg.word_bits > MAX_WORD_BITS:
-        raise ConfigError("word_bits", cfg.word_bits,
-                          f"the Gaussian baselines support word_bits <= {MAX_WORD_BITS}")
 
 
 # CLT
@@ -144,7 +134,6 @@ class BoxMullerFormat:
 
 @lru_cache(maxsize=None)
 def bm_format(cfg: PezoConfig) -> BoxMullerFormat:
-    check_word_bits(cfg)
     B, F = cfg.word_bits, cfg.frac_bits
     w_frac = F + 4
     w_int = max(1, math.floor(2 * B * math.log(2))).bit_length()
