@@ -121,3 +121,11 @@ def test_paper_schemes_confine_z_where_their_docstring_says():
     z = rotate.z(2, 800).reshape(-1, rotate.cfg.parallel)
     n = rotate.cfg.lanes
     assert (z[:, n:] == z[:, :-n]).all()
+
+
+def test_rtl_training_refuses_the_new_sources():
+    """``pezo train --rtl`` co-simulates the PeZO engine only; its words would not be these."""
+    from pezo.sim.cosim import engine_config
+    for name in ("paper-pool", "paper-rotate", "gaussian-pool"):
+        with pytest.raises(ConfigError, match="--rtl needs an engine source: pezo-pool, pezo-stream"):
+            engine_config(name)
