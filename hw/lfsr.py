@@ -40,23 +40,23 @@ class LfsrBank(wiring.Component):
         at step 0. A seek in
         progress is abandoned; a ``seek`` transfer in the same clock applies after it.
     seek : In(stream of unsigned(S)), always ready.
-        A transfer with payload t seeks the master state of step t: if t is below the
-        current step the master restarts from ``master0`` in that clock; the master
-        then jumps one step per clock (J, a sparse XOR network) until the step is t.
+        A transfer with payload t seeks the master state of step t: in the next clock the
+        master restarts from ``master0`` if t is below the current step; it then jumps
+        one step per clock (J, a sparse XOR network) until the step is t.
     load : In(1)
-        Start loading every lane for the current step (assert only while ``busy`` is 0).
-        Step domain: for K clocks (the load clock and K - 1 more) lane 0 takes the
-        master and lane k takes G(lane k-1), so lane k ends at G**k master. Fill domain
-        (``fill`` = 1 in the load clock): lane 0 takes the master, then G(lane 0) in the
-        next clock. ``load`` has priority over ``advance``.
+        Load every lane for the current step (assert only while ``busy`` is 0), in the
+        L clocks after the request. Step domain (L = K): lane 0 takes the master and
+        lane k takes G(lane k-1), so lane k ends at G**k master. Fill domain (``fill`` =
+        1 in the request clock, L = 2): lane 0 takes the master, then G(lane 0). A load
+        has priority over ``advance``.
     fill : In(1), only with a fill slot: the domain of ``load``.
     busy : Out(1), registered. 1 in the clock after any ``seed``, ``seek`` or ``load``
         request and while the master is not at the target step or lanes are loading
         (it may stay 1 one clock longer than the work). After a request, wait from the
         next clock on until ``busy`` is 0 before using ``words`` or asking ``load``.
-        After the request clock it stays high for J + 1 clocks for a seek of J jumps
-        (J = t - c forward from step c, t backward), one clock more after a seed, and
-        for L clocks for a load (L = K in the step domain, 2 in the fill domain).
+        After the request clock it stays high for J + 2 clocks for a seek of J jumps
+        (J = t - c forward from step c, t backward), 2 clocks after a seed alone, and
+        L + 1 clocks for a load.
     advance : In(1)
         Leap every lane by B single steps at this clock edge (consumes ``words``).
     words : Out(ArrayLayout(unsigned(B), K))
@@ -115,36 +115,52 @@ class LfsrBank(wiring.Component):
         master0 = Signal(W, init=base | 1)
         master = Signal(W, init=base | 1)
         target = Signal.like(self.step)
-        stale = Signal()   # a seed arrived: restart the master from master0 in the next clock
+        # Control is registered: a seek is decided in the clock after its request (restart
+        # from master0 or not, from the sign of the registered ``diff``); ``todo`` counts
+        # the jumps left and ``jump``, the enable of the master's jump network, is a
+        # flip-flop set from comparisons of registers with constants, so no adder or
+        # comparator chain drives a clock enable.
+        stale = Signal()   # a seed arrived: restart from master0 in the next clock
+        sought = Signal()  # a seek arrived: decide in the next clock
+        diff = Signal(self.step_bits + 1)  # that seek's target - step; the top bit: below
+        todo = Signal.like(self.step)
+        jump = Signal()    # jump the master in this clock (todo != 0)
         m.d.comb += [self.seed.ready.eq(1), self.seek.ready.eq(1)]
         with m.If(self.seed.valid):
             # wiring: the payload counts modulo 2**(W-1) and bit 0 is 1, so never zero
             m.d.sync += [master0.eq(Cat(Const(1, 1), self.seed.payload[:W - 1]) ^ base),
-                         target.eq(0), stale.eq(1)]
-        with m.Elif(stale):
-            m.d.sync += stale.eq(0)
-        with m.If(self.seek.valid):
-            m.d.sync += target.eq(self.seek.payload)
-        restart = stale | (self.seek.valid & (self.seek.payload < self.step))
-        with m.If(restart):
-            m.d.sync += [master.eq(master0), self.step.eq(0)]
-        with m.Elif(~self.seek.valid & (self.step != target)):
+                         target.eq(Mux(self.seek.valid, self.seek.payload, 0)),
+                         stale.eq(1), sought.eq(0), jump.eq(0)]
+        with m.Elif(self.seek.valid):
+            m.d.sync += [target.eq(self.seek.payload), diff.eq(self.seek.payload - self.step),
+                         sought.eq(1), jump.eq(0)]
+        with m.Elif(stale | sought):
+            m.d.sync += [stale.eq(0), sought.eq(0)]
+            with m.If(stale | diff[-1]):
+                m.d.sync += [master.eq(master0), self.step.eq(0), todo.eq(target), jump.eq(target != 0)]
+            with m.Else():
+                m.d.sync += [todo.eq(diff[:-1]), jump.eq(diff[:-1] != 0)]
+        with m.Elif(jump):
             m.d.sync += [master.eq(apply_rows(jump_rows(W, self.word_bits, self.slots), master)),
-                         self.step.eq(self.step + 1)]
+                         self.step.eq(self.step + 1), todo.eq(todo - 1), jump.eq(todo != 1)]
 
+        # A load runs in the L clocks after its request, from registers alone, so the
+        # lanes' clock enable is an OR of two flip-flops and ``advance``.
         remaining = Signal(range(max(K, 2)))   # load clocks left after this one
+        loading = Signal()
         fill_mode = Signal()
-        loading = self.load | (remaining != 0)
-        first_fill = self.fill if self.has_fill else 0
         with m.If(self.load):
-            m.d.sync += [remaining.eq(1 if self.has_fill else K - 1), fill_mode.eq(first_fill)]
+            m.d.sync += [loading.eq(1), remaining.eq(K - 1),
+                         fill_mode.eq(self.fill if self.has_fill else 0)]
             if self.has_fill:
-                with m.If(~self.fill):
-                    m.d.sync += remaining.eq(K - 1)
-        with m.Elif(remaining != 0):
-            m.d.sync += remaining.eq(remaining - 1)
-        m.d.sync += self.busy.eq(self.seed.valid | stale | self.seek.valid | self.load
-                                 | (self.step != target) | (remaining != 0))
+                with m.If(self.fill):
+                    m.d.sync += remaining.eq(1)   # fill domain: one more clock (G lane 0)
+        with m.Elif(loading):
+            m.d.sync += [remaining.eq(remaining - 1), loading.eq(remaining != 0)]
+        m.d.sync += self.busy.eq(self.seed.valid | self.seek.valid | stale | sought | jump | self.load
+                                 | loading)
+        first_clock = Signal()   # the first clock of a load (lane 0 takes the master)
+        m.d.sync += first_clock.eq(self.load)
 
         leap = leap_rows(W, self.word_bits)
         initial = self.model.lane_states(0)
@@ -154,7 +170,7 @@ class LfsrBank(wiring.Component):
             m.d.comb += [nxt.eq(apply_rows(leap, state)), self.words[k].eq(nxt[:self.word_bits])]
             # G = I + A**B: a state XOR its own leap (ref/lfsr.py chain_rows)
             if k == 0:
-                chained = Mux(fill_mode & ~self.load, state ^ nxt, master) if self.has_fill else master
+                chained = Mux(fill_mode & ~first_clock, state ^ nxt, master) if self.has_fill else master
             else:
                 chained = states[k - 1] ^ leaps[k - 1]
             with m.If(loading):

@@ -24,4 +24,17 @@ class ConfigError(PezoError, ValueError):
 
 
 class ToolError(PezoError, RuntimeError):
-    """An external tool (simulator, Yosys, nextpnr) is missing or failed."""
+    """An external tool (simulator, Yosys, nextpnr) is missing or failed; ``log`` is the
+    path of the tool's log where there is one (also named in the message)."""
+
+    def __init__(self, message: str, log: object = None):
+        super().__init__(message)
+        self.log = None if log is None else str(log)
+
+
+class Interrupted(KeyboardInterrupt):
+    """The user stopped pezo: Ctrl-C (SIGINT) or SIGTERM; ``signum`` says which."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum

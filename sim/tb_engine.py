@@ -97,7 +97,13 @@ async def replay_gives_identical_words(dut):
 async def start_abandons_fill_and_run(dut):
     """A start in the middle of a pool fill or of a run discards what was in flight."""
     eng = Engine(dut)
-    await check_start_abandons_run(eng, [random.randrange(1, eng.cfg.pool_size + 8)])
+    cfg = eng.cfg
+    await check_start_abandons_run(eng, [random.randrange(1, cfg.pool_size + 8)])
+    # a start in the second (scaled write) pass of a fill
+    await eng.reset()
+    await eng.begin(random.randrange(eng.top_step + 1))
+    await clocks(dut, random.randrange(2 * cfg.pool_size, cfg.pool_size * (cfg.mantissa_bits + 2)))
+    await eng.check(random.randrange(eng.top_step + 1))
 
 
 @cocotb.test()

@@ -1,15 +1,17 @@
 """cocotb testbench of the Gaussian baselines (hw/gaussian/): every word equals the golden
-model (``pezo.ref.gaussian.clt.CltGaussian`` or ``...box_muller.BoxMullerGaussian``,
-``samples(t, n)``) bit for bit, and the RTL stream has the baseline's distribution.
+model (``pezo.ref.gaussian.clt.CltGaussian``, ``...box_muller.BoxMullerGaussian`` or
+``...icdf.IcdfGaussian``, ``samples(t, n)``) bit for bit, and the RTL stream has the
+baseline's distribution.
 
-The design under test is named by ``PEZO_GAUSSIAN`` (``clt`` or ``box_muller``). Each
-cocotb test checks one claim of the common source interface: words after a start, replay,
-a start that abandons a run, reset in the middle of a run, the runtime seed, all under
-back-pressure (``ready`` low with probability ``PEZO_BACKPRESSURE``, default 0.3). The
-quality test runs only when ``PEZO_QUALITY_SAMPLES`` is set: it takes that many words
-of one step with ``ready`` held high, checks each against the model and then the
-distribution (see :func:`quality_test`). Randomness comes from Python's ``random``,
-seeded by cocotb (``COCOTB_RANDOM_SEED``), so a failing run is reproduced from its seed.
+The design under test is named by ``PEZO_GAUSSIAN`` (``clt``, ``box_muller`` or
+``icdf``). Each cocotb test checks one claim of the common source interface: words after
+a start, replay, a start that abandons a run, reset in the middle of a run, the runtime
+seed, all under back-pressure (``ready`` low with probability ``PEZO_BACKPRESSURE``,
+default 0.3). The quality test runs only when ``PEZO_QUALITY_SAMPLES`` is set: it takes
+that many words of one step with ``ready`` held high, checks each against the model and
+then the distribution (see :func:`quality_test`). Randomness comes from Python's
+``random``, seeded by cocotb (``COCOTB_RANDOM_SEED``), so a failing run is reproduced
+from its seed.
 """
 
 from __future__ import annotations
@@ -23,9 +25,11 @@ import numpy as np
 
 from pezo.hw.gaussian.box_muller import BoxMullerGaussian
 from pezo.hw.gaussian.clt import CltGaussian
+from pezo.hw.gaussian.icdf import IcdfGaussian
 from pezo.ref.config import PRESETS, PezoConfig
 from pezo.ref.gaussian import box_muller as ref_box_muller
 from pezo.ref.gaussian import clt as ref_clt
+from pezo.ref.gaussian import icdf as ref_icdf
 from pezo.ref.gaussian.quality import ks_distance, moment_checks
 from pezo.ref.gaussian.tables import clt_scale
 from pezo.sim.runner import SimCase, config_from_env, env_value
@@ -36,8 +40,9 @@ from pezo.sim.streams import StreamDriver, clocks, reset, split_words, start_clo
 DESIGN_ENV = "PEZO_GAUSSIAN"
 QUALITY_ENV = "PEZO_QUALITY_SAMPLES"
 
-RTL = {"clt": CltGaussian, "box_muller": BoxMullerGaussian}
-MODELS = {"clt": ref_clt.CltGaussian, "box_muller": ref_box_muller.BoxMullerGaussian}
+RTL = {"clt": CltGaussian, "box_muller": BoxMullerGaussian, "icdf": IcdfGaussian}
+MODELS = {"clt": ref_clt.CltGaussian, "box_muller": ref_box_muller.BoxMullerGaussian,
+          "icdf": ref_icdf.IcdfGaussian}
 
 #: KS bar of the Box-Muller RTL stream for n samples: DESIGN.md's 0.01 at n >= 1e5; for
 #: a smaller n the bar is 0.01 plus the extra 99.9 % KS quantile of n samples over that
@@ -90,6 +95,12 @@ CASES = [
     gaussian_case("gauss_bm_quality_1e5", "box_muller", PRESETS["default"], quality=100_000),
     gaussian_case("gauss_clt_quality_p1_3e3", "clt", PRESETS["p1"].replace(lfsr_width=16), quality=3_000),
     gaussian_case("gauss_clt_default", "clt", PRESETS["default"], quick=False),
+    gaussian_case("gauss_icdf_p1", "icdf", PRESETS["p1"]),
+    gaussian_case("gauss_icdf_small", "icdf", SMALL),
+    gaussian_case("gauss_icdf_p4_f10", "icdf", PRESETS["default"].replace(parallel=4, frac_bits=10)),
+    gaussian_case("gauss_icdf_quality_p1_2e4", "icdf", PRESETS["p1"], quality=20_000),
+    gaussian_case("gauss_icdf_default", "icdf", PRESETS["default"], quick=False),
+    gaussian_case("gauss_icdf_quality_1e5", "icdf", PRESETS["default"], quality=100_000, quick=False),
 ]
 
 
@@ -154,8 +165,8 @@ async def collect(dut, cfg: PezoConfig, t: int, n: int) -> np.ndarray:
 async def quality_test(dut):
     """n = PEZO_QUALITY_SAMPLES RTL words of one step, each equal to the model, and:
 
-    * Box-Muller: KS distance to N(0, 1) <= :func:`ks_bar` (0.01 at 1e5) and reach:
-      max |x| >= :func:`reach_sigma` (4 sigma at 1e5 samples);
+    * Box-Muller and icdf: KS distance to N(0, 1) <= :func:`ks_bar` (0.01 at 1e5) and
+      reach: max |x| >= :func:`reach_sigma` (4 sigma at 1e5 samples);
     * CLT-k: |mean| <= 5 / sqrt(n) and |var - 1| <= 5 sqrt(2 / n) (conservative for the
       Irwin-Hall shape, whose kurtosis is below 3), max |x| within the reach of the
       scaled sum (sqrt(3 k) up to the constant's rounding), and, for
@@ -172,7 +183,7 @@ async def quality_test(dut):
     ks, moments, top = ks_distance(x), moment_checks(x), float(np.max(np.abs(x)))
     dut._log.info("%s: n=%d step %d KS %.5f (bar %.5f) mean %.5f var %.5f max|x| %.3f", design, n, t,
                   ks, ks_bar(n), moments["mean"], moments["var"], top)
-    if design == "box_muller":
+    if design != "clt":
         assert ks <= ks_bar(n), f"KS {ks:.5f} above {ks_bar(n):.5f} over {n} samples"
         assert top >= reach_sigma(n), f"no sample beyond {reach_sigma(n):.3f} sigma (max |x| {top:.3f})"
     else:

@@ -109,7 +109,7 @@ class Bank:
         self.dut.load.value = 1
         await clocks(self.dut)
         self.dut.load.value = 0
-        return await self.busy_clocks(self.lanes + 2)
+        return await self.busy_clocks(self.lanes + 3)
 
     async def run(self, n: int, gap: float) -> np.ndarray:
         """Collect n clocks of words, leaving ``advance`` low with probability ``gap``
@@ -132,7 +132,7 @@ class Bank:
         """Load the lanes of the step already sought (``t``) in the step or fill domain,
         do the same on ``ref``, and compare the next n clocks of words."""
         loading = await self.load(fill)
-        assert loading == (2 if fill else self.lanes), f"{what}: load kept busy {loading} clocks"
+        assert loading == 1 + (2 if fill else self.lanes), f"{what}: load kept busy {loading} clocks"
         ref.load(t, RefBank.FILL_DOMAIN if fill else RefBank.STEP_DOMAIN)
         check(await self.run(n, gap), ref.words(n), what)
 
@@ -156,7 +156,7 @@ async def words_after_reset_match_ref(dut):
 
 @cocotb.test()
 async def seek_forward_and_backward_loads_step_domain(dut):
-    """Seeks up and down; busy stays high 1 + (t - c) clocks forward, 1 + t backward."""
+    """Seeks up and down; busy stays high 2 + (t - c) clocks forward, 2 + t backward."""
     start_clock(dut)
     bank = Bank(dut)
     await bank.reset()
@@ -165,7 +165,7 @@ async def seek_forward_and_backward_loads_step_domain(dut):
     current = 0
     for t in [3, 3, top, 1, 0] + [random.randrange(top + 1) for _ in range(4)]:
         busy = await bank.seek(t)
-        expected = 1 + (t - current if t >= current else t)
+        expected = 2 + (t - current if t >= current else t)
         assert busy == expected, f"seek {current} -> {t}: busy {busy} clocks, expected {expected}"
         current = t
         await bank.check_load(ref, t, False, 24, 0.3, f"step {t}")

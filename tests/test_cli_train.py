@@ -50,11 +50,11 @@ def test_compare_prints_table_and_checks_and_writes_the_json_keys(tmp_path, caps
 @pytest.mark.parametrize("argv, message", [
     (["--perturb", "normal"], "invalid perturb='normal': known methods are gaussian"),
     (["--perturb", "gaussian", "--model", "cnn"], "invalid model='cnn': known models are mlp, logreg"),
-    (["--perturb", "gaussian", "--steps", "0"], "invalid steps=0"),
+    (["--perturb", "gaussian", "--steps", "0"], "argument --steps: must be at least 1, got 0"),
     (["--perturb", "pezo-pool", "--set", "pool_size=3"], "invalid pool_size=3"),
     (["--perturb", "pezo-pool", "--set", "pool_size"], "--set expects FIELD=VALUE"),
     ([], "give exactly one --perturb"),
-    (["--compare", "--seeds", "0"], "invalid seeds=0"),
+    (["--compare", "--seeds", "0"], "argument --seeds: must be at least 1, got 0"),
 ])
 def test_bad_input_is_one_line_with_exit_2(argv, message, capsys):
     assert main(["train", "--no-progress", *argv]) == 2

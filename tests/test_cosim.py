@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from pezo.cli import main
-from pezo.errors import ToolError
+from pezo.errors import PezoError, ToolError
 from pezo.ref.engine import engine_model
 from pezo.ref.train.loop import Run, TrainSettings
 from pezo.ref.train.sources import make_source
@@ -97,11 +97,30 @@ def test_rtl_source_serves_passes_in_order_and_rejects_what_was_not_recorded():
 def test_pezo_train_rtl_prints_both_loss_sequences_and_bit_exact_yes(capsys):
     assert main(["train", "--rtl", "--steps", "3", "--seed", "5"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert "64-4-10 (310 parameters), 3 steps" in lines[1]
+    # the default co-simulation model has more parameters than the default pool: two wraps per step
+    assert "64-8-10 (610 parameters), 3 steps" in lines[1]
+    assert 610 > engine_config("pezo-pool").pool_size
     rows = [line.split() for line in lines[3:7]]
     assert [r[0] for r in rows] == ["0", "1", "2", "3"]
     assert all(r[1] == r[2] and r[-1] == "yes" for r in rows)
     assert lines[-1] == "bit-exact: yes"
+
+
+@pytest.mark.parametrize("argv, hidden, steps", [
+    ([], 8, 8),
+    (["--hidden", "16", "--steps", "20"], 16, 20),  # 16 is the training default: still honoured
+    (["--hidden", "3", "--steps", "10000"], 3, 10000),
+])
+def test_pezo_train_rtl_keeps_explicit_values_equal_to_the_defaults(argv, hidden, steps, monkeypatch):
+    seen = []
+
+    def stop(method, settings, *args, **kwargs):
+        seen.append(settings)
+        raise PezoError("stopped before the simulation")
+
+    monkeypatch.setattr(cosim, "run_rtl_training", stop)
+    assert main(["train", "--rtl", *argv]) == 2
+    assert (seen[0].hidden, seen[0].steps) == (hidden, steps)
 
 
 def test_pezo_train_rtl_exits_1_when_a_word_differs(monkeypatch, capsys):

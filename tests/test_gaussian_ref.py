@@ -65,6 +65,21 @@ def test_box_muller_radius_and_angle_track_float_within_lsbs():
         assert np.max(np.abs(s / 2.0 ** fmt.trig_frac - np.sin(angle))) <= 2 * 2.0 ** -fmt.trig_frac
 
 
+def test_box_muller_interpolation_products_are_no_wider_than_the_accuracy_needs(monkeypatch):
+    """The interpolation products (slope x fraction) are sized to the error bound: with
+    the fraction of every lookup cut by two bits, the radius leaves its 2-LSB bound
+    (so at most one bit of the 7-8-bit fractions could go)."""
+    import pezo.ref.gaussian.box_muller as bm
+    cfg, fmt = DEFAULT, bm_format(DEFAULT)
+    exact = bm.lookup
+    monkeypatch.setattr(bm, "lookup", lambda table, address, frac, bits:
+                        exact(table, address, frac >> min(2, bits), bits - min(2, bits)))
+    u = np.arange(1 << cfg.word_bits, dtype=np.int64)
+    r = radius(u, cfg) / 2.0 ** fmt.r_frac
+    exact_r = np.sqrt(-2.0 * np.log((u + 1) / 2.0 ** cfg.word_bits))
+    assert np.max(np.abs(r - exact_r)) > 2 * 2.0 ** -fmt.r_frac
+
+
 def test_box_muller_output_rounds_float_box_muller_of_its_lanes():
     """Output words are within 1 LSB of round(2**F r cos) / round(2**F r sin) of the exact
     transform of lanes (2j, 2j+1); element 2j is the cosine, 2j + 1 the sine."""
@@ -80,14 +95,21 @@ def test_box_muller_output_rounds_float_box_muller_of_its_lanes():
     assert np.max(np.abs(z[:, 1::2] - r * np.sin(angle) * scale)) <= 1.0
 
 
-def test_box_muller_p1_drops_the_sine():
+def test_box_muller_p1_uses_both_outputs_of_consecutive_clocks():
+    """P = 1: one lane; the words of clocks 2i, 2i + 1 are one (u1, u2) pair whose r cos and
+    r sin are the outputs of those two clocks: the same words as P = 2 fed with the
+    lane's words two at a time, and no output is dropped."""
     cfg = PRESETS["p1"]
-    bank = LfsrBank(cfg.lfsr_width, cfg.word_bits, 2, cfg.seed)
+    bank = LfsrBank(cfg.lfsr_width, cfg.word_bits, 1, cfg.seed)
     bank.load(3)
     u = bank.words(64)
-    assert np.array_equal(BoxMullerGaussian(cfg).samples(3, 64), box_muller_words(u, cfg)[:, 0])
-    assert np.array_equal(box_muller_words(u, cfg)[:, 0],
-                          box_muller_words(u, cfg.replace(parallel=2))[:, 0])
+    z = BoxMullerGaussian(cfg).samples(3, 64)
+    assert np.array_equal(z, box_muller_words(u, cfg)[:, 0])
+    assert np.array_equal(z, box_muller_words(u.reshape(32, 2), cfg.replace(parallel=2)).reshape(-1))
+    assert np.array_equal(BoxMullerGaussian(cfg).samples(3, 63), z[:63])
+    r = np.sqrt(-2.0 * np.log((u[0::2, 0] + 1) / 2.0 ** cfg.word_bits))
+    angle = 2 * np.pi * (u[1::2, 0] + 0.5) / 2.0 ** cfg.word_bits
+    assert np.max(np.abs(z[1::2] - r * np.sin(angle) * 2.0 ** cfg.frac_bits)) <= 1.0
 
 
 def test_box_muller_samples_are_replayable_and_step_dependent():

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
 from pezo.errors import ConfigError
 from pezo.ref.config import preset
+from pezo.ref.train import compare
 from pezo.ref.train.compare import compare_sources, target_checks
 from pezo.ref.train.data import digits
 from pezo.ref.train.loop import Run, TrainSettings
@@ -213,3 +216,26 @@ def test_a_missed_accuracy_target_of_a_small_pool_says_why():
     check = target_checks(_fake_result(0.70, 256))[0]
     assert not check["passed"]
     assert "only 256 distinct values" in check["note"]
+
+
+def test_words_per_second_times_new_steps_of_a_new_generator_with_its_set_up():
+    """Item 6 of issue 7: no warm-up, no cache filled before the timed region. A
+    generator whose set-up (a pool fill) takes 20 ms is charged for it in every run,
+    and every run starts from a new generator at step 0."""
+    runs: list[list[int]] = []
+
+    def factory():
+        time.sleep(0.02)
+        runs.append([])
+        return lambda step: runs[-1].append(step)
+
+    steps, n = 10, 1
+    rate = compare.words_per_second({"slow set-up": factory}, n, steps)["slow set-up"]
+    assert rate <= n * steps / 0.02
+    assert runs == [list(range(steps))] * compare.TIMING_ROUNDS
+
+
+def test_numpy_reference_reuses_one_generator_per_run():
+    generate = compare._numpy_run(8)
+    assert not np.array_equal(generate(0), generate(0))  # the Generator advances, it is not rebuilt per call
+    np.testing.assert_array_equal(compare._numpy_run(8)(0), compare._numpy_run(8)(5))  # one per run

@@ -33,13 +33,19 @@ def normalise(m: Module, x: Value, name: str) -> tuple[Signal, Signal]:
     return lz, out
 
 
+#: Memory attribute that asks Yosys' ``memory_libmap`` for block RAM: without it Yosys
+#: maps most of these small ROMs into LUTs; a competent engineer puts them in BRAM.
+BLOCK_ROM = {"rom_style": "block"}
+
+
 class TableRom:
     """An interpolated table (value, slope) as a ROM with one synchronous read port per
     reader: ``read(address)`` returns (value, slope) one clock later (enable ``en``)."""
 
     def __init__(self, m: Module, table: tuple[tuple[int, int], ...], en: Value, name: str):
         self.words, self.vbits, self.sbits = table_words(table)
-        self.mem = Memory(shape=self.vbits + self.sbits, depth=len(self.words), init=self.words)
+        self.mem = Memory(shape=self.vbits + self.sbits, depth=len(self.words), init=self.words,
+                          attrs=BLOCK_ROM)
         m.submodules[name] = self.mem
         self.m, self.en = m, en
 
@@ -50,10 +56,15 @@ class TableRom:
 
 
 class BoxMullerCore(wiring.Component):
-    """Datapath of Box-Muller: ceil(P/2) units, each turning (u1, u2) into (r cos, r sin).
+    """Datapath of Box-Muller: units turning pairs (u1, u2) into (r cos, r sin), both used.
 
-    Unit j reads u1 = lane 2j, u2 = lane 2j + 1 and drives outputs 2j (r cos) and 2j + 1
-    (r sin; not built when P = 1). Stages of the radius path (one register each):
+    P >= 2: P / 2 units at full rate; unit j reads u1 = lane 2j, u2 = lane 2j + 1 and
+    drives outputs 2j (r cos) and 2j + 1 (r sin) of the same clock. P = 1: one unit at
+    half rate on the single lane: the word of an even clock (counted from the load) is
+    held as u1, the next word is u2 and the pair enters the unit; its r cos is the output
+    of the first clock and r sin that of the second, through one shared output multiplier.
+
+    Stages of the radius path (one register each):
 
     1. a = u1 + 1;  2. leading-zero normalisation (n = B - e, f);  3. ln ROM (and the
     2 n ln 2 ROM) read;  4. slope * fraction + half;  5. W = 2 n ln 2 - interpolated 2 ln(1+f);
@@ -62,15 +73,20 @@ class BoxMullerCore(wiring.Component):
 
     The angle word u2 is delayed to stage 7, where both ports of the sine ROM are read
     (sin and mirrored cos addresses); 8 multiplies and 9 adds their interpolation; 10
-    applies the quadrant (swap and signs). Then 11: r * cos and r * sin (multipliers);
-    12: round half up by ``out_shift`` (and saturate if the range needs it) into the
-    output register, signed B bits, F fractional bits.
+    applies the quadrant (swap and signs). Then 11: r * cos and r * sin (multipliers; at
+    P = 1 the stage-10 registers hold the pair for two clocks and one multiplier takes
+    cos, then sin); 12: round half up by ``out_shift`` (and saturate if the range needs
+    it) into the output register, signed B bits, F fractional bits.
 
-    Latency 12 clocks, throughput P words per clock (every stage registered with the
-    pipeline enable). ROMs: ln 2**L x (G+1 + slope) bits, 2 n ln 2 (B+1 words), sqrt
-    2**(S+1) words, sine 2**T words with two read ports; per unit. Multipliers per unit: one
+    Latency 12 clocks (13 at P = 1, where a pair enters one clock after its u1),
+    throughput P words per clock (every stage registered with the pipeline enable).
+    ROMs (block RAM, ``rom_style = "block"``): ln 2**L x (G+1 + slope) bits, sqrt
+    2**(S+1) words, sine 2**T words with two read ports, per unit; the 2 n ln 2 table
+    (B + 1 words) stays in LUTs, too small for a block RAM. Tables are not shared between
+    units: every table word is wider than 18 bits, so a second read port costs a second
+    18-bit-wide RAMB18 on xilinx7, as much as a second table. Multipliers per unit: one
     small interpolation product (slope x fraction) per table read (4) and 2 output
-    products r x cos, r x sin (1 for P = 1), each alone in its stage (DSP-friendly).
+    products r x cos, r x sin (1 at P = 1), each alone in its stage (DSP-friendly).
     Interpolation products are rounded half up (``+ half`` folded into the product stage).
     """
 
@@ -79,23 +95,38 @@ class BoxMullerCore(wiring.Component):
     def __init__(self, cfg: PezoConfig):
         self.cfg = cfg
         self.fmt = bm_format(cfg)
-        self.latency = self.LATENCY
-        self.units = -(-cfg.parallel // 2)
-        super().__init__(core_signature(cfg, 2 * self.units))
+        self.half_rate = cfg.parallel == 1
+        self.latency = self.LATENCY + self.half_rate
+        self.units = max(1, cfg.parallel // 2)
+        super().__init__(core_signature(cfg, cfg.parallel))
 
     def elaborate(self, platform) -> Module:
         m = Module()
         st = Stages(m, self.en)
-        for j in range(self.units):
-            outs = self._unit(m, st, self.u[2 * j], self.u[2 * j + 1], f"u{j}_",
-                              with_sin=2 * j + 1 < self.cfg.parallel)
-            for i, out in enumerate(outs):
-                m.d.comb += self.z[2 * j + i].eq(out)
+        if self.half_rate:
+            phase = Signal()                       # 1: this clock's word is u2
+            u1 = Signal(self.cfg.word_bits, reset_less=True)
+            with m.If(self.flush):
+                m.d.sync += phase.eq(0)
+            with m.Elif(self.en & self.valid):
+                m.d.sync += phase.eq(~phase)
+            with m.If(self.en & self.valid & ~phase):
+                m.d.sync += u1.eq(self.u[0])
+            pair9 = st.delay(self.valid & phase, 9, "pair")   # stage 9 holds a pair
+            first = st.reg(pair9, "pair10")                   # stage 10 holds it anew
+            (z,) = self._unit(m, st, Stages(m, self.en & pair9), u1, self.u[0], "u0_", ~first)
+            m.d.comb += self.z[0].eq(z)
+        else:
+            for j in range(self.units):
+                outs = self._unit(m, st, st, self.u[2 * j], self.u[2 * j + 1], f"u{j}_", None)
+                for i, out in enumerate(outs):
+                    m.d.comb += self.z[2 * j + i].eq(out)
         m.d.comb += self.z_valid.eq(st.valid_chain(self.valid, self.flush, self.latency))
         return m
 
-    def _radius(self, m: Module, st: Stages, u1: Value, n: str) -> Value:
-        """Stages 1-10 of the radius path: r, unsigned ``r_bits`` bits, F + 2 fraction bits."""
+    def _radius(self, m: Module, st: Stages, st10: Stages, u1: Value, n: str) -> Value:
+        """Stages 1-10 of the radius path (stage 10 registered by ``st10``): r, unsigned
+        ``r_bits`` bits, F + 2 fraction bits."""
         cfg, fmt = self.cfg, self.fmt
         B = cfg.word_bits
         a = st.reg(u1 + 1, n + "a")                                      # 1
@@ -130,11 +161,12 @@ class BoxMullerCore(wiring.Component):
         shift, zero = st.delay(shift, 1, n + "sh8"), st.delay(zero, 1, n + "zero8")
         s_int = st.reg(s_val8 + (s_prod >> ns), n + "s_int")             # 9
         shift, zero = st.delay(shift, 1, n + "sh9"), st.delay(zero, 1, n + "zero9")
-        r = st.reg(Mux(zero, 0, s_int >> shift)[:fmt.r_bits], n + "r")   # 10
+        r = st10.reg(Mux(zero, 0, s_int >> shift)[:fmt.r_bits], n + "r")  # 10
         return r
 
-    def _trig(self, m: Module, st: Stages, u2: Value, n: str) -> tuple[Value, Value]:
-        """The angle path: u2 delayed 6 clocks, then stages 7-10 -> (cos, sin), signed."""
+    def _trig(self, m: Module, st: Stages, st10: Stages, u2: Value, n: str) -> tuple[Value, Value]:
+        """The angle path: u2 delayed 6 clocks, then stages 7-10 (stage 10 registered by
+        ``st10``) -> (cos, sin), signed."""
         cfg, fmt = self.cfg, self.fmt
         B = cfg.word_bits
         u2 = st.delay(u2, 6, n + "u2")
@@ -153,22 +185,24 @@ class BoxMullerCore(wiring.Component):
         q = st.delay(q, 3, n + "q")
         swap, cos_neg, sin_neg = q[0], q[0] ^ q[1], q[1]
         cos_mag, sin_mag = Mux(swap, s, c), Mux(swap, c, s)
-        cos_v = st.reg(Mux(cos_neg, -cos_mag, cos_mag), n + "cos")      # 10
-        sin_v = st.reg(Mux(sin_neg, -sin_mag, sin_mag), n + "sin")
+        cos_v = st10.reg(Mux(cos_neg, -cos_mag, cos_mag), n + "cos")    # 10
+        sin_v = st10.reg(Mux(sin_neg, -sin_mag, sin_mag), n + "sin")
         return cos_v, sin_v
 
-    def _unit(self, m: Module, st: Stages, u1: Value, u2: Value, n: str,
-              with_sin: bool) -> list[Value]:
-        """(r cos, r sin) of one unit, or (r cos,) without the sine output."""
+    def _unit(self, m: Module, st: Stages, st10: Stages, u1: Value, u2: Value, n: str,
+              sin_select: Value | None) -> list[Value]:
+        """(r cos, r sin) of one unit; with ``sin_select`` (half rate) one output that is
+        r sin when ``sin_select`` is 1 at the product stage and r cos otherwise."""
         cfg, fmt = self.cfg, self.fmt
-        r = self._radius(m, st, u1, n)
-        cos_v, sin_v = self._trig(m, st, u2, n)
+        r = self._radius(m, st, st10, u1, n)
+        cos_v, sin_v = self._trig(m, st, st10, u2, n)
         sh = fmt.out_shift
         rounding = 1 << (sh - 1)
         r_max = math.isqrt((log2_multiples(cfg)[-1] + 1) << (2 * fmt.r_frac - fmt.w_frac)) + 8
         bound = (r_max * (1 << fmt.trig_frac) + rounding) >> sh
+        trigs = (("zc", cos_v), ("zs", sin_v)) if sin_select is None else (("z", Mux(sin_select, sin_v, cos_v)),)
         outs = []
-        for name, trig in (("zc", cos_v), ("zs", sin_v))[:1 + with_sin]:
+        for name, trig in trigs:
             prod = st.reg(r * trig, n + name + "_prod")                  # 11
             rounded = (prod + rounding) >> sh
             outs.append(st.reg(saturate(rounded, cfg.word_bits, -bound, bound), n + name))  # 12
@@ -178,12 +212,11 @@ class BoxMullerCore(wiring.Component):
 class BoxMullerGaussian(GaussianSource):
     """Box-Muller Gaussian baseline with the common perturbation-source interface.
 
-    An LfsrBank of K = 2 * ceil(P / 2) lanes feeds a :class:`BoxMullerCore`; every word
-    equals ``pezo.ref.gaussian.box_muller.BoxMullerGaussian(cfg, seed_in).samples(t, n)``.
+    An LfsrBank of K = P lanes feeds a :class:`BoxMullerCore`; every word equals
+    ``pezo.ref.gaussian.box_muller.BoxMullerGaussian(cfg, seed_in).samples(t, n)``.
     See :class:`pezo.hw.gaussian.source.GaussianSource` for ``start`` / ``seed`` / ``z``;
-    latency from start(t) to the first word: 2 + J + 12 clocks.
+    latency from start(t) to the first word: 2 + J + core latency (12, 13 at P = 1) clocks.
     """
 
     def __init__(self, cfg: PezoConfig):
-        core = BoxMullerCore(cfg)
-        super().__init__(cfg, 2 * core.units, core)
+        super().__init__(cfg, cfg.parallel, BoxMullerCore(cfg))

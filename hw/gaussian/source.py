@@ -15,17 +15,18 @@ from pezo.ref.config import PezoConfig
 from pezo.ref.gaussian.tables import check_word_bits
 
 
-def core_signature(cfg: PezoConfig, lanes: int) -> wiring.Signature:
+def core_signature(cfg: PezoConfig, lanes: int, lane_bits: int | None = None) -> wiring.Signature:
     """Interface of a baseline datapath core (K = ``lanes`` uniform words in, P out).
 
-    ``u`` : In(ArrayLayout(unsigned(B), K)), the uniform words of one clock;
+    ``u`` : In(ArrayLayout(unsigned(L), K)), the uniform words of one clock (L =
+    ``lane_bits``, default B);
     ``valid`` : In(1), ``u`` holds words to be transformed at this clock;
     ``en`` : In(1), the whole pipeline advances at this clock edge (stall when 0);
     ``flush`` : In(1), every word in flight is discarded (valid bits cleared);
     ``z`` : Out(ArrayLayout(signed(B), P)), ``z_valid`` : Out(1), the registered result.
     """
     return wiring.Signature({
-        "u": In(data.ArrayLayout(cfg.word_bits, lanes)),
+        "u": In(data.ArrayLayout(lane_bits or cfg.word_bits, lanes)),
         "valid": In(1),
         "en": In(1),
         "flush": In(1),
@@ -95,7 +96,8 @@ class GaussianSource(wiring.Component):
     """A perturbation source: an LfsrBank of K lanes feeding a pipelined datapath core.
 
     ``core`` is the datapath: a component with :func:`core_signature` for K = ``lanes``
-    and a ``latency`` attribute (clocks from ``u`` to ``z``).
+    and L = ``lane_bits`` (the bank's word width, default B) and a ``latency`` attribute
+    (clocks from ``u`` to ``z``).
 
     Attributes (the common interface)
     ---------------------------------
@@ -116,10 +118,11 @@ class GaussianSource(wiring.Component):
     per clock.
     """
 
-    def __init__(self, cfg: PezoConfig, lanes: int, core: wiring.Component):
+    def __init__(self, cfg: PezoConfig, lanes: int, core: wiring.Component, lane_bits: int | None = None):
         check_word_bits(cfg)
         self.cfg = cfg
         self.lanes = lanes
+        self.lane_bits = lane_bits or cfg.word_bits
         self.core = core
         self.latency = core.latency
         super().__init__(SourceSignature.from_config(cfg))
@@ -127,7 +130,7 @@ class GaussianSource(wiring.Component):
     def elaborate(self, platform) -> Module:
         m = Module()
         cfg = self.cfg
-        m.submodules.bank = bank = LfsrBank(cfg.lfsr_width, cfg.word_bits, self.lanes, cfg.seed,
+        m.submodules.bank = bank = LfsrBank(cfg.lfsr_width, self.lane_bits, self.lanes, cfg.seed,
                                             cfg.step_bits)
         m.submodules.core = core = self.core
         pending = Signal()   # a seek is under way: load the lanes when the bank is idle

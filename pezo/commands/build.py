@@ -1,17 +1,17 @@
 """``pezo build --board NAME``: the full board flow of one design (see hw/boards.py).
 
-iCE40 and ECP5 boards get a bitstream from the yowasp Yosys/nextpnr/pack tools, with
-nextpnr's Fmax and utilisation printed; vendor-only boards (Arty A7: Vivado; Tang
-Nano 9K: Gowin IDE) get Verilog, constraints and the vendor's build script. Files go
-under ``build/boards/<board>/`` unless ``--out`` says otherwise.
+iCE40, ECP5 and Gowin boards get a bitstream from the open tools (yowasp Yosys and
+nextpnr, icepack/ecppack, Apicula's gowin_pack), with nextpnr's Fmax and utilisation
+printed; the Arty A7 (Vivado only) gets Verilog, constraints and Vivado's build script. Files go
+under ``build/boards/<board>/`` unless ``--out`` says otherwise. The last line says how
+to load the bitstream into the board.
 """
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from pezo.commands.options import add_config_options, config_from_options
+from pezo.commands.options import add_config_options, check_output_dir, config_from_options, config_label
 from pezo.errors import PezoError
 from pezo.hw.boards import BOARDS, SOURCE_DESIGNS, BoardBuild, board_spec, build_board, source_factory
 from pezo.toolchain import build_dir
@@ -22,6 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                             "(Xilinx/Gowin boards)",
                        description=f"Build a board top. Known boards: {', '.join(BOARDS)}.")
     p.add_argument("--board", required=True, metavar="NAME", help=f"one of: {', '.join(BOARDS)}")
+    p.add_argument("--size", metavar="SIZE",
+                   help="FPGA size of boards that come in several: ulx3s 12F, 25F, 45F or 85F (default: 85F)")
     add_config_options(p)
     p.add_argument("--design", default="engine", metavar="NAME",
                    help=f"perturbation source from the registry: {', '.join(SOURCE_DESIGNS)} "
@@ -33,14 +35,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    board = board_spec(args.board)
+    board = board_spec(args.board, args.size)
     source = source_factory(args.design)
     seed_in = _seed_in(args.seed_in)
     cfg = config_from_options(args)
-    out = Path(args.out) if args.out else build_dir("boards", board.name)
+    out = check_output_dir(args.out, "--out") if args.out else build_dir("boards", board.name)
     where = "bitstream" if board.tools else "Verilog + constraints"
     print(f"board {board.name}: {board.description}", flush=True)
-    print(f"design {args.design}, {_config_label(args)} (P={cfg.parallel}, B={cfg.word_bits}, "
+    print(f"design {args.design}, {config_label(args)} (P={cfg.parallel}, B={cfg.word_bits}, "
           f"strategy {cfg.strategy}); building the {where} in {out} ...", flush=True)
     result = build_board(board, cfg, out, source, seed_in=seed_in)
     _print_result(result)
@@ -54,11 +56,6 @@ def _seed_in(text: str) -> int:
         raise PezoError(f"--seed-in expects an integer, got {text!r}") from None
 
 
-def _config_label(args: argparse.Namespace) -> str:
-    label = f"config {args.config}" if args.config else f"preset {args.preset}"
-    return label + "".join(f" --set {item}" for item in args.set)
-
-
 def _print_result(result: BoardBuild) -> None:
     for kind, path in result.files.items():
         if not path.exists():
@@ -70,3 +67,8 @@ def _print_result(result: BoardBuild) -> None:
     if result.utilization:
         print("utilization: " + ", ".join(f"{cell} {used}/{available} ({100 * used / available:.0f}%)"
                                           for cell, (used, available) in result.utilization.items()))
+    board = result.board
+    if board.program:
+        made = "" if board.tools else f" (after the vendor build script has made {board.bitstream})"
+        print(f"program the board{made}: cd {result.directory} && "
+              + board.program.format(bitstream=board.bitstream))

@@ -7,7 +7,8 @@ import sys
 
 import tomli_w
 
-from pezo.commands.options import add_config_options, config_from_options
+from pezo.commands.options import add_config_options, check_output_file, config_from_options, config_given
+from pezo.errors import PezoError
 from pezo.ref.config import PRESETS
 
 
@@ -21,11 +22,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.list:
+        if config_given(args) or args.out:
+            raise PezoError("--list prints the preset names and takes no other option")
         print("\n".join(PRESETS))
         return 0
     cfg = config_from_options(args)
     if args.out:
-        cfg.save_toml(args.out)
+        check_output_file(args.out, "--out")
+        try:
+            cfg.save_toml(args.out)
+        except OSError as exc:
+            raise PezoError(f"cannot write --out {args.out}: {exc.strerror}") from None
         print(f"wrote {args.out}")
     else:
         sys.stdout.write(tomli_w.dumps({"pezo": cfg.to_dict()}))

@@ -28,4 +28,7 @@ def run(args: argparse.Namespace) -> int:
     failed = [o.case for o in outcomes if not o.passed]
     print(f"{len(outcomes) - len(failed)} of {len(outcomes)} cases passed"
           + (f"; failed: {', '.join(failed)}" if failed else ""))
+    if args.waves:
+        print("waves: build/sim/<case>/top.fst; open one with `gtkwave build/sim/<case>/top.fst` "
+              "or `surfer build/sim/<case>/top.fst`")
     return 1 if failed else 0

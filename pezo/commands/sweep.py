@@ -1,11 +1,12 @@
 """``pezo sweep``: design-space grid (pool size, P, B, strategy, target), cached, with a
-Pareto plot of LUTs vs training-accuracy gap to gaussian (build/sweep/)."""
+Pareto plot of LUTs vs training-accuracy gap to gaussian (build/sweep/); on the local
+cores, or on a Dask distributed cluster with ``--scheduler ADDRESS``."""
 
 from __future__ import annotations
 
 import argparse
 
-from pezo.commands.options import add_config_options, config_from_options
+from pezo.commands.options import add_config_options, config_from_options, positive_int
 from pezo.errors import ConfigError
 from pezo.flow.sweep import SweepGrid, run_sweep
 from pezo.flow.synth import check_target
@@ -13,10 +14,7 @@ from pezo.ref.config import STRATEGIES
 
 
 def _ints(text: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(v, 0) for v in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+    return tuple(positive_int(v) for v in text.split(","))
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -32,9 +30,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--word-bits", type=_ints, default=g.word_bits, metavar="B,B", help="word widths")
     p.add_argument("--strategy", type=_words, default=g.strategies, metavar="S,S", help="pool, stream, none")
     p.add_argument("--target", type=_words, default=g.targets, metavar="T,T", help="FPGA targets")
-    p.add_argument("--train-steps", type=int, default=g.train_steps, metavar="N")
-    p.add_argument("--train-seeds", type=int, default=g.train_seeds, metavar="N")
-    p.add_argument("--jobs", type=int, default=None, metavar="N", help="parallel processes (default: all cores)")
+    p.add_argument("--train-steps", type=positive_int, default=g.train_steps, metavar="N",
+                   help="training steps per point (default: %(default)s)")
+    p.add_argument("--train-seeds", type=positive_int, default=g.train_seeds, metavar="N",
+                   help="training seeds per point (default: %(default)s)")
+    p.add_argument("--jobs", type=positive_int, default=None, metavar="N",
+                   help="parallel processes (default: all cores)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the points on this Dask distributed scheduler (e.g. tcp://host:8786) "
+                        "instead of local processes; the cache stays here")
     p.set_defaults(func=run)
 
 
@@ -47,5 +51,11 @@ def run(args: argparse.Namespace) -> int:
     grid = SweepGrid(pool_sizes=args.pool_size, parallels=args.parallel, word_bits=args.word_bits,
                      strategies=args.strategy, targets=args.target, train_steps=args.train_steps,
                      train_seeds=args.train_seeds)
-    run_sweep(grid, config_from_options(args), args.jobs)
+    base = config_from_options(args)
+    if args.scheduler:
+        from pezo.flow.sweep import dask_executor
+        with dask_executor(args.scheduler) as executor:
+            run_sweep(grid, base, args.jobs, executor=executor)
+    else:
+        run_sweep(grid, base, args.jobs)
     return 0

@@ -10,15 +10,22 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from pezo.errors import ConfigError, PezoError
+from pezo.commands.options import check_output_file, parse_sets, positive_int
+from pezo.errors import PezoError
 from pezo.ref.config import preset
 from pezo.ref.train.compare import compare_sources
 from pezo.ref.train.loop import TrainResult, TrainSettings
 from pezo.ref.train.models import MODELS
 from pezo.ref.train.run import METHODS, check_method, train
-from pezo.ref.train.sources import PEZO_PRESETS
+from pezo.ref.train.sources import ENGINE_SOURCES, PEZO_PRESETS
 
 DEFAULTS = TrainSettings()
+#: What ``pezo train --rtl`` uses unless the options say otherwise: 64-8-10 MLP (610
+#: parameters, more than the default 512-word pool, so every step spans two pool
+#: wraps and their fresh offsets), 8 steps, the default PeZO engine.
+RTL_STEPS = 8
+RTL_HIDDEN = 8
+RTL_METHOD = "pezo-pool"
 
 
 def _method_name(name: str) -> str:
@@ -34,9 +41,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help=f"perturbation source: {', '.join(METHODS)}; pezo = pezo-pool (with --compare: repeatable, "
                         "default all)")
     p.add_argument("--model", default=DEFAULTS.model, help=f"{', '.join(MODELS)} (default: %(default)s)")
-    p.add_argument("--hidden", type=int, default=DEFAULTS.hidden, help="MLP hidden units (default: %(default)s)")
-    p.add_argument("--steps", type=int, default=DEFAULTS.steps, help="optimizer steps (default: %(default)s)")
-    p.add_argument("--batch", type=int, default=DEFAULTS.batch, help="minibatch size (default: %(default)s)")
+    p.add_argument("--hidden", type=positive_int,
+                   help=f"MLP hidden units (default: {DEFAULTS.hidden}; with --rtl {RTL_HIDDEN})")
+    p.add_argument("--steps", type=positive_int,
+                   help=f"optimizer steps (default: {DEFAULTS.steps}; with --rtl {RTL_STEPS})")
+    p.add_argument("--batch", type=positive_int, default=DEFAULTS.batch,
+                   help="minibatch size (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="training seed (default: %(default)s)")
     p.add_argument("--lr", type=float,
                    help=f"learning rate (ZO default {DEFAULTS.lr}; with --perturb sgd the SGD rate, "
@@ -44,7 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--sgd-lr", type=float, default=DEFAULTS.sgd_lr,
                    help="SGD learning rate in --compare (default: %(default)s)")
     p.add_argument("--eps", type=float, default=DEFAULTS.eps, help="ZO perturbation size (default: %(default)s)")
-    p.add_argument("--eval-every", type=int, default=DEFAULTS.eval_every,
+    p.add_argument("--eval-every", type=positive_int, default=DEFAULTS.eval_every,
                    help="steps between accuracy evaluations (default: %(default)s)")
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                    help="override a field of the pezo presets, e.g. --set pool_size=2048 (repeatable)")
@@ -52,9 +62,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--rtl", action="store_true",
                    help="co-simulate: train with perturbations read from the engine RTL (Icarus) and with the "
                         "golden model, print both loss sequences and whether they are bit-exact (exit 1 if not); "
-                        "default --perturb pezo-pool, --hidden 4, --steps 8")
-    p.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 in --compare (default: %(default)s)")
-    p.add_argument("--workers", type=int, help="parallel training processes in --compare (default: CPU count)")
+                        f"default --perturb pezo-pool, --hidden {RTL_HIDDEN}, --steps {RTL_STEPS}")
+    p.add_argument("--seeds", type=positive_int, default=5, help="seeds 0..N-1 in --compare (default: %(default)s)")
+    p.add_argument("--workers", type=positive_int,
+                   help="parallel training processes in --compare (default: CPU count)")
     p.add_argument("--json", metavar="FILE", help="write the result as JSON")
     p.add_argument("--curves", metavar="FILE", help="write the accuracy and loss curves as CSV")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -63,15 +74,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     methods = [check_method(m) for m in args.perturb or []]
-    overrides = _overrides(args.set) or None
+    overrides = parse_sets(args.set) or None
     for name in PEZO_PRESETS.values():
         preset(name).replace(**(overrides or {}))
-    zo_lr = args.lr if args.lr is not None else DEFAULTS.lr
-    settings = TrainSettings(model=args.model, hidden=args.hidden, steps=args.steps, batch=args.batch,
-                             lr=zo_lr, eps=args.eps, sgd_lr=args.sgd_lr, eval_every=args.eval_every)
+    for path, option in ((args.json, "--json"), (args.curves, "--curves")):
+        if path:
+            check_output_file(path, option)
     if args.rtl:
-        from pezo.sim.cosim import train_rtl_command
-        return train_rtl_command(args, DEFAULTS, overrides)
+        return _train_rtl(args, methods, overrides)
+    zo_lr = args.lr if args.lr is not None else DEFAULTS.lr
+    settings = TrainSettings(model=args.model, hidden=args.hidden or DEFAULTS.hidden,
+                             steps=args.steps or DEFAULTS.steps, batch=args.batch,
+                             lr=zo_lr, eps=args.eps, sgd_lr=args.sgd_lr, eval_every=args.eval_every)
     if args.compare:
         return _compare(args, settings, methods, overrides)
     if len(methods) != 1:
@@ -104,13 +118,17 @@ def _compare(args: argparse.Namespace, settings: TrainSettings, methods: list[st
     st = result["settings"]
     print(f"{st['model']} ({st['n_params']} parameters), {st['steps']} steps, batch {st['batch']}, "
           f"ZO lr {st['lr']} eps {st['eps']}, SGD lr {st['sgd_lr']}, seeds {len(st['seeds'])}")
-    print(f"{'source':<12} {'test acc %':>10} {'std':>6} {'final loss':>10} {'fresh/step':>11} {'words/s':>10}")
+    print(f"{'source':<12} {'test acc %':>10} {'std':>6} {'final loss':>10} {'fresh/step':>11} {'words/s':>10} "
+          f"{'x numpy':>8}")
     for name, s in result["sources"].items():
         rate = f"{s['words_per_s'] / 1e6:.1f} M" if s["words_per_s"] else "-"
+        ratio = f"{s['words_per_s_vs_numpy']:.2f}" if s["words_per_s_vs_numpy"] else "-"
         print(f"{name:<12} {100 * s['test_acc_mean']:>10.2f} {100 * s['test_acc_std']:>6.2f} "
-              f"{s['final_loss_mean']:>10.4f} {s['fresh_per_step']:>11.2f} {rate:>10}")
+              f"{s['final_loss_mean']:>10.4f} {s['fresh_per_step']:>11.2f} {rate:>10} {ratio:>8}")
     print(f"{'numpy N(0,1)':<12} {'':>10} {'':>6} {'':>10} {'':>11} "
-          f"{st['numpy_standard_normal_words_per_s'] / 1e6:>8.1f} M")
+          f"{st['numpy_standard_normal_words_per_s'] / 1e6:>8.1f} M {1.0:>8.2f}")
+    print(f"words/s: z of {st['timing_steps']} new steps from a new source (pool fill, LFSR words, addressing "
+          f"and scaling included, nothing cached before); numpy: one Generator reused over the run")
     print("target checks:")
     for check in result["checks"]:
         print(f"  {'PASS' if check['passed'] else 'MISS'}  {check['name']}: {check['measured']} "
@@ -126,18 +144,32 @@ def _compare(args: argparse.Namespace, settings: TrainSettings, methods: list[st
     return 0
 
 
-def _overrides(items: list[str]) -> dict[str, object]:
-    """--set FIELD=VALUE items as config changes (integers, except ``strategy``)."""
-    changes: dict[str, object] = {}
-    for item in items:
-        field, sep, text = (part.strip() for part in item.partition("="))
-        if not sep:
-            raise PezoError(f"--set expects FIELD=VALUE, got {item!r}")
-        try:
-            changes[field] = text if field == "strategy" else int(text, 0)
-        except ValueError:
-            raise ConfigError(field, text, "must be an integer") from None
-    return changes
+def _train_rtl(args: argparse.Namespace, methods: list[str], overrides: dict[str, object] | None) -> int:
+    """``pezo train --rtl``: co-simulated run vs golden run; 0 if bit-exact, else 1.
+
+    Uses ``--perturb`` (default pezo-pool) and, unless given, a small model (``RTL_HIDDEN``
+    hidden units: more parameters than the default pool, so the run spans several pool
+    wraps) and few steps (``RTL_STEPS``)."""
+    from pezo.sim.cosim import report_lines, run_rtl_training
+    if args.compare:
+        raise PezoError("--rtl and --compare are exclusive")
+    if args.curves:
+        raise PezoError("--curves is not written by --rtl (its table shows the losses of every step)")
+    methods = methods or [RTL_METHOD]
+    if len(methods) != 1:
+        raise PezoError(f"--rtl takes one --perturb ({', '.join(ENGINE_SOURCES)})")
+    settings = TrainSettings(model=args.model, hidden=args.hidden or RTL_HIDDEN, steps=args.steps or RTL_STEPS,
+                             batch=args.batch, lr=args.lr if args.lr is not None else DEFAULTS.lr,
+                             eps=args.eps, sgd_lr=args.sgd_lr, eval_every=1)
+    result = run_rtl_training(methods[0], settings, args.seed, overrides, sim_seed=args.seed)
+    print("\n".join(report_lines(result)))
+    if args.json:
+        _write_json(args.json, {"settings": {**settings.to_dict(), "perturb": methods[0], "seed": args.seed,
+                                             "pezo_overrides": overrides, "config": result.cfg.to_dict()},
+                                "n_params": result.n_params, "bit_exact": result.bit_exact,
+                                "differences": result.differences,
+                                "train_loss_rtl": result.rtl.train_loss, "train_loss_golden": result.golden.train_loss})
+    return 0 if result.bit_exact else 1
 
 
 def _curves(result: TrainResult) -> dict[str, list]:

@@ -24,6 +24,10 @@ dsp       multiplier / DSP blocks                   DSP48E1, SB_MAC16, MULT18X18
 io        I/O and clock buffers (not counted)       IBUF/OBUF/BUFG, SB_IO, ...
 ========  =======================================  ====================================
 
+``bram`` counts blocks of the family's basic size (18 Kb on xilinx7, ecp5 and gowin,
+4 Kb on ice40): a xilinx7 RAMB36 is two RAMB18s (``BRAM_UNITS``), so designs that Yosys
+maps to different block sizes compare fairly.
+
 ``luts`` in every report is ``lut + lutram``: the LUTs of the fabric the design
 occupies (Vivado's "Slice LUTs" likewise includes LUTs used as memory), so a design
 that keeps its state in LUT-RAM is charged for it. Anything unrecognised lands in
@@ -92,6 +96,9 @@ LUTRAM_LUTS: dict[str, int] = {
     "RAM16SDP4": 4, "RAM16SDP2": 2, "RAM16SDP1": 1, "RAM16S4": 4, "RAM16S2": 2, "RAM16S1": 1,
 }
 
+#: Basic block RAMs one cell occupies, by cell type (1 if not listed).
+BRAM_UNITS: dict[str, int] = {"RAMB36E1": 2, "RAMB36E2": 2}
+
 CLASSES = ("lut", "lutram", "ff", "carry", "mux", "bram", "dsp", "io", "wire", "other")
 
 
@@ -119,6 +126,11 @@ def cell_class(family: str, cell_type: str) -> str:
 def lutram_luts(cell_type: str) -> int:
     """LUT equivalents of one LUT-RAM cell (1 if the type is not in :data:`LUTRAM_LUTS`)."""
     return LUTRAM_LUTS.get(_base_type(cell_type), 1)
+
+
+def bram_units(cell_type: str) -> int:
+    """Basic block RAMs one block RAM cell occupies (:data:`BRAM_UNITS`, else 1)."""
+    return BRAM_UNITS.get(_base_type(cell_type), 1)
 
 
 @dataclass(frozen=True)
@@ -169,6 +181,8 @@ def count_resources(stat: dict, family: str, top: str | None = None) -> Resource
         cls = cell_class(family, cell_type)
         if cls == "lutram":
             totals["lutram"] += count * lutram_luts(cell_type)
+        elif cls == "bram":
+            totals["bram"] += count * bram_units(cell_type)
         else:
             totals[cls] += count
         if cls == "other":

@@ -1,8 +1,8 @@
-"""The comparison set: PeZO engines and Gaussian baselines at equal B and P.
+"""The comparison set: PeZO engines, Gaussian baselines and Rademacher at equal B and P.
 
 Every entry is a registry design (``pezo.hw.designs``) plus config overrides applied to
 the user's base config, so all entries share word width B, fractional bits F, the LFSR
-width and P (one word per lane per clock, P words per clock each):
+width and P (P words per clock each):
 
 =============  ===========  ===================================================
 name           block        overrides
@@ -13,6 +13,8 @@ uniform-none   engine       strategy=none (uniform, no reuse: the upper bound)
 clt            clt          k = cfg.clt_k (12 by default)
 clt6           clt          clt_k=6 (smallest k that can reach 4 sigma)
 box-muller     box_muller   (table sizes from the config)
+icdf           icdf         (inverse CDF, segmented degree-2 polynomial, 6.34 sigma)
+rademacher     rademacher   (+-1, one LFSR bit per parameter; not Gaussian)
 lfsr-floor     lfsr_floor   (P bare leap-forward LFSRs with seed load: the floor)
 paper-pool     paper_pool   strategy=pool (the paper's concatenated pool, d of the digits MLP)
 paper-rotate   paper_rotate strategy=stream (the paper's n = P/R rotating generators)
@@ -56,14 +58,32 @@ COMPARISON: tuple[DesignSpec, ...] = (
     DesignSpec("clt", "clt", (), True),
     DesignSpec("clt6", "clt", (("clt_k", 6),), True),
     DesignSpec("box-muller", "box_muller", (), True),
+    DesignSpec("icdf", "icdf", (), True),
+    DesignSpec("rademacher", "rademacher", (), False),
     DesignSpec("lfsr-floor", "lfsr_floor", (), False),
     DesignSpec("paper-pool", "paper_pool", (("strategy", "pool"),), False),
     DesignSpec("paper-rotate", "paper_rotate", (("strategy", "stream"),), False),
     DesignSpec("gaussian-pool", "gaussian_pool", (("strategy", "pool"),), False),
 )
 
+#: Registry blocks that are Gaussian baselines (quality measured against the bar).
+GAUSSIAN_BLOCKS = ("clt", "box_muller", "icdf")
+
 #: The PeZO design of the headline numbers.
 HEADLINE_DESIGN = "pezo-pool"
+#: Blocks of the Gaussian generators the headline's best baseline is chosen from (the
+#: fewest LUTs among those that meet the quality bar).
+GAUSSIAN_GENERATORS = ("icdf", "box_muller", "clt")
+#: K bare leap-forward LFSRs of the same output bits per clock: the floor every design
+#: is also shown against (a ratio), once the registry has it.
+FLOOR_DESIGN = "lfsr-floor"
+#: Where the saving comes from: (design, what PeZO saves against it). ``None`` stands for
+#: the best Gaussian generator of the target and P. Rows appear for registered designs.
+SAVINGS: tuple[tuple[str | None, str], ...] = (
+    ("gaussian-pool", "uniform numbers plus scaling (the same pool reuse, filled with Gaussians)"),
+    (None, "reuse plus uniform numbers (the best Gaussian generator, no reuse)"),
+    ("rademacher", "against the cheapest perturbation (+-1 from one LFSR bit per parameter)"),
+)
 
 
 def spec(name: str) -> DesignSpec:
@@ -73,8 +93,8 @@ def spec(name: str) -> DesignSpec:
             return s
     from pezo.hw.designs import DESIGNS
     if name in DESIGNS:
-        return DesignSpec(name, name, (), name in ("clt", "box_muller"))
-    known = [s.name for s in COMPARISON] + [d for d in DESIGNS if d not in ("engine",)]
+        return DesignSpec(name, name, (), name in GAUSSIAN_BLOCKS)
+    known = dict.fromkeys([s.name for s in COMPARISON] + list(DESIGNS))  # each name once
     raise ConfigError("design", name, f"known designs are {', '.join(known)}")
 
 
@@ -86,11 +106,22 @@ def gaussian_samples(s: DesignSpec, cfg: PezoConfig, n: int) -> np.ndarray:
     if s.block == "box_muller":
         from pezo.ref.gaussian.box_muller import BoxMullerGaussian
         return BoxMullerGaussian(cfg).samples_real(0, n)
+    if s.block == "icdf":
+        from pezo.ref.gaussian.icdf import IcdfGaussian
+        return IcdfGaussian(cfg).samples_real(0, n)
     raise ConfigError("design", s.name, "is not a Gaussian baseline")
 
 
 def quality(s: DesignSpec, cfg: PezoConfig, n: int = QUALITY_SAMPLES) -> dict[str, object]:
-    """``{"meets_bar": bool, **details}`` of the quality bar for a Gaussian baseline."""
+    """``{"meets_bar": bool, **details}`` of the quality bar for a Gaussian baseline; for
+    icdf also ``reach_all_inputs``, its largest |z| over every input (the exact law of
+    ``pezo.ref.gaussian.icdf.max_output``, 6.34 at F = 12; for F <= 15), not a sampled
+    maximum."""
     from pezo.ref.gaussian.quality import meets_quality_bar
     ok, details = meets_quality_bar(gaussian_samples(s, cfg, n))
-    return {"meets_bar": bool(ok), **{k: (bool(v) if isinstance(v, bool) else v) for k, v in details.items()}}
+    out = {"meets_bar": bool(ok), **{k: (bool(v) if isinstance(v, bool) else v) for k, v in details.items()}}
+    if s.block == "icdf":
+        from pezo.ref.gaussian.icdf import GUARD_BITS, MAX_EXACT_COEF_FRAC, max_output
+        if cfg.frac_bits + GUARD_BITS <= MAX_EXACT_COEF_FRAC:
+            out["reach_all_inputs"] = max_output(cfg.frac_bits)
+    return out

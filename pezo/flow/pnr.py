@@ -15,8 +15,8 @@ The harness instantiates the core's already mapped netlist (``netlist.v`` of
 synth.py), so the core is not synthesized twice; where Yosys' ABC9 stops on that
 (it exits on some mapped ECP5 netlists), the harness is synthesized again from the
 core's RTL (``core.v`` next to the netlist). The device is the smallest of
-:data:`DEVICES` whose LUT capacity holds the harness with 10 % to spare; a design too
-large for the biggest is reported as not fitting. nextpnr runs timing-driven with a
+:data:`DEVICES` whose LUT capacity holds the harness with 10 % to spare and whose block
+RAMs and DSPs hold the design's; a design that fits none is reported as not fitting. nextpnr runs timing-driven with a
 fixed seed and ``--timing-allow-fail``; the Fmax is nextpnr's ``achieved`` figure for
 the clock (MHz), from ``--report``.
 """
@@ -41,12 +41,14 @@ PNR_TIMEOUT_S = 1800
 #: Target frequency given to nextpnr (MHz): it only steers timing-driven placement.
 TARGET_MHZ = {"ice40": 100.0, "ecp5": 150.0}
 
-#: target -> [(device name, nextpnr device options, LUT capacity)], smallest first.
-DEVICES: dict[str, list[tuple[str, list[str], int]]] = {
-    "ice40": [("iCE40UP5K-SG48", ["--up5k", "--package", "sg48"], 5280),
-              ("iCE40HX8K-CT256", ["--hx8k", "--package", "ct256"], 7680)],
-    "ecp5": [("LFE5U-25F-CABGA381", ["--25k", "--package", "CABGA381"], 24288),
-             ("LFE5U-85F-CABGA381", ["--85k", "--package", "CABGA381"], 83640)],
+#: target -> [(device name, nextpnr device options, LUTs, block RAMs, DSPs)], smallest
+#: first (data-sheet capacities: UP5K 30 SB_RAM40_4K and 8 SB_MAC16, HX8K 32 and none,
+#: LFE5U-25F 56 DP16KD and 28 MULT18X18D, LFE5U-85F 208 and 156).
+DEVICES: dict[str, list[tuple[str, list[str], int, int, int]]] = {
+    "ice40": [("iCE40UP5K-SG48", ["--up5k", "--package", "sg48"], 5280, 30, 8),
+              ("iCE40HX8K-CT256", ["--hx8k", "--package", "ct256"], 7680, 32, 0)],
+    "ecp5": [("LFE5U-25F-CABGA381", ["--25k", "--package", "CABGA381"], 24288, 56, 28),
+             ("LFE5U-85F-CABGA381", ["--85k", "--package", "CABGA381"], 83640, 208, 156)],
 }
 
 
@@ -101,10 +103,11 @@ def harness_verilog(ports: list[tuple[str, str, int]], core: str = "top") -> str
 
 
 def choose_device(target: str, core: Resources, harness_ffs: int) -> tuple[str, list[str]] | None:
-    """Smallest device of ``target`` whose LUTs hold the design with 10 % to spare."""
+    """Smallest device of ``target`` whose LUTs hold the design with 10 % to spare and
+    whose block RAMs and DSPs hold the design's."""
     need = core.luts + 2 * core.carry + harness_ffs // 2
-    for name, options, capacity in DEVICES[target]:
-        if need <= 0.9 * capacity:
+    for name, options, luts, brams, dsps in DEVICES[target]:
+        if need <= 0.9 * luts and core.bram <= brams and core.dsp <= dsps:
             return name, options
     return None
 
@@ -145,8 +148,8 @@ def place_and_route(target: str, core_netlist: Path, core_verilog: Path, core: R
     device = choose_device(target, core, harness_ffs)
     if device is None:
         biggest = DEVICES[target][-1][0]
-        raise ToolError(f"design needs about {core.luts + 2 * core.carry} LUTs, more than the largest "
-                        f"{target} device here ({biggest}) holds")
+        raise ToolError(f"design needs about {core.luts + 2 * core.carry} LUTs, {core.bram} block RAMs "
+                        f"and {core.dsp} DSPs; no {target} device here (up to {biggest}) holds them all")
     name, options = device
     (out_dir / "harness.v").write_text(harness_verilog(ports))
     began = time.monotonic()
@@ -168,7 +171,8 @@ def place_and_route(target: str, core_netlist: Path, core_verilog: Path, core: R
         report = json.loads((out_dir / "report.json").read_text())
         fmax = min(float(c["achieved"]) for c in report["fmax"].values())
     except (OSError, ValueError, KeyError) as exc:
-        raise ToolError(f"nextpnr wrote no usable Fmax report ({exc}); log: {out_dir / 'nextpnr.log'}") from None
+        raise ToolError(f"nextpnr wrote no usable Fmax report ({exc}); log: {out_dir / 'nextpnr.log'}",
+                        out_dir / 'nextpnr.log') from None
     util = {k: {"used": int(v.get("used", 0)), "available": int(v.get("available", 0))}
             for k, v in report.get("utilization", {}).items()}
     return PnrResult(fmax_mhz=fmax, device=name, utilization=util, seconds=time.monotonic() - began)

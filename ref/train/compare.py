@@ -14,11 +14,16 @@ same process.
                                    "train_loss_mean": [...]}}},
      "checks": [{"name", "measured", "target", "passed"}, ...]}
 
-``words_per_s`` is the rate of ``source.generate(step, n_params)`` over successive fresh
-steps (best of several rounds, after one warm-up step), n_params words per call; the
-same is timed for numpy's ``Generator.standard_normal(n_params)`` as the reference.
-The pezo sources also report ``engine_words_per_s``: the same z through the plain
-``EngineModel.perturbation_real`` call (one period of the pool resized to n).
+``words_per_s`` is the rate at which a training run gets its perturbations: a source
+built inside the timed region (nothing cached from an earlier call: no pool, no offset
+or stride draws, no warm-up) gives z for the new steps 0, 1, ..., each computed from its
+LFSR words, addressing and scaling (for a PeZO source ``EngineModel.perturbation_real``),
+n_params words per step, over min(steps, TIMING_STEPS) steps, so a pool fill weighs at
+least as much as in the training run (amortised over at most its steps). The reference
+is numpy's ``Generator.standard_normal(n_params)`` from one Generator reused over the
+run, timed the same way in the same process. ``words_per_s_vs_numpy`` is the ratio.
+Only tables that depend on the configuration alone (the module-level caches of
+ref/lfsr.py: the XOR networks the hardware has fixed) are shared between runs.
 SGD draws no perturbation: fresh_per_step 0, words_per_s None.
 """
 
@@ -41,43 +46,44 @@ from pezo.ref.train.run import METHODS, check_method, source_for, train
 from pezo.ref.train.sources import PEZO_PRESETS, PerturbationSource, PezoSource
 
 TIMING_ROUNDS = 3
-TIMING_SECONDS = 0.15  # per round
+TIMING_STEPS = 2000  # steps per timed run (at most the training run's steps)
 ACC_TOLERANCE = 0.01   # 1 percentage point
 FRESH_RATIO = 100.0
 NUMPY = "numpy standard_normal"
-ENGINE = "engine.perturbation_real "
+
+#: builds a new generator of one run: ``generate(step)`` returns that step's z
+Factory = Callable[[], Callable[[int], np.ndarray]]
 
 
-def words_per_second(generators: dict[str, Callable[[int], np.ndarray]], n: int) -> dict[str, float]:
-    """Words per second of each ``generate(step)`` (n words per call) over steps 1, 2, ...
+def words_per_second(factories: dict[str, Factory], n: int, steps: int) -> dict[str, float]:
+    """Words per second of each generator over a run of new steps (n words per step).
 
-    Each generator is warmed up with step 0; then TIMING_ROUNDS rounds time every
-    generator in turn for at least TIMING_SECONDS, and the best round counts, so that
-    all of them see the same machine load."""
-    for generate in generators.values():
-        generate(0)
-    steps = dict.fromkeys(generators, 1)
-    best = dict.fromkeys(generators, 0.0)
+    Each round times, for every generator in turn, the construction of a new generator
+    (``factory()``) and its steps 0 .. steps-1; TIMING_ROUNDS rounds, the best counts,
+    so that all of them see the same machine load. Nothing is generated before the
+    timed region, so every cache a generator keeps is filled inside it."""
+    best = dict.fromkeys(factories, 0.0)
     for _ in range(TIMING_ROUNDS):
-        for name, generate in generators.items():
-            calls, start = 0, time.perf_counter()
-            while True:
-                generate(steps[name] + calls)
-                calls += 1
-                elapsed = time.perf_counter() - start
-                if elapsed >= TIMING_SECONDS and calls >= 5:
-                    break
-            steps[name] += calls
-            best[name] = max(best[name], n * calls / elapsed)
+        for name, factory in factories.items():
+            start = time.perf_counter()
+            generate = factory()
+            for step in range(steps):
+                generate(step)
+            best[name] = max(best[name], n * steps / (time.perf_counter() - start))
     return best
+
+
+def _numpy_run(n: int) -> Callable[[int], np.ndarray]:
+    rng = np.random.default_rng(0)
+    return lambda _step: rng.standard_normal(n)
+
+
+def _source_run(method: str, overrides: dict[str, object] | None, n: int) -> Callable[[int], np.ndarray]:
+    return partial(_generate, source_for(method, 0, overrides), n)
 
 
 def _generate(source: PerturbationSource, n: int, step: int) -> np.ndarray:
     return source.generate(step, n)
-
-
-def _engine_generate(source: PezoSource, n: int, step: int) -> np.ndarray:
-    return source.engine.perturbation_real(step, n)
 
 
 def _job(method: str, settings: TrainSettings, seed: int,
@@ -193,8 +199,7 @@ def compare_sources(model: str = "mlp", seeds: int = 5, steps: int | None = None
     n = make_model(settings.model, data.n_features, data.n_classes, settings.hidden).n_params
     start = time.perf_counter()
 
-    rng = np.random.default_rng(0)
-    generators: dict[str, Callable[[int], np.ndarray]] = {NUMPY: lambda _step: rng.standard_normal(n)}
+    factories: dict[str, Factory] = {NUMPY: partial(_numpy_run, n)}
     fresh: dict[str, float] = {"sgd": 0.0}
     pezo_configs: dict[str, dict] = {}
     for method in methods:
@@ -203,12 +208,11 @@ def compare_sources(model: str = "mlp", seeds: int = 5, steps: int | None = None
             if source.max_steps is not None and settings.steps > source.max_steps:
                 raise ConfigError("steps", settings.steps,
                                   f"the {method} source addresses at most {source.max_steps} steps")
-            generators[method] = partial(_generate, source, n)
+            factories[method] = partial(_source_run, method, pezo_overrides, n)
             fresh[method] = source.fresh_per_step(n, settings.steps)
             if isinstance(source, PezoSource):
                 pezo_configs[method] = source.cfg.to_dict()
-                generators[ENGINE + method] = partial(_engine_generate, source_for(method, 0, pezo_overrides), n)
-    rates = words_per_second(generators, n)
+    rates = words_per_second(factories, n, min(settings.steps, TIMING_STEPS))
 
     slow_first = sorted(methods, key=lambda m: m != "pezo-stream")
     jobs = [(m, s) for m in slow_first for s in range(seeds)]
@@ -218,13 +222,13 @@ def compare_sources(model: str = "mlp", seeds: int = 5, steps: int | None = None
         summary[method] = _summary([results[method, s] for s in range(seeds)])
         summary[method]["fresh_per_step"] = fresh[method]
         summary[method]["words_per_s"] = rates.get(method)
-        if ENGINE + method in rates:
-            summary[method]["engine_words_per_s"] = rates[ENGINE + method]
+        summary[method]["words_per_s_vs_numpy"] = rates[method] / rates[NUMPY] if method in rates else None
     out = {
         "settings": {**settings.to_dict(), "n_params": n, "seeds": list(range(seeds)),
                      "pezo_presets": {m: PEZO_PRESETS[m] for m in pezo_configs},
                      "pezo_configs": pezo_configs,
                      "numpy_standard_normal_words_per_s": rates[NUMPY],
+                     "timing_steps": min(settings.steps, TIMING_STEPS),
                      "seconds": time.perf_counter() - start},
         "sources": summary,
     }

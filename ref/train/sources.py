@@ -11,6 +11,10 @@ trick, and what the hardware does by restarting the engine at the same step).
 * ``pezo-pool`` / ``pezo-stream``: the bit-exact engine model
   (:func:`pezo.ref.engine.engine_model`) with the ``default`` (pool) and
   ``stream`` presets, the training seed as its runtime ``seed_in``; z = word / 2**F.
+* ``rademacher`` / ``icdf``: the bit-exact models of those RTL sources
+  (:class:`pezo.ref.rademacher.Rademacher`, z exactly +-1.0, and
+  :class:`pezo.ref.gaussian.icdf.IcdfGaussian`) with the ``default`` preset, seeded the
+  same way.
 * ``paper-pool`` / ``paper-rotate``: the paper's reuse schemes (ref/paper.py) with the
   ``default`` and ``stream`` presets; ``gaussian-pool``: the PeZO pool filled by
   Box-Muller (ref/gaussian_pool.py), ``default`` preset. Same seeding as ``pezo-*``.
@@ -23,15 +27,17 @@ fresh random numbers drawn per step (averaged over a run of ``steps`` steps).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
 from pezo.errors import ConfigError
 from pezo.ref.config import PezoConfig, preset
 from pezo.ref.engine import EngineModel, engine_model
+from pezo.ref.gaussian.icdf import IcdfGaussian
 from pezo.ref.gaussian_pool import GaussianPoolModel
 from pezo.ref.paper import PaperPoolModel, PaperRotateModel
+from pezo.ref.rademacher import Rademacher
 
 SQRT3 = float(np.sqrt(3.0))
 
@@ -124,7 +130,32 @@ class PezoSource(PerturbationSource):
         return self.engine.fresh_words_per_step(n, steps)
 
 
-SOURCES = ("gaussian", "uniform", "pezo-pool", "pezo-stream", "paper-pool", "paper-rotate", "gaussian-pool")
+class ModelSource(PerturbationSource):
+    """A bit-exact RTL source model with ``samples_real(step, n)`` (z = word / 2**F),
+    ``seed_in`` = seed mod 2**W; steps 0 .. 2**step_bits - 1. Every parameter gets a
+    fresh random number per step."""
+
+    def __init__(self, name: str, model: Callable[[PezoConfig, int], Rademacher | IcdfGaussian],
+                 cfg: PezoConfig, seed: int):
+        super().__init__(seed)
+        if seed < 0:
+            raise ConfigError("seed", seed, "must be >= 0")
+        self.name = name
+        self.cfg = cfg
+        self.model = model(cfg, seed & ((1 << cfg.lfsr_width) - 1))
+        self.max_steps = 1 << cfg.step_bits
+
+    def generate(self, step: int, n: int) -> np.ndarray:
+        if not 0 <= step < self.max_steps:
+            raise ConfigError("step", step, f"must be in 0..{self.max_steps - 1} (step_bits={self.cfg.step_bits})")
+        return self.model.samples_real(step, n)
+
+    def fresh_per_step(self, n: int, steps: int) -> float:
+        return float(n)
+
+
+SOURCES = ("gaussian", "uniform", "pezo-pool", "pezo-stream", "rademacher", "icdf", "paper-pool", "paper-rotate",
+           "gaussian-pool")
 #: Sources built on a PezoConfig preset (``--set`` overrides apply to them).
 PEZO_PRESETS = {"pezo-pool": "default", "pezo-stream": "stream", "paper-pool": "default",
                 "paper-rotate": "stream", "gaussian-pool": "default"}
@@ -134,14 +165,16 @@ ENGINE_SOURCES = ("pezo-pool", "pezo-stream")
 MODELS: dict[str, Callable[[PezoConfig, int], EngineModel]] = {
     "pezo-pool": engine_model, "pezo-stream": engine_model, "paper-pool": PaperPoolModel,
     "paper-rotate": PaperRotateModel, "gaussian-pool": GaussianPoolModel}
+#: Sources backed by the golden model of an RTL source, built with the default preset.
+MODEL_SOURCES = {"rademacher": Rademacher, "icdf": IcdfGaussian}
 
 
 def make_source(name: str, seed: int, cfg: PezoConfig | None = None) -> PerturbationSource:
     """The named source for a training seed.
 
-    ``cfg`` replaces the preset of a ``pezo-*`` source (e.g. another pool size); its
-    strategy must match the name. An unknown name raises a ConfigError listing the
-    known ones.
+    ``cfg`` replaces the preset of a ``pezo-*`` source (e.g. another pool size; its
+    strategy must match the name) or of a model-backed source (``rademacher``,
+    ``icdf``). An unknown name raises a ConfigError listing the known ones.
     """
     if name == "gaussian":
         return GaussianSource(seed)
@@ -155,4 +188,6 @@ def make_source(name: str, seed: int, cfg: PezoConfig | None = None) -> Perturba
         if cfg.strategy != "pool" and base.strategy == "pool":
             raise ConfigError("strategy", cfg.strategy, f"{name} needs the pool strategy")
         return PezoSource(name, cfg, seed, MODELS[name])
+    if name in MODEL_SOURCES:
+        return ModelSource(name, MODEL_SOURCES[name], cfg or preset("default"), seed)
     raise ConfigError("perturb", name, f"known sources are {', '.join(SOURCES)}")
