@@ -14,16 +14,18 @@ from amaranth.utils import exact_log2
 
 from pezo.errors import ConfigError
 from pezo.hw.gaussian.box_muller import BoxMullerCore
+from pezo.hw.gaussian.icdf import IcdfCore
 from pezo.hw.lfsr import LfsrBank
 from pezo.hw.reuse import PoolReuse
 from pezo.hw.source import SourceSignature
 from pezo.ref.config import PezoConfig
-from pezo.ref.gaussian_pool import fill_generator
+from pezo.ref.gaussian_pool import DEFAULT_GENERATOR, fill_generator
 
 #: generator name -> the core of ``pezo.ref.gaussian_pool.GENERATORS[name]``, built from
-#: the pool's config (core signature of hw/gaussian/source.py: ``lanes`` words in,
-#: ``outputs`` words out per enabled clock).
+#: the pool's config (core signature of hw/gaussian/source.py: g lanes of L bits in, O
+#: words out per enabled clock, as the generator's ``layout``).
 CORES: dict[str, Callable[[PezoConfig], wiring.Component]] = {
+    "icdf": lambda cfg: IcdfCore(cfg.replace(parallel=1)),
     "box-muller": lambda cfg: BoxMullerCore(cfg.replace(parallel=2)),
 }
 
@@ -49,10 +51,10 @@ class GaussianPool(wiring.Component):
     Parameters
     ----------
     cfg : the configuration (``strategy`` = ``pool``).
-    generator : the fill generator (a key of :data:`CORES`), default ``box-muller``.
+    generator : the fill generator (a key of :data:`CORES`), default ``icdf``.
 
-    One LfsrBank of 1 + g lanes (step domain): lane 0 feeds :class:`PoolReuse`'s
-    addressing, lanes 1..g the generator core. Fill (after reset, a seed, or the first
+    One LfsrBank of 1 + g lanes of L bits (step domain): the low B bits of lane 0 feed
+    :class:`PoolReuse`'s addressing, lanes 1..g the generator core. Fill (after reset, a seed, or the first
     start of a new epoch e): seek to e, load the lanes, then the core runs with its
     pipeline enabled once every O clocks (O = the core's outputs per clock): in the O
     clocks of one enable its registered outputs 0..O-1 are written to pool indices
@@ -70,9 +72,14 @@ class GaussianPool(wiring.Component):
     jumps, L = 1 + g lane load clocks). Then P words per clock.
     """
 
-    def __init__(self, cfg: PezoConfig, generator: str = "box-muller"):
+    def __new__(cls, cfg: PezoConfig, generator: str = DEFAULT_GENERATOR, **kwargs):
+        # checked before Amaranth tracks the object, so a rejected one is not reported unused
         if cfg.strategy != "pool":
             raise ConfigError("strategy", cfg.strategy, "gaussian-pool needs the pool strategy")
+        fill_generator(generator)
+        return super().__new__(cls, **kwargs)
+
+    def __init__(self, cfg: PezoConfig, generator: str = DEFAULT_GENERATOR):
         self.cfg = cfg
         self.generator = fill_generator(generator)
         self.make_core = CORES[generator]
@@ -82,8 +89,8 @@ class GaussianPool(wiring.Component):
         m = Module()
         cfg = self.cfg
         S, N = cfg.step_bits, cfg.pool_size
-        g, O = self.generator.lanes, self.generator.outputs
-        m.submodules.bank = bank = LfsrBank.from_config(cfg, lanes=1 + g)
+        g, L, O = self.generator.layout(cfg)
+        m.submodules.bank = bank = LfsrBank(cfg.lfsr_width, L, 1 + g, cfg.seed, S)
         m.submodules.reuse = reuse = PoolReuse(cfg)
         m.submodules.core = core = self.make_core(cfg)
         state = Signal(_State)
@@ -112,7 +119,7 @@ class GaussianPool(wiring.Component):
             core.en.eq(core_en),
             core.valid.eq(feed),
             core.flush.eq(self.start.valid | self.seed.valid | (state == _State.FILL_LOAD_REQUEST)),
-            reuse.word.eq(bank.words[0]),
+            reuse.word.eq(bank.words[0][:cfg.word_bits]),
             reuse.write_en.eq(write),
             reuse.write_index.eq(written),
             reuse.write_data.eq(Array(core.z[k] for k in range(O))[sub]),
