@@ -54,9 +54,9 @@ class GaussianPool(wiring.Component):
     generator : the fill generator (a key of :data:`CORES`), default ``icdf``.
 
     One LfsrBank of 1 + g lanes of L bits (step domain): the low B bits of lane 0 feed
-    :class:`PoolReuse`'s addressing, lanes 1..g the generator core. Fill (after reset, a seed, or the first
-    start of a new epoch e): seek to e, load the lanes, then the core runs with its
-    pipeline enabled once every O clocks (O = the core's outputs per clock): in the O
+    :class:`PoolReuse`'s addressing, lanes 1..g the generator core. Fill (after reset, a
+    seed, or the first start of a new epoch e): seek to e, load the lanes, then the core
+    runs with its pipeline enabled once every O clocks (O = the core's outputs per clock): in the O
     clocks of one enable its registered outputs 0..O-1 are written to pool indices
     j, j+1, ... through PoolReuse's one write port, and the enable takes the next g lane
     words. Fill time about O*(N/O + latency) clocks after the lane load.
