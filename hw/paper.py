@@ -119,7 +119,8 @@ class PaperPool(wiring.Component):
 
         fill_first = ~pool_valid | (pool_epoch != (self.start.payload & epoch_mask))
         with m.If(self.start.valid):
-            m.d.sync += [target.eq(self.start.payload), self.z.valid.eq(0), seek_to.eq(self.start.payload & epoch_mask),
+            m.d.sync += [target.eq(self.start.payload), self.z.valid.eq(0),
+                         seek_to.eq(self.start.payload & epoch_mask),
                          state.eq(Mux(fill_first, _Pool.BEGIN, _Pool.PLACE))]
             with m.If(fill_first):
                 m.d.sync += [pool_valid.eq(0), pool_epoch.eq(self.start.payload & epoch_mask)]
