@@ -13,8 +13,12 @@ first N output words from lanes 1..g loaded for that step, in order: ``pool[j]``
 output word j. Lanes 1..g never address the pool and lane 0 never feeds the generator,
 so fill and addressing streams are disjoint (ref/lfsr.py slots).
 
-The fill is the generator's words as they are (signed B bits, F fractional bits, unit
-variance by construction): no moment, no mean subtraction, no scaling.
+The fill is mean-free like the PeZO fill (docs/design.md 2.2), so that the two pools
+differ only in uniform-plus-scaling: with the generator's first N words x_j (signed B
+bits, F fractional bits, unit variance by construction), ``mean = floor((sum(x) + N/2)
+/ N)`` (:func:`pezo.ref.scaler.pool_mean`) and ``pool[j] = sat_B(x_j - mean)``
+(saturated to signed B bits; no moment, no scaling). The RTL runs the generator twice
+(sum, then the writes).
 
 Generators (:data:`GENERATORS`): ``icdf`` (the default), the inverse-CDF core of
 ref/gaussian/icdf.py, one output per clock from m lanes of L bits (m = 1, L = 32 for
@@ -37,6 +41,7 @@ from pezo.ref.gaussian.box_muller import box_muller_words
 from pezo.ref.gaussian.icdf import icdf_table, icdf_words, sample_lanes
 from pezo.ref.gaussian.tables import check_word_bits
 from pezo.ref.lfsr import LfsrBank
+from pezo.ref.scaler import pool_mean
 
 
 @dataclass(frozen=True)
@@ -104,15 +109,18 @@ class GaussianPoolModel(PoolModel):
         return self.bank.first_words(self.bank.lane_states(step)[:1], clocks)[:, 0]
 
     def pool_fill(self, step: int) -> tuple[np.ndarray, int, int, int]:
-        """(pool words z, 0, 0, 0) of the epoch containing ``step`` (no moment, mean or
+        """(pool words z, 0, mean, 0) of the epoch containing ``step`` (no moment or
         mantissa: the tuple keeps :class:`PoolModel`'s shape)."""
         first = self.epoch_step(step)
         if first != self._epoch:
             cfg = self.cfg
             states = self.bank.lane_states(first)[1:]
             u = self.bank.first_words(states, self.fill_clocks()).astype(np.int64)
-            z = self.generator.words(u, cfg).reshape(-1)[:cfg.pool_size]
-            self._fill = (z, 0, 0, 0)
+            x = self.generator.words(u, cfg).reshape(-1)[:cfg.pool_size]
+            mean = pool_mean(x)
+            top = (1 << (cfg.word_bits - 1)) - 1
+            z = np.clip(x - mean, -top - 1, top)
+            self._fill = (z, 0, mean, 0)
             self._real = z * (1.0 / (1 << cfg.frac_bits))
             self._epoch = first
         return self._fill

@@ -79,8 +79,10 @@ def test_gaussian_pool_fill_is_the_generator_of_lanes_1_g_and_addressing_is_lane
     N, g = cfg.pool_size, model.lanes
     states = model.bank.lane_states(0)
     u = model.bank.first_words(states, N // model.outputs).astype(np.int64)
-    pool = FILLS[generator](u[:, 1:1 + g], cfg).reshape(-1)
-    assert len(pool) == N and (model.pool_fill(0)[0] == pool).all()
+    x = FILLS[generator](u[:, 1:1 + g], cfg).reshape(-1)
+    mean = (int(x.sum()) + N // 2) // N
+    pool = np.clip(x - mean, -2 ** (cfg.word_bits - 1), 2 ** (cfg.word_bits - 1) - 1)
+    assert len(x) == N and (model.pool_fill(0)[0] == pool).all() and model.pool_fill(0)[2] == mean
     for step in (0, 1, 7):
         n = 3 * N + 3
         words = model.bank.first_words(model.bank.lane_states(step)[:1], 5)[:, 0]
