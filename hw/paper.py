@@ -67,13 +67,17 @@ class PaperPool(wiring.Component):
     clocks plus two lane loads) come first. Then P words per clock.
     """
 
-    def __init__(self, cfg: PezoConfig, params: int | None = None):
+    def __new__(cls, cfg: PezoConfig, params: int | None = None, **kwargs):
+        # checked before Amaranth tracks the object, so a rejected one is not reported unused
         if cfg.strategy != "pool":
             raise ConfigError("strategy", cfg.strategy, "paper-pool needs the pool strategy")
+        if params is not None and params < 1:
+            raise ConfigError("params", params, "must be at least 1")
+        return super().__new__(cls, **kwargs)
+
+    def __init__(self, cfg: PezoConfig, params: int | None = None):
         self.cfg = cfg
         self.params = default_params() if params is None else params
-        if self.params < 1:
-            raise ConfigError("params", self.params, "must be at least 1")
         super().__init__(SourceSignature.from_config(cfg))
 
     def elaborate(self, platform) -> Module:
@@ -115,7 +119,8 @@ class PaperPool(wiring.Component):
 
         fill_first = ~pool_valid | (pool_epoch != (self.start.payload & epoch_mask))
         with m.If(self.start.valid):
-            m.d.sync += [target.eq(self.start.payload), self.z.valid.eq(0), seek_to.eq(self.start.payload & epoch_mask),
+            m.d.sync += [target.eq(self.start.payload), self.z.valid.eq(0),
+                         seek_to.eq(self.start.payload & epoch_mask),
                          state.eq(Mux(fill_first, _Pool.BEGIN, _Pool.PLACE))]
             with m.If(fill_first):
                 m.d.sync += [pool_valid.eq(0), pool_epoch.eq(self.start.payload & epoch_mask)]
@@ -253,9 +258,13 @@ class PaperRotate(wiring.Component):
     pipeline), as hw/engine.py's StreamEngine. Then P words per clock.
     """
 
-    def __init__(self, cfg: PezoConfig):
+    def __new__(cls, cfg: PezoConfig, **kwargs):
+        # checked before Amaranth tracks the object, so a rejected one is not reported unused
         if cfg.strategy == "pool":
             raise ConfigError("strategy", cfg.strategy, "paper-rotate needs a stream or none strategy")
+        return super().__new__(cls, **kwargs)
+
+    def __init__(self, cfg: PezoConfig):
         self.cfg = cfg
         super().__init__(SourceSignature.from_config(cfg))
 

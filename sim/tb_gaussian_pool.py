@@ -1,6 +1,6 @@
 """cocotb testbench of hw/gaussian_pool.py: every word of ``gaussian-pool`` equals
-``pezo.ref.gaussian_pool.GaussianPoolModel(cfg, seed_in).perturbation(t, n)``, bit for
-bit.
+``pezo.ref.gaussian_pool.GaussianPoolModel(cfg, seed_in, generator).perturbation(t, n)``,
+bit for bit; the fill generator is named by ``PEZO_GENERATOR``.
 
 Each cocotb test checks one claim of the common source interface (the checks of
 sim/source_checks.py): words after a start, replay, a start that abandons a fill or a
@@ -11,26 +11,34 @@ wrap of the pool, so the fresh offset of each wrap is compared too.
 
 from __future__ import annotations
 
+from functools import partial
+
 import cocotb
 
 from pezo.hw.gaussian_pool import GaussianPool
 from pezo.ref.config import PRESETS, PezoConfig
 from pezo.ref.gaussian_pool import GaussianPoolModel
-from pezo.sim.runner import SimCase, config_from_env
+from pezo.sim.runner import SimCase, config_from_env, env_value
 from pezo.sim.source_checks import (SourceBench, check_replay, check_reset_mid_run, check_runtime_seed,
                                     check_start_abandons_run, check_words_after_start)
 
 
-def case(name: str, cfg: PezoConfig, *, quick: bool = True) -> SimCase:
-    return SimCase(name, GaussianPool, "pezo.sim.tb_gaussian_pool", cfg, quick=quick)
+GENERATOR_ENV = "PEZO_GENERATOR"
+
+
+def case(name: str, cfg: PezoConfig, generator: str, *, quick: bool = True) -> SimCase:
+    return SimCase(name, partial(GaussianPool, generator=generator), "pezo.sim.tb_gaussian_pool", cfg,
+                   env={GENERATOR_ENV: generator}, quick=quick)
 
 
 SMALL = PRESETS["small"]
 CASES = [
-    case("gauss_pool_small", SMALL),
-    case("gauss_pool_refresh", PRESETS["refresh"]),
-    case("gauss_pool_p1", SMALL.replace(parallel=1, pool_size=32)),
-    case("gauss_pool_default", PRESETS["default"], quick=False),
+    case("gauss_pool_icdf_small", SMALL, "icdf"),
+    case("gauss_pool_icdf_refresh", PRESETS["refresh"], "icdf"),
+    case("gauss_pool_bm_small", SMALL, "box-muller"),
+    case("gauss_pool_bm_p1", SMALL.replace(parallel=1, pool_size=32), "box-muller"),
+    case("gauss_pool_icdf_default", PRESETS["default"], "icdf", quick=False),
+    case("gauss_pool_bm_refresh", PRESETS["refresh"], "box-muller", quick=False),
 ]
 
 
@@ -39,7 +47,8 @@ class Source(SourceBench):
 
     def __init__(self, dut):
         cfg = config_from_env()
-        super().__init__(dut, lambda cfg, seed_in: GaussianPoolModel(cfg, seed_in).perturbation,
+        generator = env_value(GENERATOR_ENV)
+        super().__init__(dut, lambda cfg, seed_in: GaussianPoolModel(cfg, seed_in, generator).perturbation,
                          words=2 * cfg.pool_size + 3 * cfg.parallel + 1)
 
 

@@ -11,6 +11,7 @@ from pezo.errors import ConfigError
 from pezo.ref.config import PezoConfig, preset
 from pezo.ref.engine import PoolModel, StreamModel
 from pezo.ref.gaussian.box_muller import box_muller_words
+from pezo.ref.gaussian.icdf import icdf_words
 from pezo.ref.gaussian_pool import GaussianPoolModel, fill_generator
 from pezo.ref.paper import PaperPoolModel, PaperRotateModel
 from pezo.ref.reuse import pool_draws, pool_indices
@@ -67,14 +68,21 @@ def test_paper_rotate_rotates_one_position_per_generation():
     assert PaperRotateModel(cfg).fresh_words_per_step(16, 1) == 4.0
 
 
-def test_gaussian_pool_fill_is_box_muller_of_lanes_1_2_and_addressing_is_lane_0():
-    cfg = SMALL
-    model = GaussianPoolModel(cfg, seed_in=3)
-    N = cfg.pool_size
+FILLS = {"box-muller": lambda u, cfg: box_muller_words(u, cfg.replace(parallel=2)),
+         "icdf": lambda u, cfg: icdf_words(u, cfg)}
+
+
+@pytest.mark.parametrize("generator", ["box-muller", "icdf"])
+@pytest.mark.parametrize("cfg", [SMALL, PezoConfig(pool_size=64, parallel=4)])
+def test_gaussian_pool_fill_is_the_generator_of_lanes_1_g_and_addressing_is_lane_0(generator, cfg):
+    model = GaussianPoolModel(cfg, seed_in=3, generator=generator)
+    N, g = cfg.pool_size, model.lanes
     states = model.bank.lane_states(0)
-    u = model.bank.first_words(states, N // 2).astype(np.int64)
-    pool = box_muller_words(u[:, 1:], cfg.replace(parallel=2)).reshape(-1)
-    assert (model.pool_fill(0)[0] == pool).all()
+    u = model.bank.first_words(states, N // model.outputs).astype(np.int64)
+    x = FILLS[generator](u[:, 1:1 + g], cfg).reshape(-1)
+    mean = (int(x.sum()) + N // 2) // N
+    pool = np.clip(x - mean, -2 ** (cfg.word_bits - 1), 2 ** (cfg.word_bits - 1) - 1)
+    assert len(x) == N and (model.pool_fill(0)[0] == pool).all() and model.pool_fill(0)[2] == mean
     for step in (0, 1, 7):
         n = 3 * N + 3
         words = model.bank.first_words(model.bank.lane_states(step)[:1], 5)[:, 0]
@@ -82,15 +90,16 @@ def test_gaussian_pool_fill_is_box_muller_of_lanes_1_2_and_addressing_is_lane_0(
         assert (model.perturbation(step, n) == pool[pool_indices(offsets, int(stride), n, cfg)]).all()
 
 
-def test_gaussian_pool_words_are_unit_gaussian():
+@pytest.mark.parametrize("generator", ["box-muller", "icdf"])
+def test_gaussian_pool_words_are_unit_gaussian(generator):
     """Default pool (N = 512): mean within 4 standard errors of 0, std within 10%."""
-    pool = GaussianPoolModel(PezoConfig()).pool_fill(0)[0] / 2**12
+    pool = GaussianPoolModel(PezoConfig(), generator=generator).pool_fill(0)[0] / 2**12
     assert abs(pool.mean()) < 4 / np.sqrt(len(pool))
     assert 0.9 < pool.std() < 1.1
 
 
 def test_unknown_generator_and_wrong_strategies_are_one_line_errors():
-    with pytest.raises(ConfigError, match="known generators are box-muller"):
+    with pytest.raises(ConfigError, match="known generators are icdf, box-muller"):
         fill_generator("ziggurat")
     with pytest.raises(ConfigError, match="pool strategy"):
         PaperPoolModel(preset("stream"))
@@ -121,3 +130,11 @@ def test_paper_schemes_confine_z_where_their_docstring_says():
     z = rotate.z(2, 800).reshape(-1, rotate.cfg.parallel)
     n = rotate.cfg.lanes
     assert (z[:, n:] == z[:, :-n]).all()
+
+
+def test_rtl_training_refuses_the_new_sources():
+    """``pezo train --rtl`` co-simulates the PeZO engine only; its words would not be these."""
+    from pezo.sim.cosim import engine_config
+    for name in ("paper-pool", "paper-rotate", "gaussian-pool"):
+        with pytest.raises(ConfigError, match="--rtl needs an engine source: pezo-pool, pezo-stream"):
+            engine_config(name)

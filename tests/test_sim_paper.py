@@ -8,7 +8,9 @@ from functools import partial
 
 import pytest
 
+from pezo.errors import ConfigError
 from pezo.hw.paper import PaperPool, PaperRotate
+from pezo.ref.config import preset
 from pezo.sim.runner import SimulationFailed
 from pezo.sim.tb_paper import CASES
 
@@ -42,3 +44,13 @@ def test_paper_rotate_bench_fails_without_rotation():
                     make_component=lambda cfg: PaperRotate(cfg.replace(strategy="none")))
     with pytest.raises(SimulationFailed, match="words_after_start_match_model"):
         wrong.run()
+
+
+def test_paper_designs_reject_a_wrong_strategy_or_d_in_one_line(recwarn):
+    with pytest.raises(ConfigError, match="paper-pool needs the pool strategy"):
+        PaperPool(preset("stream"))
+    with pytest.raises(ConfigError, match="must be at least 1"):
+        PaperPool(preset("default"), params=0)
+    with pytest.raises(ConfigError, match="paper-rotate needs a stream or none strategy"):
+        PaperRotate(preset("default"))
+    assert not [w for w in recwarn if "UnusedElaboratable" in str(w.category)]

@@ -18,7 +18,7 @@ rademacher     rademacher   (+-1, one LFSR bit per parameter; not Gaussian)
 lfsr-floor     lfsr_floor   (P bare leap-forward LFSRs with seed load: the floor)
 paper-pool     paper_pool   strategy=pool (the paper's concatenated pool, d of the digits MLP)
 paper-rotate   paper_rotate strategy=stream (the paper's n = P/R rotating generators)
-gaussian-pool  gaussian_pool strategy=pool (PeZO pool reuse filled by Box-Muller)
+gaussian-pool  gaussian_pool strategy=pool (PeZO pool reuse filled by icdf)
 =============  ===========  ===================================================
 
 Gaussian quality is measured on the golden model's samples, which are bit-exact with

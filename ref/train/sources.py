@@ -17,7 +17,7 @@ trick, and what the hardware does by restarting the engine at the same step).
   same way.
 * ``paper-pool`` / ``paper-rotate``: the paper's reuse schemes (ref/paper.py) with the
   ``default`` and ``stream`` presets; ``gaussian-pool``: the PeZO pool filled by
-  Box-Muller (ref/gaussian_pool.py), ``default`` preset. Same seeding as ``pezo-*``.
+  the inverse-CDF generator (ref/gaussian_pool.py), ``default`` preset. Same seeding as ``pezo-*``.
 
 Interface of a source (also what an RTL co-simulation source implements): ``name``,
 ``z(step, n) -> np.ndarray[float64]`` and ``fresh_per_step(n, steps) -> float``, the
