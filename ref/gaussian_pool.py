@@ -39,7 +39,6 @@ from pezo.ref.config import PezoConfig
 from pezo.ref.engine import PoolModel
 from pezo.ref.gaussian.box_muller import box_muller_words
 from pezo.ref.gaussian.icdf import icdf_table, icdf_words, sample_lanes
-from pezo.ref.gaussian.tables import check_word_bits
 from pezo.ref.lfsr import LfsrBank
 from pezo.ref.scaler import pool_mean
 
@@ -64,7 +63,6 @@ def _box_muller(u: np.ndarray, cfg: PezoConfig) -> np.ndarray:
 
 
 def _icdf_layout(cfg: PezoConfig) -> tuple[int, int, int]:
-    check_word_bits(cfg)
     icdf_table(cfg.frac_bits)
     return (*sample_lanes(cfg.lfsr_width), 1)
 

@@ -9,7 +9,7 @@ import pytest
 from pezo.ref.config import PezoConfig, preset
 from pezo.ref.engine import PoolModel, StreamModel, engine_model
 from pezo.ref.lfsr import LfsrBank
-from pezo.ref.reuse import pool_draws, pool_indices, stream_variation
+from pezo.ref.reuse import pool_draws, stream_variation
 from pezo.ref.scaler import apply_scale, centre, moment_acc, nominal_mantissa, pool_mean, select_mantissa
 
 ALL_PRESETS = ["default", "p1", "stream", "none", "refresh", "small"]
