@@ -44,7 +44,7 @@ RTL = {"clt": CltGaussian, "box_muller": BoxMullerGaussian, "icdf": IcdfGaussian
 MODELS = {"clt": ref_clt.CltGaussian, "box_muller": ref_box_muller.BoxMullerGaussian,
           "icdf": ref_icdf.IcdfGaussian}
 
-#: KS bar of the Box-Muller RTL stream for n samples: DESIGN.md's 0.01 at n >= 1e5; for
+#: KS bar of the Box-Muller RTL stream for n samples: docs/design.md's 0.01 at n >= 1e5; for
 #: a smaller n the bar is 0.01 plus the extra 99.9 % KS quantile of n samples over that
 #: of 1e5 (1.95 / sqrt(n) - 1.95 / sqrt(1e5)), so the check keeps its false-fail rate.
 KS_BAR = 0.01

@@ -69,7 +69,7 @@ def test_pezo_steps_beyond_the_step_counter_are_refused(capsys):
 
 
 def test_perturb_pezo_is_the_pool_engine(capsys):
-    # DESIGN.md names the PeZO source `pezo`; it is the default (pool) variant
+    # docs/design.md names the PeZO source `pezo`; it is the default (pool) variant
     from pezo.cli import build_parser
     args = build_parser().parse_args(["train", "--perturb", "pezo"])
     assert args.perturb == ["pezo-pool"]

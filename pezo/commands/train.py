@@ -29,7 +29,7 @@ RTL_METHOD = "pezo-pool"
 
 
 def _method_name(name: str) -> str:
-    """``pezo`` (DESIGN.md's name) is the default PeZO variant, the pool engine."""
+    """``pezo`` (docs/design.md's name) is the default PeZO variant, the pool engine."""
     return "pezo-pool" if name == "pezo" else name
 
 

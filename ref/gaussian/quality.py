@@ -1,4 +1,4 @@
-"""Distribution quality of a Gaussian source against N(0, 1): the bar of DESIGN.md section 5.
+"""Distribution quality of a Gaussian source against N(0, 1): the bar of docs/design.md section 5.1.
 
 A source meets the bar (:func:`meets_quality_bar`) when, over at least ``MIN_SAMPLES``
 real-valued samples (z / 2**F):
