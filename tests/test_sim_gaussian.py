@@ -37,7 +37,7 @@ def test_gaussian_rtl_stream_quality(case):
 @pytest.mark.parametrize("case", SLOW, ids=[c.name for c in SLOW])
 def test_gaussian_slow_cases(case):
     """The default preset's 96-lane CLT (bit-exact interface checks) and other long RTL
-    Box-Muller samples against DESIGN.md's KS bar of 0.01."""
+    Box-Muller samples against docs/design.md's KS bar of 0.01."""
     assert case.run().ok
 
 
