@@ -65,14 +65,14 @@ from amaranth_boards.ulx3s import (ULX3S_12F_Platform, ULX3S_25F_Platform, ULX3S
 
 from pezo.errors import PezoError, ToolError
 from pezo.hw.board_top import BoardCore
-from pezo.hw.designs import make_design
+from pezo.hw.designs import DESIGNS, make_design
 from pezo.ref.config import PezoConfig
 from pezo.toolchain import configure_amaranth, tool_path
 
 SourceFactory = Callable[[PezoConfig], wiring.Component]
 
 #: Designs of the registry with the common interface (start, seed, z).
-SOURCE_DESIGNS = ("engine", "clt", "box_muller")
+SOURCE_DESIGNS = tuple(name for name, d in DESIGNS.items() if d.source)
 
 TOP_NAME = "top"
 #: The committed constraint files (constraints/ in the repository), installed as the

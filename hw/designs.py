@@ -1,64 +1,108 @@
-"""Registry of the named hardware designs: build any of them from a config, or its Verilog.
+"""The one registry of the named hardware designs: for each, its component, its golden
+model, its testbench and what it is (a Gaussian baseline, a perturbation source).
 
-Each entry is a ``"module:attribute"`` reference imported on first use, so the registry
-works before every block exists and importing it costs nothing. Every class is built as
-``Cls(cfg)`` from one :class:`PezoConfig`, except the LFSR bank
-(``LfsrBank.from_config(cfg)``, K = ``cfg.lanes``).
+Every component is built as ``component(cfg)`` from one :class:`PezoConfig` and every
+model as ``model(cfg, seed_in)`` (the LFSR bank's K is ``cfg.lanes``; the scaler and the
+reuse stage are blocks whose golden model is a module of functions). The comparison set
+of the report (``pezo.flow.comparison``) names registry designs plus config overrides.
 """
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import ModuleType
 
 from amaranth.back import verilog as amaranth_verilog
 from amaranth.lib import wiring
 
-from pezo.errors import ConfigError, PezoError
+from pezo.errors import ConfigError
+from pezo.hw.engine import perturbation_engine
+from pezo.hw.floor import LfsrFloor
+from pezo.hw.gaussian.box_muller import BoxMullerGaussian
+from pezo.hw.gaussian.clt import CltGaussian
+from pezo.hw.gaussian.icdf import IcdfGaussian
+from pezo.hw.gaussian_pool import GaussianPool
+from pezo.hw.lfsr import LfsrBank
+from pezo.hw.paper import PaperPool, PaperRotate
+from pezo.hw.rademacher import RademacherSource
+from pezo.hw.reuse import reuse
+from pezo.hw.scaler import UniformScaler
+from pezo.ref import lfsr as ref_lfsr
+from pezo.ref import reuse as ref_reuse
+from pezo.ref import scaler as ref_scaler
 from pezo.ref.config import PezoConfig
+from pezo.ref.engine import engine_model
+from pezo.ref.floor import FloorModel
+from pezo.ref.gaussian.box_muller import BoxMullerGaussian as BoxMullerModel
+from pezo.ref.gaussian.clt import CltGaussian as CltModel
+from pezo.ref.gaussian.icdf import IcdfGaussian as IcdfModel
+from pezo.ref.gaussian_pool import GaussianPoolModel
+from pezo.ref.paper import PaperPoolModel, PaperRotateModel
+from pezo.ref.rademacher import Rademacher
 from pezo.toolchain import configure_amaranth
 
-#: Design name -> "module:attribute" of the component class (or of a factory).
-DESIGNS: dict[str, str] = {
-    "engine": "pezo.hw.engine:perturbation_engine",
-    "lfsr": "pezo.hw.lfsr:LfsrBank.from_config",
-    "scaler": "pezo.hw.scaler:UniformScaler",
-    "reuse": "pezo.hw.reuse:reuse",
-    "clt": "pezo.hw.gaussian.clt:CltGaussian",
-    "box_muller": "pezo.hw.gaussian.box_muller:BoxMullerGaussian",
-    "icdf": "pezo.hw.gaussian.icdf:IcdfGaussian",
-    "rademacher": "pezo.hw.rademacher:RademacherSource",
-    "lfsr_floor": "pezo.hw.floor:LfsrFloor",
-    "paper_pool": "pezo.hw.paper:PaperPool",
-    "paper_rotate": "pezo.hw.paper:PaperRotate",
-    "gaussian_pool": "pezo.hw.gaussian_pool:GaussianPool",
-}
-
-#: Module name of every generated Verilog design.
+#: Module name of every generated Verilog design (``pezo verilog --top`` renames it).
 TOPLEVEL = "top"
+
+
+@dataclass(frozen=True)
+class Design:
+    """One registry entry.
+
+    ``component(cfg)`` builds the Amaranth component; ``model`` is its golden model in
+    ref/ (a class or factory called as ``model(cfg, seed_in)``, or the ref/ module of a
+    block's functions); ``testbench`` is the cocotb module of sim/ that compares the two;
+    ``gaussian``: a Gaussian baseline (quality measured against the bar); ``source``: a
+    replayable perturbation source with the interface of hw/source.py (so it can drive a
+    board top; lfsr-floor has the interface but not the replay).
+    """
+
+    name: str
+    component: Callable[[PezoConfig], wiring.Component]
+    model: Callable[..., object] | ModuleType
+    testbench: str
+    gaussian: bool = False
+    source: bool = True
+
+
+def _bank(cfg: PezoConfig) -> LfsrBank:
+    return LfsrBank.from_config(cfg)
+
+
+_ENTRIES = (
+    Design("engine", perturbation_engine, engine_model, "pezo.sim.tb_engine"),
+    Design("lfsr", _bank, ref_lfsr.LfsrBank.from_config, "pezo.sim.tb_lfsr", source=False),
+    Design("scaler", UniformScaler, ref_scaler, "pezo.sim.tb_scaler", source=False),
+    Design("reuse", reuse, ref_reuse, "pezo.sim.tb_reuse", source=False),
+    Design("clt", CltGaussian, CltModel, "pezo.sim.tb_gaussian", gaussian=True),
+    Design("box_muller", BoxMullerGaussian, BoxMullerModel, "pezo.sim.tb_gaussian", gaussian=True),
+    Design("icdf", IcdfGaussian, IcdfModel, "pezo.sim.tb_gaussian", gaussian=True),
+    Design("rademacher", RademacherSource, Rademacher, "pezo.sim.tb_rademacher"),
+    Design("lfsr_floor", LfsrFloor, FloorModel, "pezo.sim.tb_floor", source=False),  # no replay
+    Design("paper_pool", PaperPool, PaperPoolModel, "pezo.sim.tb_paper"),
+    Design("paper_rotate", PaperRotate, PaperRotateModel, "pezo.sim.tb_paper"),
+    Design("gaussian_pool", GaussianPool, GaussianPoolModel, "pezo.sim.tb_gaussian_pool"),
+)
+
+#: Design name -> its registry entry.
+DESIGNS: dict[str, Design] = {d.name: d for d in _ENTRIES}
 
 
 def design_names() -> list[str]:
     return list(DESIGNS)
 
 
-def _factory(name: str):
+def design(name: str) -> Design:
+    """The registry entry ``name``; an unknown name raises a ConfigError listing them."""
     if name not in DESIGNS:
         raise ConfigError("block", name, f"known designs are {', '.join(DESIGNS)}")
-    module, _, attribute = DESIGNS[name].partition(":")
-    try:
-        obj = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name is None or not module.startswith(exc.name):
-            raise
-        raise PezoError(f"design {name!r} is not available in this installation ({module} is missing)") from None
-    for part in attribute.split("."):
-        obj = getattr(obj, part)
-    return obj
+    return DESIGNS[name]
 
 
 def make_design(name: str, cfg: PezoConfig) -> wiring.Component:
     """The component ``name`` built from ``cfg``; unknown name -> ConfigError."""
-    return _factory(name)(cfg)
+    return design(name).component(cfg)
 
 
 def verilog(name: str, cfg: PezoConfig, top: str = TOPLEVEL) -> str:

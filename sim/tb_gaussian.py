@@ -23,13 +23,8 @@ import random
 import cocotb
 import numpy as np
 
-from pezo.hw.gaussian.box_muller import BoxMullerGaussian
-from pezo.hw.gaussian.clt import CltGaussian
-from pezo.hw.gaussian.icdf import IcdfGaussian
+from pezo.hw.designs import DESIGNS
 from pezo.ref.config import PRESETS, PezoConfig
-from pezo.ref.gaussian import box_muller as ref_box_muller
-from pezo.ref.gaussian import clt as ref_clt
-from pezo.ref.gaussian import icdf as ref_icdf
 from pezo.ref.gaussian.quality import ks_distance, moment_checks
 from pezo.ref.gaussian.tables import clt_scale
 from pezo.sim.runner import SimCase, config_from_env, env_value
@@ -40,9 +35,9 @@ from pezo.sim.streams import StreamDriver, clocks, reset, split_words, start_clo
 DESIGN_ENV = "PEZO_GAUSSIAN"
 QUALITY_ENV = "PEZO_QUALITY_SAMPLES"
 
-RTL = {"clt": CltGaussian, "box_muller": BoxMullerGaussian, "icdf": IcdfGaussian}
-MODELS = {"clt": ref_clt.CltGaussian, "box_muller": ref_box_muller.BoxMullerGaussian,
-          "icdf": ref_icdf.IcdfGaussian}
+#: The Gaussian baselines of the registry: component and golden model by design name.
+RTL = {name: d.component for name, d in DESIGNS.items() if d.gaussian}
+MODELS = {name: d.model for name, d in DESIGNS.items() if d.gaussian}
 
 #: KS bar of the Box-Muller RTL stream for n samples: docs/design.md's 0.01 at n >= 1e5; for
 #: a smaller n the bar is 0.01 plus the extra 99.9 % KS quantile of n samples over that

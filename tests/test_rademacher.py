@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pytest
 
-from pezo.flow.designs import COMPARISON, spec
+from pezo.flow.comparison import COMPARISON, spec
 from pezo.hw.designs import verilog
 from pezo.ref.config import PRESETS
 from pezo.ref.lfsr import LfsrBank

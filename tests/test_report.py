@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from matplotlib.text import Text
 
-from pezo.flow.designs import COMPARISON, HEADLINE_DESIGN
+from pezo.flow.comparison import COMPARISON, HEADLINE_DESIGN
 from pezo.flow.markdown import cell, render, table
 from pezo.flow.plots import (BELOW_BAR, fmax_figure, pareto_figure, pareto_front, power_figure, resources_figure,
                              training_figure, write_plots)
@@ -184,9 +184,9 @@ def test_report_states_where_pezo_loses():
 
 
 def test_floor_ratio_and_savings_rows_appear_once_their_designs_are_measured():
-    from pezo.flow.designs import DesignSpec
+    from pezo.flow.comparison import DesignSpec
     picked = tuple(s for s in COMPARISON if s.name in ("pezo-pool", "box-muller", "clt"))
-    extra = (DesignSpec("lfsr-floor", "lfsr_floor", (), False), DesignSpec("rademacher", "rademacher", (), False))
+    extra = (DesignSpec("lfsr-floor", "lfsr_floor"), DesignSpec("rademacher", "rademacher"))
     scale = {"pezo-pool": 2, "box-muller": 7, "clt": 9, "lfsr-floor": 1, "rademacher": 1}
     summary = summarise(fake_records(scale, picked + extra), QUALITY, picked + extra)
     rows = summary["results"]["xilinx7"]["p8"]

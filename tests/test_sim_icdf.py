@@ -11,7 +11,7 @@ import random
 import pytest
 from amaranth.back import verilog
 
-from pezo.flow.designs import COMPARISON, quality, spec
+from pezo.flow.comparison import COMPARISON, quality, spec
 from pezo.flow.measure import Job, measure
 from pezo.hw.gaussian.icdf import IcdfCore, IcdfGaussian
 from pezo.ref.config import PRESETS

@@ -8,7 +8,7 @@ import sys
 
 from pezo.commands.options import add_config_options, config_from_options, config_given, config_label
 from pezo.errors import PezoError
-from pezo.flow.designs import COMPARISON, DesignSpec, spec
+from pezo.flow.comparison import COMPARISON, DesignSpec, spec
 from pezo.hw.designs import DESIGNS
 from pezo.flow.measure import Job, Measurement, StepFailure, measure
 from pezo.flow.synth import TARGETS, check_target

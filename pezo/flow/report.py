@@ -38,7 +38,7 @@ from pathlib import Path
 
 from pezo.errors import PezoError
 from pezo.flow.cache import Cache, cache_key, source_digest
-from pezo.flow.designs import (COMPARISON, FLOOR_DESIGN, GAUSSIAN_GENERATORS, HEADLINE_DESIGN, SAVINGS,
+from pezo.flow.comparison import (COMPARISON, FLOOR_DESIGN, GAUSSIAN_GENERATORS, HEADLINE_DESIGN, SAVINGS,
                                DesignSpec, quality)
 from pezo.flow.measure import Job, run_jobs
 from pezo.flow.power import static_units

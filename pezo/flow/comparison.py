@@ -1,6 +1,7 @@
 """The comparison set: PeZO engines, Gaussian baselines and Rademacher at equal B and P.
 
-Every entry is a registry design (``pezo.hw.designs``) plus config overrides applied to
+Every entry is a design of the registry (``pezo.hw.designs``, which says what each
+block is and names its component, golden model and testbench) plus config overrides applied to
 the user's base config, so all entries share word width B, fractional bits F, the LFSR
 width and P (P words per clock each):
 
@@ -32,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pezo.errors import ConfigError
+from pezo.hw.designs import DESIGNS
 from pezo.ref.config import PezoConfig
 
 #: Golden-model samples per quality check (the quality module recommends 1e6).
@@ -40,34 +42,37 @@ QUALITY_SAMPLES = 1_000_000
 
 @dataclass(frozen=True)
 class DesignSpec:
-    """One member of the comparison set (see the module docstring)."""
+    """One member of the comparison set (see the module docstring): a registry block with
+    config overrides."""
 
     name: str
     block: str
-    overrides: tuple[tuple[str, object], ...]
-    gaussian: bool
+    overrides: tuple[tuple[str, object], ...] = ()
+
+    @property
+    def gaussian(self) -> bool:
+        """A Gaussian baseline (the registry says so), measured against the quality bar."""
+        return DESIGNS[self.block].gaussian
 
     def config(self, base: PezoConfig) -> PezoConfig:
         return base.replace(**dict(self.overrides)) if self.overrides else base
 
 
 COMPARISON: tuple[DesignSpec, ...] = (
-    DesignSpec("pezo-pool", "engine", (("strategy", "pool"),), False),
-    DesignSpec("pezo-stream", "engine", (("strategy", "stream"),), False),
-    DesignSpec("uniform-none", "engine", (("strategy", "none"),), False),
-    DesignSpec("clt", "clt", (), True),
-    DesignSpec("clt6", "clt", (("clt_k", 6),), True),
-    DesignSpec("box-muller", "box_muller", (), True),
-    DesignSpec("icdf", "icdf", (), True),
-    DesignSpec("rademacher", "rademacher", (), False),
-    DesignSpec("lfsr-floor", "lfsr_floor", (), False),
-    DesignSpec("paper-pool", "paper_pool", (("strategy", "pool"),), False),
-    DesignSpec("paper-rotate", "paper_rotate", (("strategy", "stream"),), False),
-    DesignSpec("gaussian-pool", "gaussian_pool", (("strategy", "pool"),), False),
+    DesignSpec("pezo-pool", "engine", (("strategy", "pool"),)),
+    DesignSpec("pezo-stream", "engine", (("strategy", "stream"),)),
+    DesignSpec("uniform-none", "engine", (("strategy", "none"),)),
+    DesignSpec("clt", "clt"),
+    DesignSpec("clt6", "clt", (("clt_k", 6),)),
+    DesignSpec("box-muller", "box_muller"),
+    DesignSpec("icdf", "icdf"),
+    DesignSpec("rademacher", "rademacher"),
+    DesignSpec("lfsr-floor", "lfsr_floor"),
+    DesignSpec("paper-pool", "paper_pool", (("strategy", "pool"),)),
+    DesignSpec("paper-rotate", "paper_rotate", (("strategy", "stream"),)),
+    DesignSpec("gaussian-pool", "gaussian_pool", (("strategy", "pool"),)),
 )
 
-#: Registry blocks that are Gaussian baselines (quality measured against the bar).
-GAUSSIAN_BLOCKS = ("clt", "box_muller", "icdf")
 
 #: The PeZO design of the headline numbers.
 HEADLINE_DESIGN = "pezo-pool"
@@ -91,25 +96,17 @@ def spec(name: str) -> DesignSpec:
     for s in COMPARISON:
         if s.name == name:
             return s
-    from pezo.hw.designs import DESIGNS
     if name in DESIGNS:
-        return DesignSpec(name, name, (), name in GAUSSIAN_BLOCKS)
+        return DesignSpec(name, name)
     known = dict.fromkeys([s.name for s in COMPARISON] + list(DESIGNS))  # each name once
     raise ConfigError("design", name, f"known designs are {', '.join(known)}")
 
 
 def gaussian_samples(s: DesignSpec, cfg: PezoConfig, n: int) -> np.ndarray:
     """n real-valued samples (z / 2**F) of the golden model of a Gaussian baseline."""
-    if s.block == "clt":
-        from pezo.ref.gaussian.clt import CltGaussian
-        return CltGaussian(cfg).samples_real(0, n)
-    if s.block == "box_muller":
-        from pezo.ref.gaussian.box_muller import BoxMullerGaussian
-        return BoxMullerGaussian(cfg).samples_real(0, n)
-    if s.block == "icdf":
-        from pezo.ref.gaussian.icdf import IcdfGaussian
-        return IcdfGaussian(cfg).samples_real(0, n)
-    raise ConfigError("design", s.name, "is not a Gaussian baseline")
+    if not s.gaussian:
+        raise ConfigError("design", s.name, "is not a Gaussian baseline")
+    return DESIGNS[s.block].model(cfg, 0).samples_real(0, n)
 
 
 def quality(s: DesignSpec, cfg: PezoConfig, n: int = QUALITY_SAMPLES) -> dict[str, object]:
