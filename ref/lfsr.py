@@ -43,7 +43,7 @@ Streams (identical in hw/lfsr.py):
   than a stream's length: :func:`stream_separation` is that smallest distance. For the
   default (W = 48, B = 16, S = 16) it is 75,757,695 single steps for every K' <= 32,
   i.e. 4.7 million words of 16 bits per lane and step: 10**6 parameters per step,
-  2**16 steps, for every strategy (tests/test_lfsr.py checks it). A few polynomials
+  2**16 steps, for every strategy (tests/test_ref_lfsr.py checks it). A few polynomials
   are poor for some B (:func:`close_lanes`; the config rejects them).
 
 After reset (and in a fresh model) the lanes hold the step-0 states for seed_in = 0.
@@ -59,7 +59,7 @@ from pezo.errors import ConfigError
 from pezo.ref.gf2 import dlog, dlog_feasible, lfsr_polynomial, prime_factors
 
 #: Maximal-length feedback taps (1-based bit positions) for widths 4..64, from Xilinx
-#: XAPP052. Every entry is checked to be primitive by tests/test_lfsr.py.
+#: XAPP052. Every entry is checked to be primitive by tests/test_ref_lfsr.py.
 TAPS: dict[int, tuple[int, ...]] = {
     4: (4, 3), 5: (5, 3), 6: (6, 5), 7: (7, 6), 8: (8, 6, 5, 4), 9: (9, 5), 10: (10, 7),
     11: (11, 9), 12: (12, 6, 4, 1), 13: (13, 4, 3, 1), 14: (14, 5, 3, 1), 15: (15, 14),

@@ -43,7 +43,7 @@ Measured over 2000 pools of 512 uniform 16-bit words (the default preset): the
 mantissa of T = 4 equals the one of the exact moment (T = 16) in 96.8% of fills (T = 8:
 99.7%, T = 2: 87%) and otherwise differs by one step, where acc lies at a ladder
 boundary and both mantissas are within the quantisation tolerance;
-tests/test_scaler.py checks this agreement.
+tests/test_ref_scaler.py checks this agreement.
 """
 
 from __future__ import annotations

@@ -83,7 +83,7 @@ def test_unknown_source_and_model_raise_config_errors_listing_the_known_ones():
 
 
 # The paper's schemes confine z to a subspace for d = 64 (paper-pool: N/d = 8 distinct
-# vectors; paper-rotate: z[p] = z[p + n] in every clock), tested in tests/test_paper_ref.py.
+# vectors; paper-rotate: z[p] = z[p + n] in every clock), tested in tests/test_ref_paper.py.
 @pytest.mark.parametrize("name", [s for s in SOURCES if s not in ("paper-pool", "paper-rotate")])
 def test_zo_sgd_lowers_a_quadratic(name):
     # loss = |theta - target|^2 / 2 in 64 dims; ZO-SGD with lr 0.01 contracts the

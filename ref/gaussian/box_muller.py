@@ -26,7 +26,7 @@ two uniform words u1 (radius) and u2 (angle), unsigned B bits:
 
 Every table interpolation rounds half up (ref/gaussian/tables.py). With the default
 tables (8 address bits each) every output is within 1 LSB of the exact Box-Muller
-transform of the same (u1, u2) (tests/test_gaussian_ref.py). The interpolation products
+transform of the same (u1, u2) (tests/test_ref_gaussian.py). The interpolation products
 (slope x fraction: 8, 8 and 7 fraction bits for ln, sqrt and sine at B = 16) are sized
 to that bound: cutting every fraction by two bits takes r out of its 2-LSB bound, and
 by one bit leaves no margin (output error 0.96 LSB on 2e5 random pairs against 0.88).

@@ -45,7 +45,7 @@ Unreachable addresses hold zeros. The inverse normal CDF comes from Newton's met
 ln(erfc) (``math.erfc``), so no special-function library is needed.
 
 With these constants every output is within 0.75 LSB of 2**F x (the rounding's 0.5
-included; tests/test_icdf_ref.py), the largest output is 6.34 (reached at a = 0), and
+included; tests/test_ref_icdf.py), the largest output is 6.34 (reached at a = 0), and
 the exact output distribution (:func:`icdf_distribution`, every bucket with its weight,
 about 2**(S+T) per octave) gives the KS distance and tail rates without sampling.
 
