@@ -79,7 +79,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seeds", type=positive_int,
                    help="seeds 0..N-1 in --compare (default: 5) or --fixed (default: --seed only)")
     p.add_argument("--workers", type=positive_int,
-                   help="parallel training processes in --compare (default: CPU count)")
+                   help="parallel training processes in --compare (default: CPU count) and --fixed (default: 1)")
     p.add_argument("--json", metavar="FILE", help="write the result as JSON")
     p.add_argument("--curves", metavar="FILE", help="write the accuracy and loss curves as CSV")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -209,7 +209,7 @@ def _train_fixed(args: argparse.Namespace, methods: list[str], overrides: dict[s
     seeds = list(range(args.seeds)) if args.seeds else [args.seed]
     steps = args.steps or FIXED_STEPS
     say = None if args.no_progress else (lambda line: print(f"  {line}", flush=True))
-    result = compare_fixed(tcfg, seeds, steps, args.eval_every, progress=say)
+    result = compare_fixed(tcfg, seeds, steps, args.eval_every, workers=args.workers or 1, progress=say)
     shape = "-".join(str(n) for n in (tcfg.n_in, *([tcfg.hidden] if tcfg.model == "mlp" else []), tcfg.n_out))
     print(f"fixed-point trainer: {tcfg.model} {shape} ({tcfg.n_params} parameters), {source}, {steps} steps, "
           f"batch {tcfg.batch}, eps 2^-{tcfg.eps_shift}, lr 2^-{tcfg.lr_shift}, seeds {', '.join(map(str, seeds))}")
@@ -219,7 +219,9 @@ def _train_fixed(args: argparse.Namespace, methods: list[str], overrides: dict[s
         print(f"{label:<30} {100 * run['test_acc_mean']:>10.2f}  "
               + " ".join(f"{100 * a:.2f}" for a in run["test_acc"]))
     print(f"fixed - twin: {result['gap_points']:+.2f} points (target: within {FIXED_TOLERANCE_POINTS} points)")
-    print(f"golden model: {result['runs']['fixed']['steps_per_s']:.0f} training steps/s on this CPU")
+    rate = result["runs"]["fixed"]["steps_per_s"]
+    print(f"golden model: {rate:.0f} training steps/s on this CPU"
+          + (" (while sharing it with the other runs)" if (args.workers or 1) > 1 else ""))
     if args.json:
         _write_json(args.json, result)
     return 0

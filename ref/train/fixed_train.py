@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 
 import numpy as np
 
@@ -173,11 +174,21 @@ def float_settings(tcfg: TrainerConfig, steps: int = DEFAULT_STEPS, eval_every: 
     return TrainSettings(model=tcfg.model, hidden=tcfg.hidden, steps=steps, batch=tcfg.batch, eval_every=eval_every)
 
 
+def _job(kind: str, tcfg: TrainerConfig, seed: int, steps: int, eval_every: int) -> TrainResult:
+    """One run of :func:`compare_fixed`: ``fixed``, ``twin`` or ``float``."""
+    if kind == "fixed":
+        return train_fixed(tcfg, seed, steps, eval_every)[0]
+    if kind == "twin":
+        return train_twin(tcfg, seed, steps, eval_every)
+    return train(tcfg.source, float_settings(tcfg, steps, eval_every), seed, _overrides(tcfg))
+
+
 def compare_fixed(tcfg: TrainerConfig, seeds: Sequence[int] = range(5), steps: int = DEFAULT_STEPS,
-                  eval_every: int = EVAL_EVERY, ordinary: bool = True,
+                  eval_every: int = EVAL_EVERY, ordinary: bool = True, workers: int = 1,
                   progress: Callable[[str], None] | None = None) -> dict:
     """Fixed vs twin (vs the ordinary float ZO run of ``pezo train`` with the same
-    source and steps, when ``ordinary``) for each seed of ``seeds``::
+    source and steps, when ``ordinary``) for each seed of ``seeds``, in ``workers``
+    processes::
 
         {"config": tcfg.to_dict(), "steps", "seeds",
          "runs": {"fixed" | "twin" | "float": {"test_acc": [per seed], "test_acc_mean",
@@ -185,31 +196,47 @@ def compare_fixed(tcfg: TrainerConfig, seeds: Sequence[int] = range(5), steps: i
          "gap_points": 100 * (fixed mean - twin mean)}
 
     ``steps_per_s`` of the fixed run is the golden model's training steps per second on
-    this CPU (source words, both passes and the update; evaluation excluded); those of
-    the float runs include their evaluations (every ``eval_every`` steps)."""
+    this CPU (source words, both passes and the update; evaluation excluded; with
+    several workers they share the CPU: :func:`golden_steps_per_second` times it alone);
+    those of the float runs include their evaluations (every ``eval_every`` steps)."""
     seeds = list(seeds)
     if not seeds:
         raise ConfigError("seeds", seeds, "must name at least one seed")
-    runs: dict[str, list[TrainResult]] = {"fixed": [], "twin": [], "float": []}
-    for seed in seeds:
-        runs["fixed"].append(train_fixed(tcfg, seed, steps, eval_every)[0])
-        runs["twin"].append(train_twin(tcfg, seed, steps, eval_every))
-        if ordinary:
-            runs["float"].append(train(tcfg.source, float_settings(tcfg, steps, eval_every), seed, _overrides(tcfg)))
+    kinds = ("fixed", "twin", "float") if ordinary else ("fixed", "twin")
+    jobs = [(kind, seed) for seed in seeds for kind in kinds]
+    done: dict[tuple[str, int], TrainResult] = {}
+
+    def finished(kind: str, seed: int, result: TrainResult) -> None:
+        done[kind, seed] = result
         if progress:
-            progress(f"seed {seed}: fixed {100 * runs['fixed'][-1].final_test_acc:.2f} %, "
-                     f"twin {100 * runs['twin'][-1].final_test_acc:.2f} %")
+            progress(f"{kind} seed {seed}: {100 * result.final_test_acc:.2f} %")
+
+    if workers <= 1:
+        for kind, seed in jobs:
+            finished(kind, seed, _job(kind, tcfg, seed, steps, eval_every))
+    else:
+        with ProcessPoolExecutor(workers) as pool:
+            futures = {pool.submit(_job, kind, tcfg, seed, steps, eval_every): (kind, seed) for kind, seed in jobs}
+            for future in as_completed(futures):
+                finished(*futures[future], future.result())
     out: dict = {"config": tcfg.to_dict(), "steps": steps, "seeds": seeds, "runs": {}}
-    for name, results in runs.items():
-        if results:
-            acc = [r.final_test_acc for r in results]
-            seconds = float(np.mean([r.seconds for r in results]))
-            out["runs"][name] = {"test_acc": acc, "test_acc_mean": float(np.mean(acc)), "seconds_mean": seconds,
-                                 "steps_per_s": steps / seconds if seconds else None,
-                                 "curves": {"step": results[0].steps,
-                                            "test_acc_mean": np.mean([r.test_acc for r in results], axis=0).tolist()}}
+    for kind in kinds:
+        results = [done[kind, seed] for seed in seeds]
+        acc = [r.final_test_acc for r in results]
+        seconds = float(np.mean([r.seconds for r in results]))
+        out["runs"][kind] = {"test_acc": acc, "test_acc_mean": float(np.mean(acc)), "seconds_mean": seconds,
+                             "steps_per_s": steps / seconds if seconds else None,
+                             "curves": {"step": results[0].steps,
+                                        "test_acc_mean": np.mean([r.test_acc for r in results], axis=0).tolist()}}
     out["gap_points"] = 100.0 * (out["runs"]["fixed"]["test_acc_mean"] - out["runs"]["twin"]["test_acc_mean"])
     return out
+
+
+def golden_steps_per_second(tcfg: TrainerConfig, steps: int = 1000, rounds: int = 3) -> float:
+    """Training steps per second of the golden model on this CPU: ``train_fixed`` of
+    seed 0 for ``steps`` steps (source words, both passes, the update; no evaluation),
+    the best of ``rounds`` runs."""
+    return max(steps / train_fixed(tcfg, 0, steps, eval_every=steps)[0].seconds for _ in range(rounds))
 
 
 def _overrides(tcfg: TrainerConfig) -> dict[str, object] | None:
