@@ -19,7 +19,7 @@ the twin and the fixed run in squared-error units, of the ordinary run in nats).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
 import numpy as np
@@ -135,6 +135,25 @@ def train_twin(tcfg: TrainerConfig, seed: int, steps: int = DEFAULT_STEPS, eval_
     return result
 
 
+def _pixel_run(tcfg: TrainerConfig, seed: int, steps: int, eval_every: int) -> Run:
+    """The fixed run's Run: pixels, the twin's init and minibatch order for ``seed``."""
+    data = digits_pixels()
+    _check(tcfg, steps, data)
+    return Run(twin_settings(tcfg, steps, eval_every), seed, data, TwinModel(tcfg))
+
+
+def initial_parameters(tcfg: TrainerConfig, seed: int) -> np.ndarray:
+    """The fixed run's initial theta for ``seed`` (int64, signed theta_bits)."""
+    return initial_theta(tcfg, _pixel_run(tcfg, seed, 1, 1).theta)
+
+
+def minibatches(tcfg: TrainerConfig, seed: int, steps: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The fixed run's ``steps`` minibatches for ``seed``: (pixels int64 (b, n_in), labels)."""
+    run = _pixel_run(tcfg, seed, steps, steps)
+    for _ in range(steps):
+        yield run.batch()
+
+
 def train_fixed(tcfg: TrainerConfig, seed: int, steps: int = DEFAULT_STEPS, eval_every: int = EVAL_EVERY,
                 on_step: Callable[[int], None] | None = None) -> tuple[TrainResult, np.ndarray]:
     """The golden fixed-point trainer over digits for ``seed``: (curves, final theta).
@@ -143,9 +162,8 @@ def train_fixed(tcfg: TrainerConfig, seed: int, steps: int = DEFAULT_STEPS, eval
     the seed's t-th minibatch (the twin's) and the source's words of step t, seeded
     with ``seed`` (the RTL's ``seed_in`` is ``seed`` mod 2**W). ``seconds`` times the
     steps alone (no evaluation)."""
-    data = digits_pixels()
-    _check(tcfg, steps, data)
-    run = Run(twin_settings(tcfg, steps, eval_every), seed, data, TwinModel(tcfg))
+    run = _pixel_run(tcfg, seed, steps, eval_every)
+    data = run.data
     theta = initial_theta(tcfg, run.theta)
     source = fixed.trainer_source(tcfg, seed)
     result = TrainResult(f"{tcfg.source} fixed", seed)
