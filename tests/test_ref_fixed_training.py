@@ -98,3 +98,10 @@ def test_training_rejects_a_model_that_does_not_fit_digits_and_too_many_steps():
         train_fixed(TrainerConfig(n_in=32), seed=0, steps=1)
     with pytest.raises(ConfigError, match="addresses at most 65536 steps"):
         train_twin(TrainerConfig(), seed=0, steps=70000)
+
+
+def test_compare_fixed_in_worker_processes_gives_the_same_accuracies():
+    t = TrainerConfig(model="logreg")
+    alone = compare_fixed(t, seeds=[0, 1], steps=8, eval_every=8, ordinary=False)
+    pooled = compare_fixed(t, seeds=[0, 1], steps=8, eval_every=8, ordinary=False, workers=2)
+    assert {k: r["test_acc"] for k, r in pooled["runs"].items()} == {k: r["test_acc"] for k, r in alone["runs"].items()}
