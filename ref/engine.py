@@ -33,7 +33,7 @@ from abc import ABC, abstractmethod
 import numpy as np
 
 from pezo.ref.config import PezoConfig
-from pezo.ref.lfsr import LfsrBank, leap_table
+from pezo.ref.lfsr import LfsrBank, lane_words
 from pezo.ref.reuse import pool_draws, pool_indices, pool_wraps, stream_variation
 from pezo.ref.scaler import apply_scale, centre, fill_pool, moment_terms, nominal_mantissa, select_mantissa
 
@@ -86,13 +86,9 @@ class PoolModel(EngineModel):
         return self._fill
 
     def step_words(self, step: int, clocks: int) -> np.ndarray:
-        """Lane 0's first ``clocks`` words of ``step`` (uint64), without touching the bank:
-        bit b of word c is the parity of the loaded state and row b of c+1 leaps."""
+        """Lane 0's first ``clocks`` words of ``step`` (uint64), without touching the bank."""
         cfg = self.cfg
-        state = self.bank.lane_states(step)[0]
-        rows = leap_table(cfg.lfsr_width, cfg.word_bits, clocks)[:clocks, :cfg.word_bits]
-        bits = (np.bitwise_count(rows & state) & np.uint8(1)).astype(np.uint64)
-        return (bits << np.arange(cfg.word_bits, dtype=np.uint64)).sum(axis=1, dtype=np.uint64)
+        return lane_words(cfg.lfsr_width, cfg.word_bits, self.bank.lane_state(step), clocks)[0]
 
     def pool_draws(self, step: int, wraps: int) -> tuple[np.ndarray, int]:
         """(offsets o_w per wrap, stride) of ``step`` from lane 0's first 1 + wraps words."""
