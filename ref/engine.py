@@ -34,8 +34,8 @@ import numpy as np
 
 from pezo.ref.config import PezoConfig
 from pezo.ref.lfsr import LfsrBank, lane_words
-from pezo.ref.reuse import pool_draws, pool_indices, pool_wraps, stream_variation
-from pezo.ref.scaler import apply_scale, centre, fill_pool, moment_terms, nominal_mantissa, select_mantissa
+from pezo.ref.reuse import pool_draws, pool_indices, pool_wraps
+from pezo.ref.scaler import centre, fill_pool, nominal_mantissa, select_mantissas, word_moment_terms
 
 
 class EngineModel(ABC):
@@ -86,9 +86,9 @@ class PoolModel(EngineModel):
         return self._fill
 
     def step_words(self, step: int, clocks: int) -> np.ndarray:
-        """Lane 0's first ``clocks`` words of ``step`` (uint64), without touching the bank."""
+        """Lane 0's first ``clocks`` words of ``step`` (unsigned), without touching the bank."""
         cfg = self.cfg
-        return lane_words(cfg.lfsr_width, cfg.word_bits, self.bank.lane_state(step), clocks)[0]
+        return lane_words(cfg.lfsr_width, cfg.word_bits, self.bank.lane_state(step), clocks)
 
     def pool_draws(self, step: int, wraps: int) -> tuple[np.ndarray, int]:
         """(offsets o_w per wrap, stride) of ``step`` from lane 0's first 1 + wraps words."""
@@ -119,23 +119,44 @@ class PoolModel(EngineModel):
 class StreamModel(EngineModel):
     """The ``stream`` / ``none`` strategies: fresh lane words with R variations each."""
 
-    def perturbation(self, step: int, n: int) -> np.ndarray:
+    def __init__(self, cfg: PezoConfig, seed_in: int = 0):
+        super().__init__(cfg, seed_in)
+        r = np.arange(cfg.effective_repeat, dtype=np.int64)[:, None, None]
+        self._rot = (r * cfg.word_bits) // cfg.effective_repeat     # rot_r of stream_variation
+        self._sign = 1 - 2 * (r & 1)                                  # odd uses negate
+
+    def _uses(self, step: int, n: int) -> np.ndarray:
+        """z of the step as (R, blocks, L*K) int64: [r, b, j] is use r of fresh word j
+        of block b (at least n words; the caller interleaves the uses).
+
+        With s_r = -1 for odd r, use r of word u is centre(rotl(u, rot_r)) * s_r
+        (stream_variation), so z = (rotl(u, rot_r) * a + c) >> sh with a = 2 s_r mant_b
+        and c = s_r (1 - 2**B) mant_b + 2**(sh-1): one affine map per (r, b)."""
         cfg = self.cfg
-        R, K, L = cfg.effective_repeat, cfg.lanes, cfg.moment_block
+        R, K, L, B = cfg.effective_repeat, cfg.lanes, cfg.moment_block, cfg.word_bits
         clocks = -(-(-(-n // R)) // K)
-        self.bank.load(step)
-        words = self.bank.words(clocks)
-        i = np.arange(n, dtype=np.int64)
-        j = i // R
-        u = words.reshape(-1).astype(np.int64)[j]
-        v = centre(stream_variation(u, i % R, cfg), cfg.word_bits)
         blocks = -(-clocks // L)
-        lane0 = moment_terms(centre(words[:, 0], cfg.word_bits), cfg)
-        acc = np.add.reduceat(lane0, np.arange(0, clocks, L)) if clocks else np.zeros(0, np.int64)
+        words = self.bank.first_words(self.bank.lane_states(step), clocks if blocks == 1 else blocks * L)
         mant = np.empty(blocks, dtype=np.int64)
-        mant[0] = nominal_mantissa(cfg, L)
-        mant[1:] = [select_mantissa(int(a), cfg, L) for a in acc[:-1]]
-        return apply_scale(v, mant[(j // K) // L], cfg)
+        mant[:1] = nominal_mantissa(cfg, L)
+        if blocks > 1:
+            acc = word_moment_terms(words[:(blocks - 1) * L, 0], cfg).reshape(blocks - 1, L).sum(axis=1)
+            mant[1:] = select_mantissas(acc, cfg, L)
+        u = words.reshape(1, blocks, -1).astype(np.int64)
+        z = ((u << self._rot) & ((1 << B) - 1)) | (u >> (B - self._rot))
+        z *= (2 * self._sign) * mant[:, None]
+        z += (self._sign * (1 - (1 << B))) * mant[:, None] + (1 << (cfg.scale_shift - 1))
+        z >>= cfg.scale_shift
+        return z
+
+    def perturbation(self, step: int, n: int) -> np.ndarray:
+        return np.ascontiguousarray(self._uses(step, n).transpose(1, 2, 0)).reshape(-1)[:n]
+
+    def perturbation_real(self, step: int, n: int) -> np.ndarray:
+        z = self._uses(step, n)
+        out = np.empty(z.shape[1:] + z.shape[:1])
+        np.multiply(z.transpose(1, 2, 0), 1.0 / (1 << self.cfg.frac_bits), out=out)
+        return out.reshape(-1)[:n]
 
     def fresh_words_per_step(self, n: int, steps: int) -> float:
         """Every lane of every bank clock needed for n words."""

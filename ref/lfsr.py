@@ -257,6 +257,7 @@ def chain_maps(width: int, word_bits: int, lanes: int) -> tuple[ByteMap, ...]:
     return tuple(maps)
 
 
+@lru_cache(maxsize=None)
 def word_slot(word_bits: int) -> np.dtype:
     """The unsigned little-endian dtype (8, 16, 32 or 64 bits) that holds one B-bit word."""
     return np.dtype(f"<u{max(1, 1 << (word_bits - 1).bit_length() >> 3)}")
@@ -276,25 +277,33 @@ def word_map(width: int, word_bits: int, clocks: int) -> ByteMap:
     return ByteMap([int.from_bytes(row.tobytes(), "little") for row in packed])
 
 
-def lane_words(width: int, word_bits: int, state: int, clocks: int) -> tuple[np.ndarray, int]:
-    """(words, state after): the B-bit words of ``clocks`` leaps from one W-bit state
-    (uint64 array) and the state then, ``((s << B) | word) mod 2**W`` per leap.
+def lane_words(width: int, word_bits: int, state: int, clocks: int) -> np.ndarray:
+    """The B-bit words of ``clocks`` leaps from one W-bit state, as an array of
+    :func:`word_slot`'s dtype (unsigned).
 
     Chunks of at most :attr:`LfsrBank.WORD_CHUNK` clocks, each one :func:`word_map`
-    look-up (the chunk rounded up to a power of two, so few tables are built)."""
-    dtype, mask = word_slot(word_bits), _mask(width)
-    out = np.empty(clocks, dtype=np.uint64)
+    look-up (the chunk rounded up to a power of two, so few tables are built); the
+    state moves from chunk to chunk by :func:`state_after`."""
+    dtype = word_slot(word_bits)
+    chunks = []
     done = 0
-    while done < clocks:
+    while True:
         chunk = min(clocks - done, LfsrBank.WORD_CHUNK)
-        size = 1 << (chunk - 1).bit_length()
+        size = 1 << max(0, chunk - 1).bit_length()
         packed = word_map(width, word_bits, size)(state)
-        words = np.frombuffer(packed.to_bytes(size * dtype.itemsize, "little"), dtype=dtype)[:chunk]
-        out[done:done + chunk] = words
-        for word in words[max(0, chunk - -(-width // word_bits)):].tolist():
-            state = ((state << word_bits) | word) & mask
+        chunks.append(np.frombuffer(packed.to_bytes(size * dtype.itemsize, "little"), dtype=dtype)[:chunk])
         done += chunk
-    return out, state
+        if done >= clocks:
+            return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+        state = state_after(width, word_bits, state, chunks[-1])
+
+
+def state_after(width: int, word_bits: int, state: int, words: np.ndarray) -> int:
+    """The state after the leaps that produced ``words`` from ``state``: each leap makes
+    it ``((s << B) | word) mod 2**W``, so only the last ceil(W/B) words matter."""
+    for word in words[max(0, len(words) - -(-width // word_bits)):].tolist():
+        state = ((state << word_bits) | word) & _mask(width)
+    return state
 
 
 def splitmix64(x: int) -> tuple[int, int]:
@@ -478,7 +487,8 @@ class LfsrBank:
             return int(self.states_from_masters(np.array([self.master(step)], dtype=np.uint64), domain)[0, lane])
         if not 0 <= lane < self.lanes:
             raise ConfigError("lane", lane, f"must be in 0..{self.lanes - 1}")
-        return self._lanes[lane](self.master(step))
+        master = self.master(step)
+        return self._lanes[lane](master) if lane else master       # lane 0 = G**0 master
 
     def lane_states(self, step: int, domain: str = STEP_DOMAIN) -> np.ndarray:
         """The K states loaded at the start of ``step`` (``domain`` fill: pool fill)."""
@@ -490,7 +500,7 @@ class LfsrBank:
         states = np.asarray(states, dtype=np.uint64)
         out = np.empty((clocks, states.size), dtype=np.uint64)
         for k, state in enumerate(states.reshape(-1).tolist()):
-            out[:, k] = lane_words(self.width, self.word_bits, state, clocks)[0]
+            out[:, k] = lane_words(self.width, self.word_bits, state, clocks)
         return out.reshape((clocks,) + states.shape)
 
     def load(self, step: int, domain: str = STEP_DOMAIN) -> None:
@@ -504,5 +514,6 @@ class LfsrBank:
         the (c+1)-th leap), from :func:`lane_words` (table look-ups, no per-word loop)."""
         out = np.empty((max(clocks, 0), self.lanes), dtype=np.uint64)
         for k, state in enumerate(self.state.tolist()):
-            out[:, k], self.state[k] = lane_words(self.width, self.word_bits, state, max(clocks, 0))
+            out[:, k] = lane_words(self.width, self.word_bits, state, max(clocks, 0))
+            self.state[k] = state_after(self.width, self.word_bits, state, out[:, k])
         return out
