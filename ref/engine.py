@@ -33,7 +33,7 @@ from abc import ABC, abstractmethod
 import numpy as np
 
 from pezo.ref.config import PezoConfig
-from pezo.ref.lfsr import LfsrBank, lane_words
+from pezo.ref.lfsr import LfsrBank
 from pezo.ref.reuse import pool_draws, pool_indices, pool_wraps
 from pezo.ref.scaler import centre, fill_pool, nominal_mantissa, select_mantissas, word_moment_terms
 
@@ -87,8 +87,7 @@ class PoolModel(EngineModel):
 
     def step_words(self, step: int, clocks: int) -> np.ndarray:
         """Lane 0's first ``clocks`` words of ``step`` (unsigned), without touching the bank."""
-        cfg = self.cfg
-        return lane_words(cfg.lfsr_width, cfg.word_bits, self.bank.lane_state(step), clocks)
+        return self.bank.step_words(step, clocks)[:, 0]
 
     def pool_draws(self, step: int, wraps: int) -> tuple[np.ndarray, int]:
         """(offsets o_w per wrap, stride) of ``step`` from lane 0's first 1 + wraps words."""
@@ -121,9 +120,12 @@ class StreamModel(EngineModel):
 
     def __init__(self, cfg: PezoConfig, seed_in: int = 0):
         super().__init__(cfg, seed_in)
-        r = np.arange(cfg.effective_repeat, dtype=np.int64)[:, None, None]
-        self._rot = (r * cfg.word_bits) // cfg.effective_repeat     # rot_r of stream_variation
-        self._sign = 1 - 2 * (r & 1)                                  # odd uses negate
+        B, R = cfg.word_bits, cfg.effective_repeat
+        r = np.arange(R, dtype=np.int64)[:, None, None]
+        sign = 1 - 2 * (r & 1)                             # odd uses negate
+        self._shift = B - (r * B) // R                     # rotl(u, rot_r) = (u * (2**B + 1)) >> (B - rot_r)
+        self._slope = 2 * sign                             # a = slope * mant
+        self._offset = sign * (1 - (1 << B))               # c = offset * mant + 2**(sh-1)
 
     def _uses(self, step: int, n: int) -> np.ndarray:
         """z of the step as (R, blocks, L*K) int64: [r, b, j] is use r of fresh word j
@@ -136,16 +138,17 @@ class StreamModel(EngineModel):
         R, K, L, B = cfg.effective_repeat, cfg.lanes, cfg.moment_block, cfg.word_bits
         clocks = -(-(-(-n // R)) // K)
         blocks = -(-clocks // L)
-        words = self.bank.first_words(self.bank.lane_states(step), clocks if blocks == 1 else blocks * L)
-        mant = np.empty(blocks, dtype=np.int64)
+        words = self.bank.step_words(step, clocks if blocks == 1 else blocks * L)
+        mant = np.empty((blocks, 1), dtype=np.int64)
         mant[:1] = nominal_mantissa(cfg, L)
         if blocks > 1:
             acc = word_moment_terms(words[:(blocks - 1) * L, 0], cfg).reshape(blocks - 1, L).sum(axis=1)
-            mant[1:] = select_mantissas(acc, cfg, L)
-        u = words.reshape(1, blocks, -1).astype(np.int64)
-        z = ((u << self._rot) & ((1 << B) - 1)) | (u >> (B - self._rot))
-        z *= (2 * self._sign) * mant[:, None]
-        z += (self._sign * (1 - (1 << B))) * mant[:, None] + (1 << (cfg.scale_shift - 1))
+            mant[1:, 0] = select_mantissas(acc, cfg, L)
+        doubled = words.reshape(1, blocks, -1).astype(np.int64) * ((1 << B) + 1)
+        z = doubled >> self._shift
+        z &= (1 << B) - 1
+        z *= self._slope * mant
+        z += self._offset * mant + (1 << (cfg.scale_shift - 1))
         z >>= cfg.scale_shift
         return z
 

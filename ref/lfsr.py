@@ -279,23 +279,25 @@ def word_map(width: int, word_bits: int, clocks: int) -> ByteMap:
 
 def lane_words(width: int, word_bits: int, state: int, clocks: int) -> np.ndarray:
     """The B-bit words of ``clocks`` leaps from one W-bit state, as an array of
-    :func:`word_slot`'s dtype (unsigned).
+    :func:`word_slot`'s dtype (unsigned; read-only where it is one chunk).
 
     Chunks of at most :attr:`LfsrBank.WORD_CHUNK` clocks, each one :func:`word_map`
     look-up (the chunk rounded up to a power of two, so few tables are built); the
     state moves from chunk to chunk by :func:`state_after`."""
-    dtype = word_slot(word_bits)
+    if clocks <= LfsrBank.WORD_CHUNK:
+        return _chunk_words(width, word_bits, state, clocks)
     chunks = []
-    done = 0
-    while True:
-        chunk = min(clocks - done, LfsrBank.WORD_CHUNK)
-        size = 1 << max(0, chunk - 1).bit_length()
-        packed = word_map(width, word_bits, size)(state)
-        chunks.append(np.frombuffer(packed.to_bytes(size * dtype.itemsize, "little"), dtype=dtype)[:chunk])
-        done += chunk
-        if done >= clocks:
-            return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+    for done in range(0, clocks, LfsrBank.WORD_CHUNK):
+        chunks.append(_chunk_words(width, word_bits, state, min(clocks - done, LfsrBank.WORD_CHUNK)))
         state = state_after(width, word_bits, state, chunks[-1])
+    return np.concatenate(chunks)
+
+
+def _chunk_words(width: int, word_bits: int, state: int, clocks: int) -> np.ndarray:
+    dtype = word_slot(word_bits)
+    size = 1 << max(0, clocks - 1).bit_length()
+    packed = word_map(width, word_bits, size)(state)
+    return np.frombuffer(packed.to_bytes(size * dtype.itemsize, "little"), dtype=dtype)[:clocks]
 
 
 def state_after(width: int, word_bits: int, state: int, words: np.ndarray) -> int:
@@ -474,25 +476,43 @@ class LfsrBank:
         """Lane states loaded for each master state: shape (len(masters), K), uint64.
 
         Step domain: lane k = G**k master; fill domain (one lane): lane 0 = G master."""
-        if domain == self.FILL_DOMAIN and not self.fill:
-            raise ConfigError("domain", domain, "this bank has no fill slot")
-        lanes = self._lanes[1:2] if domain == self.FILL_DOMAIN else self._lanes[:self.lanes]
-        return np.array([[lane(m) for lane in lanes] for m in np.asarray(masters, dtype=np.uint64).tolist()],
-                        dtype=np.uint64).reshape(-1, len(lanes))
+        states = [self._loaded(m, domain) for m in np.asarray(masters, dtype=np.uint64).tolist()]
+        return np.array(states, dtype=np.uint64).reshape(len(states), -1)
+
+    def _loaded(self, master: int, domain: str) -> list[int]:
+        """The lane states loaded from one master state, as ints."""
+        if domain == self.FILL_DOMAIN:
+            if not self.fill:
+                raise ConfigError("domain", domain, "this bank has no fill slot")
+            return [self._lanes[1](master)]
+        return [master] + [lane(master) for lane in self._lanes[1:self.lanes]]   # lane 0 = G**0 master
 
     def lane_state(self, step: int, lane: int = 0, domain: str = STEP_DOMAIN) -> int:
         """The state lane ``lane`` loads at the start of ``step``, as an int (one lane of
         :meth:`lane_states`, without building the others)."""
-        if domain == self.FILL_DOMAIN:
-            return int(self.states_from_masters(np.array([self.master(step)], dtype=np.uint64), domain)[0, lane])
-        if not 0 <= lane < self.lanes:
-            raise ConfigError("lane", lane, f"must be in 0..{self.lanes - 1}")
+        lanes = 1 if domain == self.FILL_DOMAIN else self.lanes
+        if not 0 <= lane < lanes:
+            raise ConfigError("lane", lane, f"must be in 0..{lanes - 1}")
         master = self.master(step)
-        return self._lanes[lane](master) if lane else master       # lane 0 = G**0 master
+        if domain == self.FILL_DOMAIN:
+            return self._loaded(master, domain)[0]
+        return self._lanes[lane](master) if lane else master
 
     def lane_states(self, step: int, domain: str = STEP_DOMAIN) -> np.ndarray:
         """The K states loaded at the start of ``step`` (``domain`` fill: pool fill)."""
-        return self.states_from_masters(np.array([self.master(step)], dtype=np.uint64), domain)[0]
+        return np.array(self._loaded(self.master(step), domain), dtype=np.uint64)
+
+    def step_words(self, step: int, clocks: int, domain: str = STEP_DOMAIN) -> np.ndarray:
+        """Words of the first ``clocks`` leaps of every lane loaded for ``step``, without
+        touching the bank: shape (clocks, K), :func:`word_slot`'s unsigned dtype."""
+        lanes = [lane_words(self.width, self.word_bits, state, clocks)
+                 for state in self._loaded(self.master(step), domain)]
+        if len(lanes) == 1:
+            return lanes[0][:, None]
+        out = np.empty((clocks, len(lanes)), dtype=lanes[0].dtype)
+        for k, words in enumerate(lanes):
+            out[:, k] = words
+        return out
 
     def first_words(self, states: np.ndarray, clocks: int) -> np.ndarray:
         """Words of the first ``clocks`` leaps from each given state, without touching

@@ -52,7 +52,7 @@ def pool_draws(words: np.ndarray, cfg: PezoConfig) -> tuple[np.ndarray, np.ndarr
     low = np.asarray(words).astype(np.int64) & (N - 1)
     stride = 1 + 2 * (low[1] & (N // 2 - 1))
     low[1] = low[0]                   # the offsets sum w0, w2, w3, ...
-    o = np.cumsum(low[1:], axis=0)
+    o = np.add.accumulate(low[1:], axis=0)
     o &= N - 1
     return o, stride
 
