@@ -29,12 +29,13 @@ the pool of the current epoch, which the hardware keeps as well.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from itertools import accumulate
 
 import numpy as np
 
 from pezo.ref.config import PezoConfig
-from pezo.ref.lfsr import LfsrBank
-from pezo.ref.reuse import pool_draws, pool_indices, pool_wraps
+from pezo.ref.lfsr import LfsrBank, lane_words
+from pezo.ref.reuse import pool_indices, pool_wraps
 from pezo.ref.scaler import centre, fill_pool, nominal_mantissa, select_mantissas, word_moment_terms
 
 
@@ -87,12 +88,17 @@ class PoolModel(EngineModel):
 
     def step_words(self, step: int, clocks: int) -> np.ndarray:
         """Lane 0's first ``clocks`` words of ``step`` (unsigned), without touching the bank."""
-        return self.bank.step_words(step, clocks)[:, 0]
+        return lane_words(self.cfg.lfsr_width, self.cfg.word_bits, self.bank.lane_state(step), clocks)
 
     def pool_draws(self, step: int, wraps: int) -> tuple[np.ndarray, int]:
-        """(offsets o_w per wrap, stride) of ``step`` from lane 0's first 1 + wraps words."""
-        offsets, stride = pool_draws(self.step_words(step, 1 + wraps), self.cfg)
-        return offsets, int(stride)
+        """(offsets o_w per wrap, stride) of ``step`` from lane 0's first 1 + wraps words:
+        ``pezo.ref.reuse.pool_draws`` of one step, computed on Python ints since a step
+        has only a few words (tests/test_ref_fast_paths.py checks the two agree)."""
+        N = self.cfg.pool_size
+        low = [word & (N - 1) for word in self.step_words(step, 1 + wraps).tolist()]
+        offsets = np.array(list(accumulate([low[0]] + low[2:])), dtype=np.int64)
+        offsets &= N - 1
+        return offsets, 1 + 2 * (low[1] & (N // 2 - 1))
 
     def indices(self, step: int, n: int) -> np.ndarray:
         """Pool index read by parameters 0..n-1 of ``step`` (int64)."""
@@ -105,7 +111,7 @@ class PoolModel(EngineModel):
 
     def perturbation_real(self, step: int, n: int) -> np.ndarray:
         index = self.indices(step, n)
-        return self._real[index]
+        return self._real.take(index)
 
     def fresh_words_per_step(self, n: int, steps: int) -> float:
         """1 + wraps per step (stride, one offset per wrap of N parameters) plus the N
@@ -126,6 +132,11 @@ class StreamModel(EngineModel):
         self._shift = B - (r * B) // R                     # rotl(u, rot_r) = (u * (2**B + 1)) >> (B - rot_r)
         self._slope = 2 * sign                             # a = slope * mant
         self._offset = sign * (1 - (1 << B))               # c = offset * mant + 2**(sh-1)
+        self._nominal = self._affine(np.array([[nominal_mantissa(cfg, cfg.moment_block)]], dtype=np.int64))
+
+    def _affine(self, mant: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(a, c) of the mantissas ``mant`` (blocks, 1): each (R, blocks, 1) int64."""
+        return self._slope * mant, self._offset * mant + (1 << (self.cfg.scale_shift - 1))
 
     def _uses(self, step: int, n: int) -> np.ndarray:
         """z of the step as (R, blocks, L*K) int64: [r, b, j] is use r of fresh word j
@@ -139,16 +150,18 @@ class StreamModel(EngineModel):
         clocks = -(-(-(-n // R)) // K)
         blocks = -(-clocks // L)
         words = self.bank.step_words(step, clocks if blocks == 1 else blocks * L)
-        mant = np.empty((blocks, 1), dtype=np.int64)
-        mant[:1] = nominal_mantissa(cfg, L)
-        if blocks > 1:
+        if blocks == 1:
+            slope, offset = self._nominal
+        else:
             acc = word_moment_terms(words[:(blocks - 1) * L, 0], cfg).reshape(blocks - 1, L).sum(axis=1)
+            mant = np.empty((blocks, 1), dtype=np.int64)
+            mant[0] = nominal_mantissa(cfg, L)
             mant[1:, 0] = select_mantissas(acc, cfg, L)
-        doubled = words.reshape(1, blocks, -1).astype(np.int64) * ((1 << B) + 1)
-        z = doubled >> self._shift
+            slope, offset = self._affine(mant)
+        z = np.multiply(words, (1 << B) + 1, dtype=np.int64).reshape(1, blocks, -1) >> self._shift
         z &= (1 << B) - 1
-        z *= self._slope * mant
-        z += self._offset * mant + (1 << (cfg.scale_shift - 1))
+        z *= slope
+        z += offset
         z >>= cfg.scale_shift
         return z
 

@@ -218,26 +218,27 @@ class StepSeek:
 
     def __init__(self, jump: ByteMap):
         self._powers = [jump]                         # J**(16**i)
-        self._digits: list[list[ByteMap]] = []        # [i][d - 1]: J**(d * 16**i)
+        self._digits: list[list[ByteMap]] = []        # [i][d]: J**(d * 16**i), [i][0] unused
 
-    def _digit(self, i: int) -> list[ByteMap]:
-        while len(self._digits) <= i:
-            base = self._powers[len(self._digits)]
+    def _grow(self, digits: int) -> None:
+        while len(self._digits) < digits:
+            base = self._powers[-1]
             maps = [base]
             for _ in range((1 << SEEK_DIGIT_BITS) - 2):
                 maps.append(maps[-1].after(base))
             self._powers.append(maps[-1].after(base))
-            self._digits.append(maps)
-        return self._digits[i]
+            self._digits.append([base] + maps)
 
     def __call__(self, master0: int, step: int) -> int:
-        state, i = master0, 0
-        while step:
-            digit = step & ((1 << SEEK_DIGIT_BITS) - 1)
-            if digit:
-                state = self._digit(i)[digit - 1](state)
+        digits = -(-step.bit_length() // SEEK_DIGIT_BITS)
+        if digits > len(self._digits):
+            self._grow(digits)
+        state = master0
+        mask = (1 << SEEK_DIGIT_BITS) - 1
+        for maps in self._digits[:digits]:
+            if step & mask:
+                state = maps[step & mask](state)
             step >>= SEEK_DIGIT_BITS
-            i += 1
         return state
 
 

@@ -49,7 +49,7 @@ def pool_draws(words: np.ndarray, cfg: PezoConfig) -> tuple[np.ndarray, np.ndarr
     step), unsigned; ``offsets[w] = o_w`` (pool indices 0..N-1) for each wrap, shape
     (wraps, ...), and ``stride`` (odd, 1..N-1) has the trailing shape. int64."""
     N = cfg.pool_size
-    low = np.asarray(words).astype(np.int64) & (N - 1)
+    low = np.bitwise_and(words, N - 1, dtype=np.int64)
     stride = 1 + 2 * (low[1] & (N // 2 - 1))
     low[1] = low[0]                   # the offsets sum w0, w2, w3, ...
     o = np.add.accumulate(low[1:], axis=0)

@@ -12,6 +12,7 @@ from pezo.ref.config import PezoConfig
 from pezo.ref.engine import engine_model
 from pezo.ref.lfsr import (LfsrBank, apply_rows, compose, derive_seeds, jump_rows, master_state, slot_count,
                            step)
+from pezo.ref.reuse import pool_draws
 from pezo.ref.scaler import (centre, fill_pool, mantissa_thresholds, moment_terms, nominal_mantissa,
                              select_mantissa, select_mantissas, word_moment_terms)
 
@@ -182,3 +183,13 @@ def test_vectorised_mantissa_selection_equals_the_ladder():
     edges = np.array(mantissa_thresholds(cfg, n), dtype=np.int64)
     acc = np.concatenate([np.arange(0, 8 * n * 300, 97), edges - 1, edges, edges + 1])
     assert select_mantissas(acc, cfg, n).tolist() == [select_mantissa(int(a), cfg, n) for a in acc]
+
+
+@pytest.mark.parametrize("pool_size", [16, 512, 4096])
+def test_one_step_draws_equal_the_vectorised_draws(pool_size):
+    """PoolModel.pool_draws (Python ints, one step) equals ref/reuse.py's pool_draws."""
+    model = engine_model(PezoConfig(pool_size=pool_size))
+    for t, wraps in [(0, 1), (3, 2), (77, 9), (1000, 40)]:
+        offsets, stride = model.pool_draws(t, wraps)
+        want_offsets, want_stride = pool_draws(model.step_words(t, 1 + wraps), model.cfg)
+        assert offsets.tolist() == want_offsets.tolist() and stride == int(want_stride)
