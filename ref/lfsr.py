@@ -47,6 +47,15 @@ Streams (identical in hw/lfsr.py):
   are poor for some B (:func:`close_lanes`; the config rejects them).
 
 After reset (and in a fresh model) the lanes hold the step-0 states for seed_in = 0.
+
+Model implementation (speed only; :func:`step`, :func:`apply_rows` and the row masks
+are the definition, and tests/test_ref_fast_paths.py checks the two agree on random
+geometries): every GF(2) map a step needs is a :class:`ByteMap`, applied to one state
+by ceil(W/8) table look-ups. The master of step t is J**t master0 by one map per
+non-zero base-16 digit of t (:class:`StepSeek`: nothing is kept from one step to the
+next, as in the RTL's seek); the words of C clocks from a state are one look-up in
+:func:`word_map`, whose images pack the C words into a little-endian integer, read as
+a numpy array without a per-word loop.
 """
 
 from __future__ import annotations
