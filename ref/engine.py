@@ -38,7 +38,7 @@ from itertools import accumulate
 import numpy as np
 
 from pezo.ref.config import PezoConfig
-from pezo.ref.lfsr import LfsrBank, lane_words
+from pezo.ref.lfsr import LfsrBank, lane_word_ints
 from pezo.ref.reuse import pool_indices, pool_wraps
 from pezo.ref.scaler import centre, fill_pool, nominal_mantissa, select_mantissas, word_moment_terms
 
@@ -91,18 +91,22 @@ class PoolModel(EngineModel):
         return self._fill
 
     def step_words(self, step: int, clocks: int) -> np.ndarray:
-        """Lane 0's first ``clocks`` words of ``step`` (unsigned), without touching the bank."""
-        return lane_words(self.cfg.lfsr_width, self.cfg.word_bits, self.bank.lane_state(step), clocks)
+        """Lane 0's first ``clocks`` words of ``step`` (uint64), without touching the bank."""
+        return np.array(self.step_word_ints(step, clocks), dtype=np.uint64)
+
+    def step_word_ints(self, step: int, clocks: int) -> list[int]:
+        """The same words as Python ints (a step's draws need only a few of them)."""
+        bank = self.bank
+        return lane_word_ints(bank.width, bank.word_bits, bank.lane_state(step), clocks)
 
     def pool_draws(self, step: int, wraps: int) -> tuple[np.ndarray, int]:
         """(offsets o_w per wrap, stride) of ``step`` from lane 0's first 1 + wraps words:
         ``pezo.ref.reuse.pool_draws`` of one step, computed on Python ints since a step
         has only a few words (tests/test_ref_fast_paths.py checks the two agree)."""
         N = self.cfg.pool_size
-        low = [word & (N - 1) for word in self.step_words(step, 1 + wraps).tolist()]
-        offsets = np.array(list(accumulate([low[0]] + low[2:])), dtype=np.int64)
-        offsets &= N - 1
-        return offsets, 1 + 2 * (low[1] & (N // 2 - 1))
+        low = [word & (N - 1) for word in self.step_word_ints(step, 1 + wraps)]
+        offsets = [o & (N - 1) for o in accumulate([low[0]] + low[2:])]
+        return np.array(offsets, dtype=np.int64), 1 + 2 * (low[1] & (N // 2 - 1))
 
     def indices(self, step: int, n: int) -> np.ndarray:
         """Pool index read by parameters 0..n-1 of ``step`` (int64)."""

@@ -303,6 +303,16 @@ def lane_words(width: int, word_bits: int, state: int, clocks: int) -> np.ndarra
     return np.concatenate(chunks)
 
 
+def lane_word_ints(width: int, word_bits: int, state: int, clocks: int) -> list[int]:
+    """The words of :func:`lane_words` as Python ints, without numpy: for the few words
+    of a step's pool draws, shifted out of one :func:`word_map` image."""
+    if clocks > LfsrBank.WORD_CHUNK:
+        return lane_words(width, word_bits, state, clocks).tolist()
+    slot, mask = word_slot(word_bits).itemsize << 3, (1 << word_bits) - 1
+    packed = word_map(width, word_bits, 1 << max(0, clocks - 1).bit_length())(state)
+    return [packed >> (slot * c) & mask for c in range(clocks)]
+
+
 def _chunk_words(width: int, word_bits: int, state: int, clocks: int) -> np.ndarray:
     dtype = word_slot(word_bits)
     size = 1 << max(0, clocks - 1).bit_length()

@@ -10,6 +10,7 @@ import pytest
 from pezo.errors import ConfigError
 from pezo.ref.config import PezoConfig
 from pezo.ref.engine import engine_model
+from pezo.ref.gaussian_pool import GaussianPoolModel
 from pezo.ref.lfsr import (LfsrBank, apply_rows, compose, derive_seeds, jump_rows, master_state, slot_count,
                            step)
 from pezo.ref.reuse import pool_draws
@@ -185,10 +186,13 @@ def test_vectorised_mantissa_selection_equals_the_ladder():
     assert select_mantissas(acc, cfg, n).tolist() == [select_mantissa(int(a), cfg, n) for a in acc]
 
 
-@pytest.mark.parametrize("pool_size", [16, 512, 4096])
-def test_one_step_draws_equal_the_vectorised_draws(pool_size):
-    """PoolModel.pool_draws (Python ints, one step) equals ref/reuse.py's pool_draws."""
-    model = engine_model(PezoConfig(pool_size=pool_size))
+@pytest.mark.parametrize("model", [engine_model(PezoConfig(pool_size=16)), engine_model(PezoConfig()),
+                                   engine_model(PezoConfig(pool_size=4096, lfsr_width=33, word_bits=11,
+                                                           frac_bits=5)),
+                                   GaussianPoolModel(PezoConfig())])
+def test_one_step_draws_equal_the_vectorised_draws(model):
+    """PoolModel.pool_draws (Python ints, one step) equals ref/reuse.py's pool_draws of
+    the model's step_words (for the Gaussian pool too, whose lanes are narrower)."""
     for t, wraps in [(0, 1), (3, 2), (77, 9), (1000, 40)]:
         offsets, stride = model.pool_draws(t, wraps)
         want_offsets, want_stride = pool_draws(model.step_words(t, 1 + wraps), model.cfg)
