@@ -147,8 +147,8 @@ class StreamModel(EngineModel):
         return self._slope * mant, self._offset * mant + (1 << (self.cfg.scale_shift - 1))
 
     def _uses(self, step: int, n: int) -> np.ndarray:
-        """z of the step as (R, blocks, L*K) int64: [r, b, j] is use r of fresh word j
-        of block b (at least n words; the caller interleaves the uses).
+        """z of the step as (R, blocks, words per block) int64: [r, b, j] is use r of
+        fresh word j of moment block b (at least n words; the caller interleaves the uses).
 
         With s_r = -1 for odd r, use r of word u is centre(rotl(u, rot_r)) * s_r
         (stream_variation), so z = (rotl(u, rot_r) * a + c) >> sh with a = 2 s_r mant_b
