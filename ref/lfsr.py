@@ -303,6 +303,21 @@ def lane_words(width: int, word_bits: int, state: int, clocks: int) -> np.ndarra
     return np.concatenate(chunks)
 
 
+@lru_cache(maxsize=None)
+def bank_word_map(width: int, word_bits: int, lanes: int, clocks: int) -> ByteMap:
+    """The words of the first ``clocks`` leaps of K step-domain lanes (lane k = G**k
+    master) as one map of the master state, packed clock-major: word (c, k) in slot
+    c*K + k (:func:`word_map`'s layout), so one look-up loads and runs the whole bank."""
+    dtype = word_slot(word_bits)
+    words = word_map(width, word_bits, clocks)
+    columns = []
+    for bit in range(width):
+        per_lane = [np.frombuffer(words(lane(1 << bit)).to_bytes(clocks * dtype.itemsize, "little"), dtype=dtype)
+                    for lane in chain_maps(width, word_bits, lanes)]
+        columns.append(int.from_bytes(np.stack(per_lane, axis=1).tobytes(), "little"))
+    return ByteMap(columns)
+
+
 def lane_word_ints(width: int, word_bits: int, state: int, clocks: int) -> list[int]:
     """The words of :func:`lane_words` as Python ints, without numpy: for the few words
     of a step's pool draws, shifted out of one :func:`word_map` image."""
@@ -525,8 +540,14 @@ class LfsrBank:
     def step_words(self, step: int, clocks: int, domain: str = STEP_DOMAIN) -> np.ndarray:
         """Words of the first ``clocks`` leaps of every lane loaded for ``step``, without
         touching the bank: shape (clocks, K), :func:`word_slot`'s unsigned dtype."""
-        lanes = [lane_words(self.width, self.word_bits, state, clocks)
-                 for state in self._loaded(self.master(step), domain)]
+        master = self.master(step)
+        if domain == self.STEP_DOMAIN and 1 < self.lanes and clocks * self.lanes <= self.WORD_CHUNK:
+            size = 1 << max(0, clocks - 1).bit_length()
+            dtype = word_slot(self.word_bits)
+            packed = bank_word_map(self.width, self.word_bits, self.lanes, size)(master)
+            words = np.frombuffer(packed.to_bytes(size * self.lanes * dtype.itemsize, "little"), dtype=dtype)
+            return words.reshape(size, self.lanes)[:clocks]
+        lanes = [lane_words(self.width, self.word_bits, state, clocks) for state in self._loaded(master, domain)]
         if len(lanes) == 1:
             return lanes[0][:, None]
         out = np.empty((clocks, len(lanes)), dtype=lanes[0].dtype)

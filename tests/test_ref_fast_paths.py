@@ -197,3 +197,13 @@ def test_one_step_draws_equal_the_vectorised_draws(model):
         offsets, stride = model.pool_draws(t, wraps)
         want_offsets, want_stride = pool_draws(model.step_words(t, 1 + wraps), model.cfg)
         assert offsets.tolist() == want_offsets.tolist() and stride == int(want_stride)
+
+
+@pytest.mark.parametrize("lanes", [1, 2, 3, 8])
+def test_bank_step_words_equal_each_lane_from_its_loaded_state(lanes):
+    """step_words (one map of the master for small banks, lane by lane beyond
+    WORD_CHUNK words) equals the words of every loaded lane state, plain single steps."""
+    bank = LfsrBank(40, 12, lanes, seed=31, seed_in=3)
+    plain = PlainBank(40, 12, lanes, 31, 3, fill=False)
+    for t, clocks in [(0, 1), (5, 37), (9, LfsrBank.WORD_CHUNK // lanes), (2, LfsrBank.WORD_CHUNK // lanes + 1)]:
+        assert bank.step_words(t, clocks).T.tolist() == [plain.words(s, clocks) for s in plain.lane_states(t)]
