@@ -13,7 +13,7 @@ from pezo.hw.engine import PoolEngine, StreamEngine, perturbation_engine
 from pezo.ref.config import PezoConfig
 from pezo.sim.runner import SimCase, SimulationFailed
 from pezo.sim.random_config import random_config, run_seed
-from pezo.sim.source_checks import BACKPRESSURE_ENV
+from pezo.sim.streams import BACKPRESSURE_ENV
 from pezo.sim.tb_engine import CASES
 
 QUICK = [c for c in CASES if c.quick]
