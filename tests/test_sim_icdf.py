@@ -52,7 +52,7 @@ def test_coefficient_rom_is_one_block_memory_per_pair_of_outputs(parallel, roms)
                 if line.strip().startswith(f"reg [{width - 1}:0]") and f"[{table.depth - 1}:0]" in line]
     assert len(memories) == roms, memories
     assert text.count('rom_style = "block"') >= roms
-    assert source.latency == IcdfCore.LATENCY == 10
+    assert source.latency == IcdfCore.latency == 10
 
 
 @pytest.mark.parametrize("parallel", [1, 8])
