@@ -15,13 +15,13 @@ from pezo.hw.scaler import PoolScaler, UniformScaler
 from pezo.hw.source import SourceSignature
 from pezo.ref.config import PRESETS, preset
 from pezo.sim.pysim import memories
-from pezo.toolchain import configure_amaranth
+from pezo.toolchain import TOPLEVEL, configure_amaranth
 
 
 def convert(component) -> None:
     """Convert ``component`` to Verilog (Amaranth and Yosys accept it)."""
     configure_amaranth()
-    verilog.convert(component, name="top", emit_src=False)
+    verilog.convert(component, name=TOPLEVEL, emit_src=False)
 
 
 @pytest.mark.parametrize("name", list(PRESETS))
