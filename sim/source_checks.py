@@ -15,10 +15,22 @@ from collections.abc import Callable, Sequence
 
 import cocotb
 import numpy as np
+from amaranth import Shape
 
+from pezo.hw.source import SourceSignature
 from pezo.ref.config import PezoConfig
 from pezo.sim.runner import config_from_env
 from pezo.sim.streams import StreamDriver, clocks, expect_words, now, reset, start_clock, z_sink
+
+def check_interface(dut, cfg: PezoConfig) -> None:
+    """The DUT has the ports of ``SourceSignature.from_config(cfg)`` (hw/source.py, the
+    one definition of the interface): ``start``, ``seed`` and ``z`` streams whose
+    payloads have the signature's widths (S, W and P*B bits)."""
+    for name, member in SourceSignature.from_config(cfg).members.items():
+        want = Shape.cast(member.signature.members["payload"].shape).width
+        got = len(getattr(dut, f"{name}__payload"))
+        assert got == want, f"{name}__payload has {got} bits, the source interface {want}"
+
 
 #: golden model of a source: (cfg, seed_in) -> (step, n) -> n signed words (int64)
 Reference = Callable[[PezoConfig, int], Callable[[int, int], np.ndarray]]
@@ -33,6 +45,7 @@ class SourceBench:
     def __init__(self, dut, reference: Reference, words: int):
         self.dut = dut
         self.cfg = config_from_env()
+        check_interface(dut, self.cfg)
         self.words = words
         start_clock(dut)
         self.start = StreamDriver(dut, "start")

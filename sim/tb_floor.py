@@ -13,6 +13,7 @@ from pezo.hw.floor import LfsrFloor
 from pezo.ref.config import PezoConfig
 from pezo.ref.floor import FloorModel
 from pezo.sim.runner import SimCase, config_from_env
+from pezo.sim.source_checks import check_interface
 from pezo.sim.streams import StreamDriver, clocks, expect_words, now, reset, start_clock, z_sink
 
 CASES = [
@@ -27,6 +28,7 @@ WORDS = 200
 @cocotb.test()
 async def words_match_model_after_reset_seeds_and_mid_run_reset(dut):
     cfg = config_from_env()
+    check_interface(dut, cfg)
     start_clock(dut)
     seed = StreamDriver(dut, "seed")
     StreamDriver(dut, "start")
