@@ -105,11 +105,13 @@ class GaussianSource(wiring.Component):
     z : Out(stream of ArrayLayout(signed(B), P)): element p of transfer c is word c*P + p
         of the step, F fractional bits. Back-pressure stalls the whole pipeline and the
         bank (``en = ~z.valid | z.ready``), so nothing is lost or duplicated.
+    latency : int, the core's ``latency``: clocks from a clock of lane words to its z
+        words.
 
-    Latency: ``J + K + 4 + core.latency`` clocks from the clock where start(t) is valid
-    to the first valid z (J = master jumps of the seek, K lanes loaded by a chain; the
-    bank's registered ``busy`` adds a clock to the seek and to the load); then P words
-    per clock.
+    Latency: ``J + K + 4 + latency`` clocks from the clock where start(t) is valid to the
+    first valid z (J = master jumps of the seek, K lanes loaded by a chain; the bank's
+    registered ``busy`` adds a clock to the seek and to the load); then P words per
+    clock.
     """
 
     def __init__(self, cfg: PezoConfig, lanes: int, core: wiring.Component, lane_bits: int | None = None):
