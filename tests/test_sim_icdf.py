@@ -19,8 +19,9 @@ from pezo.ref.config import PRESETS
 from pezo.ref.gaussian.icdf import icdf_table
 from pezo.sim.pysim import memories
 from pezo.sim.random_config import random_gaussian_config, run_seed
-from pezo.sim.runner import SimulationFailed
 from pezo.sim.tb_gaussian import gaussian_case
+
+from cases import run_drawn
 
 COCOTB_TESTS = 5
 #: Issue 8's competence target for icdf on xilinx7 at P = 1.
@@ -32,13 +33,8 @@ def test_icdf_random_config_matches_model_bit_exact():
     reproduces a failure. B < 16 makes m = ceil(32 / B) > 2 lanes per output."""
     seed = run_seed()
     cfg = random_gaussian_config(random.Random(seed))
-    what = f"PEZO_RANDOM_SEED={seed} design=icdf config={cfg}"
-    print(what)
-    try:
-        result = gaussian_case("gauss_random_icdf", "icdf", cfg).run(seed=seed)
-    except SimulationFailed as exc:
-        pytest.fail(f"{what}: {exc}")
-    assert len(result.passed) >= COCOTB_TESTS, what
+    run_drawn(gaussian_case("gauss_random_icdf", "icdf", cfg), seed, f"PEZO_RANDOM_SEED={seed} design=icdf config={cfg}",
+              COCOTB_TESTS)
 
 
 @pytest.mark.parametrize("parallel,roms", [(1, 1), (4, 2)])
