@@ -19,6 +19,7 @@ from amaranth.lib.memory import Memory
 from amaranth.utils import exact_log2
 
 from pezo.errors import ConfigError
+from pezo.hw.arith import adder_tree
 from pezo.hw.engine import StreamEngine
 from pezo.hw.lfsr import LfsrBank
 from pezo.hw.reuse import StreamReuse
@@ -114,9 +115,7 @@ class PaperPool(wiring.Component):
         ]
         # base = t * (d mod N) mod N as a sum of shifted copies of t (constant d)
         terms = [(target[:n] << k)[:n] for k in range(n) if d >> k & 1]
-        product = Const(0, n)
-        for term in terms:
-            product = (product + term)[:n]
+        product = adder_tree(terms)[:n] if terms else Const(0, n)
 
         fill_first = ~pool_valid | (pool_epoch != (self.start.payload & epoch_mask))
         with m.If(self.start.valid):
