@@ -61,7 +61,7 @@ from __future__ import annotations
 
 import enum
 
-from amaranth import Array, Const, Module, Mux, Signal, signed, unsigned
+from amaranth import Array, Const, Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -75,10 +75,22 @@ from pezo.ref.train.fixed_config import DELTA_BITS, ERROR_BITS, FEATURE_MAX, Tra
 FEATURE_BITS = FEATURE_MAX.bit_length()
 
 
-def _sat(v, bits: int):
-    """``v`` clamped to the signed ``bits``-bit range."""
-    hi, lo = (1 << (bits - 1)) - 1, -(1 << (bits - 1))
-    return Mux(v > hi, hi, Mux(v < lo, lo, v))
+def _sat(v, bits: int) -> Value:
+    """Signed ``v`` clamped to the signed ``bits``-bit range: a test of the bits above
+    the result's sign bit (all equal: it fits), no comparator."""
+    v = Value.cast(v)
+    if len(v) <= bits:
+        return v
+    top = v[bits - 1:]
+    fits = (top == 0) | (top == (1 << len(top)) - 1)
+    return Mux(fits, v[:bits].as_signed(), Mux(v[-1], -(1 << (bits - 1)), (1 << (bits - 1)) - 1))
+
+
+def _clamp(v, bits: int) -> Value:
+    """Signed ``v`` clamped to 0 .. 2**bits - 1 (ReLU and saturation), unsigned ``bits``."""
+    v = Value.cast(v)
+    over = v[bits:-1].any() if len(v) - 1 > bits else Const(0, 1)
+    return Mux(v[-1], 0, Mux(over, (1 << bits) - 1, v[:bits]))
 
 
 def _shr(v, k: int):
@@ -138,7 +150,7 @@ class ZoTrainer(wiring.Component):
         if cfg.model == "mlp":
             self.layers = [_Layer(cfg.hidden, cfg.n_in, 0, FEATURE_MAX),
                            _Layer(cfg.n_out, cfg.hidden, cfg.n_in, 1 << cfg.act_frac)]
-            self.operand_bits = max(FEATURE_BITS, cfg.act_bits)
+            self.operand_bits = max(FEATURE_BITS, cfg.act_bits, cfg.act_frac + 1)  # h and its bias input
             self.unit_depth = cfg.n_in + cfg.hidden
         else:
             self.layers = [_Layer(cfg.n_out, cfg.n_in, 0, FEATURE_MAX)]
@@ -217,17 +229,17 @@ class ZoTrainer(wiring.Component):
             m.d.sync += gap.eq(gap - 1)
 
         # --- stage 1: effective weight c_i, or theta_i for the update ---------------
-        z1 = Signal(signed(scfg.word_bits))
+        zword = src.z.payload[word] if P > 1 else src.z.payload[0]
+        z1 = Signal(signed(scfg.word_bits + 1))  # -z in the -eps pass
         addr1 = Signal(range(self.unit_depth))
         first1, last1, layer1, row1 = Signal(), Signal(), Signal.like(layer0), Signal.like(row0)
         i1 = Signal.like(i0)
-        m.d.sync += [v1.eq(issue), z1.eq(src.z.payload[word] if P > 1 else src.z.payload[0]), i1.eq(i0),
+        m.d.sync += [v1.eq(issue), z1.eq(Mux(phase == _Phase.MINUS, -zword, zword)), i1.eq(i0),
                      addr1.eq(layer_base[layer0] + col0), first1.eq(col0 == 0), last1.eq(bias0),
                      layer1.eq(layer0), row1.eq(row0)]
-        d1 = _shr(z1, -cfg.perturb_shift)
+        d1 = _shr(z1, -cfg.perturb_shift)  # s * d_i
         theta1 = theta_rd.data
-        c = _sat(_shr(Mux(phase == _Phase.MINUS, theta1 - d1, theta1 + d1), cfg.compute_shift),
-                 cfg.compute_bits)
+        c = _sat(_shr(theta1 + d1, cfg.compute_shift), cfg.compute_bits)
 
         # --- stage 2: products; the update's gq * z_i and write-back ----------------
         c2 = Signal(signed(cfg.compute_bits))
@@ -252,8 +264,8 @@ class ZoTrainer(wiring.Component):
                      row3.eq(row2), v4.eq(v3 & last3), layer4.eq(layer3), row4.eq(row3)]
         out4 = v4 & (layer4 == len(layers) - 1)
 
-        prod_bits = cfg.compute_bits + self.operand_bits + 1
-        acc_bits = prod_bits + max(layer.cols for layer in layers).bit_length() + 1
+        prod_bits = cfg.compute_bits + self.operand_bits  # signed x unsigned
+        acc_bits = prod_bits + (max(layer.cols for layer in layers) + 1).bit_length()
         layer_bias = Array(layer.bias for layer in layers)
         errors = []
         load_example = Signal(range(M))
@@ -280,8 +292,7 @@ class ZoTrainer(wiring.Component):
                 with m.Else():
                     h = _shr(acc, cfg.layer1_shift)
                     m.d.comb += [wr.addr.eq(cfg.n_in + row4),
-                                 wr.data.eq(Mux(h < 0, 0, Mux(h > (1 << cfg.act_bits) - 1,
-                                                               (1 << cfg.act_bits) - 1, h))),
+                                 wr.data.eq(_clamp(h, cfg.act_bits)),
                                  wr.en.eq(v4 & (layer4 == 0))]
             target = Mux(row4 == label, 1 << cfg.score_frac, 0)
             errors.append(_sat(_shr(acc, cfg.score_shift) - target, ERROR_BITS))
@@ -289,15 +300,16 @@ class ZoTrainer(wiring.Component):
         # --- squarer: M errors per output row, one per clock -------------------------
         pending = [Signal(signed(ERROR_BITS), name=f"error{u}") for u in range(M)]
         left = Signal(range(M + 1))
-        square = Signal(2 * ERROR_BITS)
+        square = Signal(signed(2 * ERROR_BITS + 1))  # -e*e in the -eps pass
         square_valid = Signal()
-        m.d.sync += [square.eq(pending[0] * pending[0]), square_valid.eq(left != 0)]
+        m.d.sync += [square.eq(pending[0] * Mux(phase == _Phase.MINUS, -pending[0], pending[0])),
+                     square_valid.eq(left != 0)]
         with m.If(out4):
             m.d.sync += [left.eq(M)] + [p.eq(e) for p, e in zip(pending, errors)]
         with m.Elif(left != 0):
             m.d.sync += [left.eq(left - 1)] + [p.eq(q) for p, q in zip(pending, pending[1:])]
         with m.If(square_valid):
-            m.d.sync += delta.eq(Mux(phase == _Phase.MINUS, delta - square, delta + square))
+            m.d.sync += delta.eq(delta + square)
         drained = ~in_flight & (left == 0) & ~square_valid
 
         # --- control -----------------------------------------------------------------
