@@ -32,16 +32,20 @@ Pipeline of a pass (clocks after the word is issued): 0 issue (theta read addres
 4 row end: ReLU activation written back, or the output error latched for the squarer;
 5 square, 6 add to ``delta``.
 
-Latency and throughput, in clocks (d parameters, R = source restart latency, the
-clocks from ``start(t)`` to the first ``z`` word; see hw/engine.py):
+Latency and throughput, in clocks (d parameters, R = the source's restart latency from
+``start(t)`` to its first ``z`` word, see hw/engine.py; G = clocks without an issued
+word: ``z`` not valid, the MLP's layer boundary, where the last hidden activations are
+written before layer 2 reads them (about 4), and max(0, M - row) after each output row,
+row = ``hidden + 1`` for the MLP, ``n_in + 1`` for logreg):
 
-* a forward pass: 1 (start) + R + d + (d + clocks ``z`` is not valid) + 5 (drain,
-  plus 5 more at the MLP's layer boundary) + pauses of max(0, M - row) clocks per
-  output row (row = ``hidden + 1`` for the MLP, ``n_in + 1`` for logreg) + M + 2 for the
-  squarer of the last row;
-* a round: M * (n_in + 1) clocks of loading (when bytes are offered every clock) + two
-  forward passes; a step: b / M rounds + 1 (gq) + an update pass (1 + R + d + 3) + 1
-  (``delta`` offered). :func:`pezo.sim.tb_trainer` measures it (``cycles_per_step``).
+* a forward pass: 1 (start) + R + d + G, then the pipeline and the squarer drain
+  (about M + 7);
+* the update pass: 1 + R + d + G + 3;
+* a step: b / M rounds of M * (n_in + 1) clocks of loading (bytes offered every clock)
+  and two forward passes, then 1 (gq), the update pass and 1 (``delta`` offered): about
+  (2 b / M + 1) (d + R) + b (n_in + 1) clocks, one parameter per clock. The first step
+  after a ``seed`` also waits for the source's start-up (the PeZO pool fill).
+  :func:`pezo.sim.tb_trainer.measure_cycles_per_step` measures a step in simulation.
 
 Interface (docs/trainer.md section 6):
 
@@ -66,9 +70,9 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
+from pezo.errors import ConfigError
 from pezo.hw import designs
 from pezo.ref.config import PezoConfig
-from pezo.errors import ConfigError
 from pezo.ref.train.fixed_config import DELTA_BITS, ERROR_BITS, FEATURE_MAX, TrainerConfig
 
 #: Width of a feature in a unit's memory (0..16, unsigned).
@@ -376,10 +380,13 @@ class ZoTrainer(wiring.Component):
         return m
 
 
+def engine_trainer_config(cfg: PezoConfig) -> TrainerConfig:
+    """The default trainer (MLP 64-16-10, M = 4, b = 64) on the PeZO engine built from
+    ``cfg``: source ``pezo-pool`` for the pool strategy, ``pezo-stream`` otherwise."""
+    return TrainerConfig(source="pezo-pool" if cfg.strategy == "pool" else "pezo-stream", pezo=cfg)
+
+
 def trainer_for_engine(cfg: PezoConfig) -> ZoTrainer:
-    """The registry's ``trainer`` design: the default trainer (MLP 64-16-10, M = 4,
-    b = 64) on the PeZO engine built from ``cfg`` (source ``pezo-pool`` for the pool
-    strategy, ``pezo-stream`` otherwise), so ``pezo verilog/synth --design trainer``
-    take the engine's configuration options."""
-    source = "pezo-pool" if cfg.strategy == "pool" else "pezo-stream"
-    return ZoTrainer(TrainerConfig(source=source, pezo=cfg))
+    """The registry's ``trainer`` design (:func:`engine_trainer_config`), so ``pezo
+    verilog/synth --design trainer`` take the engine's configuration options."""
+    return ZoTrainer(engine_trainer_config(cfg))

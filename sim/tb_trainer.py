@@ -50,9 +50,14 @@ def trainer_case(name: str, tcfg: TrainerConfig, *, steps: int = 3, testcase: li
                  quick: bool = True) -> SimCase:
     """A regression case of the trainer built from ``tcfg``; ``steps`` training steps
     per check."""
-    fields = {f.name: getattr(tcfg, f.name) for f in dataclasses.fields(tcfg) if f.name != "pezo"}
     return SimCase(name, lambda pcfg: ZoTrainer(tcfg.replace(pezo=pcfg)), "pezo.sim.tb_trainer", tcfg.pezo,
-                   env={TRAINER_ENV: json.dumps(fields), STEPS_ENV: str(steps)}, testcase=testcase, quick=quick)
+                   env={TRAINER_ENV: json.dumps(trainer_fields(tcfg)), STEPS_ENV: str(steps)},
+                   testcase=testcase, quick=quick)
+
+
+def trainer_fields(tcfg: TrainerConfig) -> dict[str, object]:
+    """The fields of ``tcfg`` but its PezoConfig (which travels as the runner's config)."""
+    return {f.name: getattr(tcfg, f.name) for f in dataclasses.fields(tcfg) if f.name != "pezo"}
 
 
 def trainer_from_env() -> TrainerConfig:
