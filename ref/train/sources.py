@@ -79,6 +79,11 @@ class PerturbationSource(ABC):
         """z of ``step`` (float64, shape (n,)), regenerated: the same for the same step."""
         return self.generate(step, n)
 
+    def _check_step(self, step: int) -> None:
+        """A ConfigError unless ``step`` is in 0 .. max_steps - 1 (the ``start`` payload)."""
+        if self.max_steps is not None and not 0 <= step < self.max_steps:
+            raise ConfigError("step", step, f"must be in 0..{self.max_steps - 1} (step_bits={self.cfg.step_bits})")
+
     def z_words(self, step: int, n: int) -> np.ndarray:
         """z of ``step`` as int64 signed B-bit words with F fractional bits (B, F =
         ``cfg.word_bits``, ``cfg.frac_bits``), shape (n,): ``z(step, n) * 2**F`` rounded
@@ -90,7 +95,7 @@ class PerturbationSource(ABC):
 
 class _PhiloxSource(PerturbationSource):
     """i.i.d. numbers from Philox-4x64 keyed by the seed, counter = step << 192;
-    ``cfg`` gives the word format of :meth:`words` (default: the ``default`` preset)."""
+    ``cfg`` gives the word format of :meth:`z_words` (default: the ``default`` preset)."""
 
     def __init__(self, seed: int, cfg: PezoConfig | None = None):
         super().__init__(seed)
@@ -142,14 +147,12 @@ class PezoSource(PerturbationSource):
 
     def generate(self, step: int, n: int) -> np.ndarray:
         """``engine.perturbation_real(step, n)``: the bit-exact words of a new step."""
-        if not 0 <= step < self.max_steps:
-            raise ConfigError("step", step, f"must be in 0..{self.max_steps - 1} (step_bits={self.cfg.step_bits})")
+        self._check_step(step)
         return self.engine.perturbation_real(step, n)
 
     def z_words(self, step: int, n: int) -> np.ndarray:
         """``engine.perturbation(step, n)``: the bit-exact integer words."""
-        if not 0 <= step < self.max_steps:
-            raise ConfigError("step", step, f"must be in 0..{self.max_steps - 1} (step_bits={self.cfg.step_bits})")
+        self._check_step(step)
         return self.engine.perturbation(step, n)
 
     def fresh_per_step(self, n: int, steps: int) -> float:
@@ -172,14 +175,12 @@ class ModelSource(PerturbationSource):
         self.max_steps = 1 << cfg.step_bits
 
     def generate(self, step: int, n: int) -> np.ndarray:
-        if not 0 <= step < self.max_steps:
-            raise ConfigError("step", step, f"must be in 0..{self.max_steps - 1} (step_bits={self.cfg.step_bits})")
+        self._check_step(step)
         return self.model.samples_real(step, n)
 
     def z_words(self, step: int, n: int) -> np.ndarray:
         """``model.samples(step, n)``: the bit-exact integer words."""
-        if not 0 <= step < self.max_steps:
-            raise ConfigError("step", step, f"must be in 0..{self.max_steps - 1} (step_bits={self.cfg.step_bits})")
+        self._check_step(step)
         return self.model.samples(step, n)
 
     def fresh_per_step(self, n: int, steps: int) -> float:
@@ -222,7 +223,7 @@ def make_source(name: str, seed: int, cfg: PezoConfig | None = None) -> Perturba
 
     ``cfg`` replaces the preset of a ``pezo-*`` source (e.g. another pool size; its
     strategy must match the name) or of a model-backed source (``rademacher``,
-    ``icdf``), or sets the word format of the float sources' ``words``
+    ``icdf``), or sets the word format of the float sources' ``z_words``
     (:func:`source_config`). An unknown name raises a ConfigError listing the known ones.
     """
     cfg = source_config(name, cfg)
