@@ -234,14 +234,17 @@ class ZoTrainer(wiring.Component):
 
         # --- stage 1: effective weight c_i, or theta_i for the update ---------------
         zword = src.z.payload[word] if P > 1 else src.z.payload[0]
-        z1 = Signal(signed(scfg.word_bits + 1))  # -z in the -eps pass
+        z1 = Signal(signed(scfg.word_bits))
+        # s * d_i: the floor shift first, then the sign (-(z >> k) is not (-z) >> k)
+        perturbation = _shr(zword, -cfg.perturb_shift)
+        d1 = Signal(signed(len(perturbation) + 1))
         addr1 = Signal(range(self.unit_depth))
         first1, last1, layer1, row1 = Signal(), Signal(), Signal.like(layer0), Signal.like(row0)
         i1 = Signal.like(i0)
-        m.d.sync += [v1.eq(issue), z1.eq(Mux(phase == _Phase.MINUS, -zword, zword)), i1.eq(i0),
+        m.d.sync += [v1.eq(issue), z1.eq(zword), i1.eq(i0),
+                     d1.eq(Mux(phase == _Phase.MINUS, -perturbation, perturbation)),
                      addr1.eq(layer_base[layer0] + col0), first1.eq(col0 == 0), last1.eq(bias0),
                      layer1.eq(layer0), row1.eq(row0)]
-        d1 = _shr(z1, -cfg.perturb_shift)  # s * d_i
         theta1 = theta_rd.data
         c = _sat(_shr(theta1 + d1, cfg.compute_shift), cfg.compute_bits)
 

@@ -294,16 +294,18 @@ def random_trainer_config(rng: random.Random) -> TrainerConfig:
 #: The cocotb tests of a regression case (``cycles_per_step`` runs where it is measured).
 QUICK_TESTS = ["steps_match_golden_model", "reset_mid_step_restarts_cleanly", "wrong_seed_is_detected"]
 #: The fixed regression configurations (default test run): both models, M from 1 to 4,
-#: three sources, an output row shorter than M (the squarer's pause) and a one-unit
-#: hidden layer.
+#: three sources, an output row shorter than M (the squarer's pause), a one-unit hidden
+#: layer, and eps below one z LSB in theta units (d_i = z_i >> 2: floor, then sign) with
+#: theta seen by the multipliers unshifted (compute_frac = theta_frac).
 CONFIGS = {
     "trainer_mlp_pool": TrainerConfig(hidden=4, macs=2, batch=4, pezo=PRESETS["small"]),
     "trainer_logreg_rademacher": TrainerConfig(model="logreg", n_in=16, n_out=10, macs=4, batch=8,
                                                source="rademacher", pezo=PRESETS["small"]),
     "trainer_mlp_stream_short_rows": TrainerConfig(n_in=16, hidden=2, n_out=4, macs=4, batch=8, source="pezo-stream",
                                                    pezo=PRESETS["small"].replace(strategy="stream", repeat=2)),
-    "trainer_mlp_hidden1_m1": TrainerConfig(n_in=8, hidden=1, n_out=3, macs=1, batch=2, lr_shift=12,
-                                            pezo=PRESETS["small"]),
+    "trainer_mlp_hidden1_m1_small_eps": TrainerConfig(n_in=8, hidden=1, n_out=3, macs=1, batch=2, theta_bits=16,
+                                                      theta_frac=12, eps_shift=10, lr_shift=4,
+                                                      pezo=PRESETS["small"]),
 }
 #: The regression cases, the last one slow: the full-size MLP 64-16-10 with the default
 #: PeZO engine, one step.
