@@ -26,8 +26,8 @@ clock when offered), then runs the +eps pass and the -eps pass, each restarting 
 source at step t (replay: z is never stored); then gq is formed and the update pass
 restarts the source a third time.
 
-Pipeline of a pass (clocks after the word is issued): 0 issue (theta read address),
-1 effective weight c_i (theta +- d_i, shifted, saturated) / theta_i for the update,
+Pipeline of a pass (clocks after the word is issued): 0 issue (theta read address,
+s * d_i), 1 effective weight c_i (theta + s d_i, shifted, saturated) / theta_i for the update,
 2 products c_i * x (each unit) / gq * z_i, and the update's write-back, 3 accumulate,
 4 row end: ReLU activation written back, or the output error latched for the squarer;
 5 square, 6 add to ``delta``.

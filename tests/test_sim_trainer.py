@@ -19,6 +19,9 @@ from pezo.sim.tb_trainer import CASES, CONFIGS, QUICK_TESTS, measure_cycles_per_
 
 
 QUICK = [c for c in CASES if c.quick]
+#: The random config's tests: not the mutant, whose one-bit seed change can leave a tiny
+#: config's step unchanged (e.g. batch 1, every score saturated); the fixed cases run it.
+RANDOM_TESTS = [t for t in QUICK_TESTS if t != "wrong_seed_is_detected"]
 
 
 @pytest.mark.parametrize("case", QUICK, ids=[c.name for c in QUICK])
@@ -35,10 +38,10 @@ def test_trainer_random_config_matches_golden_model_bit_exact():
     what = f"PEZO_RANDOM_SEED={seed} config={tcfg}"
     print(what)
     try:
-        result = trainer_case("trainer_random", tcfg, steps=2, testcase=QUICK_TESTS).run(seed=seed)
+        result = trainer_case("trainer_random", tcfg, steps=2, testcase=RANDOM_TESTS).run(seed=seed)
     except SimulationFailed as exc:
         pytest.fail(f"{what}: {exc}")
-    assert sorted(result.passed) == sorted(QUICK_TESTS), what
+    assert sorted(result.passed) == sorted(RANDOM_TESTS), what
 
 
 def test_trainer_cycles_per_step_is_measured():
