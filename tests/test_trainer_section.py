@@ -35,7 +35,7 @@ def test_markdown_shows_accuracies_gap_verdict_and_rate_per_model(tmp_path):
         row = next(line for line in lines if line.startswith(f"| {model} |"))
         assert f"{100 * r['runs']['twin']['test_acc_mean']:.2f} %" in row
         assert f"{r['gap_points']:+.2f} {'PASS' if abs(r['gap_points']) <= 1.5 else 'MISS'}" in row
-        assert row.endswith(f"| {r['golden_steps_per_s']:.0f} |")
+        assert row.endswith(f"| {r['golden_steps_per_s']:.0f} | - |")
     assert "synthesized no `trainer` design" in text
 
 
@@ -45,6 +45,7 @@ def test_markdown_rtl_rows_give_steps_per_second_at_fmax(tmp_path):
     row = {"luts": 5000, "ffs": 3000, "bram": 20, "dsp": 4, "fmax_mhz": 24.0}
     lines = markdown(_doc(t, {"ice40": {"p8": {"trainer": row, "engine": {"luts": 1}}},
                               "ecp5": {"p8": {"trainer": {**row, "fmax_mhz": None}}}}))
+    assert next(line for line in lines if line.startswith("| mlp |")).endswith("| 4000 |")
     assert "| ice40 | 8 | 5000 | 3000 | 20 | 4 | 24.0 | 4000 | 6000 |" in lines
     assert "| ecp5 | 8 | 5000 | 3000 | 20 | 4 | - | 4000 | - |" in lines
 
@@ -52,3 +53,12 @@ def test_markdown_rtl_rows_give_steps_per_second_at_fmax(tmp_path):
 def test_section_is_left_out_when_skipped_and_says_failed(tmp_path):
     assert markdown({"trainer": {"skipped": True}}) == []
     assert "FAILED: boom" in markdown({"trainer": {"error": "boom"}})
+
+
+def test_report_measures_cycles_per_step_in_the_trainers_simulation(monkeypatch):
+    from pezo.flow import report
+    from pezo.sim import tb_trainer
+    calls = []
+    monkeypatch.setattr(tb_trainer, "measure_cycles_per_step", lambda tcfg, name: calls.append(name) or 42)
+    assert report.trainer_cycles(TrainerConfig(model="logreg")) == 42
+    assert calls == ["report_trainer_cycles_logreg"]

@@ -49,6 +49,7 @@ from pezo.flow.stats_section import step_stats
 from pezo.flow.trainer_section import step_trainer
 from pezo.flow.synth import TARGETS
 from pezo.ref.config import PezoConfig, preset
+from pezo.ref.train.fixed_config import TrainerConfig
 from pezo.ref.train.fixed_train import DEFAULT_STEPS as FIXED_STEPS
 from pezo.ref.train.loop import TrainSettings
 from pezo.toolchain import build_dir
@@ -188,6 +189,13 @@ def step_training(settings: ReportSettings, cache: Cache) -> dict:
                              progress=True, workers=settings.workers)
     cache.put(key, result)
     return result
+
+
+def trainer_cycles(tcfg: TrainerConfig) -> int:
+    """Clocks per training step of the ``ZoTrainer`` RTL for ``tcfg``, measured in
+    simulation (sim/tb_trainer.py, one build directory per model)."""
+    from pezo.sim.tb_trainer import measure_cycles_per_step
+    return measure_cycles_per_step(tcfg, f"report_trainer_cycles_{tcfg.model}")
 
 
 def _guard(name: str, fn: Callable[[], dict]) -> dict:
@@ -436,7 +444,8 @@ def run_report(settings: ReportSettings, out_dir: Path | None = None) -> dict:
     doc["training_settings"] = {"seeds": settings.train_seeds, "steps": settings.train_steps, "model": "mlp"}
     _say("[5/6] on-device trainer (fixed-point golden model vs float)")
     doc["trainer"] = (_guard("trainer", lambda: step_trainer(cache, settings.train_seeds, settings.trainer_steps,
-                                                             workers=settings.workers or os.cpu_count()))
+                                                             workers=settings.workers or os.cpu_count(),
+                                                             cycles_per_step=trainer_cycles))
                       if settings.training else {"skipped": True})
     _say("[5/6] perturbation statistics (pezo stats)")
     doc["stats"] = _guard("stats", lambda: step_stats(settings.base, cache))

@@ -2,14 +2,14 @@
 
 * ``step_trainer``: for the default MLP 64-16-10 and logreg trainer configurations
   (pezo-pool), the fixed-point golden trainer, its float twin and the ordinary float
-  ZO run over ``seeds`` seeds at full length (``compare_fixed``), and the golden
-  model's training steps per second on this CPU timed alone
-  (``golden_steps_per_second``); cached on the golden-model sources.
-* ``markdown``: fixed vs float test accuracy per model, the golden steps/s, and, for a
-  ``trainer`` design synthesized by the report (rows of ``doc["results"]``), its
-  resources and Fmax per target with the cycles per training step measured in
-  simulation (``doc["trainer"]["models"][model]["cycles_per_step"]``, filled by the
-  ``cycles_per_step`` callable given to ``step_trainer``) and steps/s at that Fmax.
+  ZO run over ``seeds`` seeds at full length (``compare_fixed``), the golden model's
+  training steps per second on this CPU timed alone (``golden_steps_per_second``) and
+  the RTL's clocks per step from the ``cycles_per_step`` callable (the report passes
+  the simulation of sim/tb_trainer.py); cached on the sources they depend on.
+* ``markdown``: per model, fixed vs float test accuracy, the golden steps/s and the RTL
+  clocks per step; for a ``trainer`` design synthesized by the report (rows of
+  ``doc["results"]``), its resources and Fmax per target and steps/s at that Fmax
+  (the MLP's clocks per step).
 """
 
 from __future__ import annotations
@@ -21,8 +21,10 @@ from pezo.ref.train.fixed_config import TrainerConfig
 from pezo.ref.train.fixed_train import (DEFAULT_STEPS, FIXED_RUNS, FIXED_TOLERANCE_POINTS, compare_fixed,
                                         golden_steps_per_second)
 
-#: What the section's numbers depend on: every golden model.
+#: What the section's numbers depend on: every golden model (and, for the cycles per
+#: step, the RTL and its testbench).
 TRAINER_SOURCES = ("ref/*.py", "ref/gaussian/*.py", "ref/train/*.py")
+RTL_SOURCES = ("hw/*.py", "hw/gaussian/*.py", "sim/tb_trainer.py")
 #: The registry name of the trainer RTL (hw/designs.py) whose synthesis rows are shown.
 TRAINER_DESIGN = "trainer"
 MODELS = ("mlp", "logreg")
@@ -36,7 +38,8 @@ def step_trainer(cache: Cache, seeds: int = 5, steps: int = DEFAULT_STEPS, worke
     (timed alone over ``rate_steps`` steps) (+ "cycles_per_step" when ``cycles_per_step``
     is given)}} (cached)."""
     key = cache_key(kind="trainer", seeds=seeds, steps=steps, cycles=cycles_per_step is not None,
-                    rate_steps=rate_steps, sources=source_digest(TRAINER_SOURCES))
+                    rate_steps=rate_steps,
+                    sources=source_digest(TRAINER_SOURCES + (RTL_SOURCES if cycles_per_step else ())))
     hit = cache.get(key)
     if hit is not None:
         return {**hit, "cached": True}
@@ -86,8 +89,8 @@ def markdown(doc: dict) -> list[str]:
              f"and steps; target: fixed within {FIXED_TOLERANCE_POINTS} points of the twin. "
              "Same numbers: `pezo train --fixed --seeds 5 [--model logreg]`.", "",
              _row(["model", "parameters", "eps, lr", *(label for _, label in FIXED_RUNS), "fixed - twin",
-                   "golden steps/s (this CPU)"]),
-             "|---" * (len(FIXED_RUNS) + 5) + "|"]
+                   "golden steps/s (this CPU)", "RTL clocks / step (simulation)"]),
+             "|---" * (len(FIXED_RUNS) + 6) + "|"]
     for model, r in t["models"].items():
         cfg = r["config"]
         n = TrainerConfig(model=model).n_params
@@ -95,7 +98,8 @@ def markdown(doc: dict) -> list[str]:
                 for name, _ in FIXED_RUNS]
         verdict = "PASS" if abs(r["gap_points"]) <= FIXED_TOLERANCE_POINTS else "MISS"
         lines.append(_row([model, n, f"2^-{cfg['eps_shift']}, 2^-{cfg['lr_shift']}", *accs,
-                           f"{r['gap_points']:+.2f} {verdict}", f"{r['golden_steps_per_s']:.0f}"]))
+                           f"{r['gap_points']:+.2f} {verdict}", f"{r['golden_steps_per_s']:.0f}",
+                           r.get("cycles_per_step", "-")]))
     cycles = t["models"].get(RTL_MODEL, {}).get("cycles_per_step")
     rows = _rtl_rows(doc, cycles)
     lines.append("")
