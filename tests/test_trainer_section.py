@@ -39,15 +39,73 @@ def test_markdown_shows_accuracies_gap_verdict_and_rate_per_model(tmp_path):
     assert "synthesized no `trainer` design" in text
 
 
-def test_markdown_rtl_rows_give_steps_per_second_at_fmax(tmp_path):
+def _rtl_row(**kw) -> dict:
+    return {"luts": 5000, "ffs": 3000, "bram": 20, "dsp": 4, "fmax_mhz": 24.0, "device": "UP5K", "errors": {},
+            **kw}
+
+
+def _cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip("|").split("|")]
+
+
+def _columns(lines: list[str], target: str) -> dict[str, str]:
+    """The RTL table's row of ``target`` as {header: cell}."""
+    header = next(line for line in lines if line.startswith("| target |"))
+    row = next(line for line in lines if line.startswith(f"| {target} |"))
+    return dict(zip(_cells(header), _cells(row), strict=True))
+
+
+def test_markdown_rtl_rows_put_each_number_in_its_column(tmp_path):
     t = _section(tmp_path)
     t["models"]["mlp"]["cycles_per_step"] = 4000
-    row = {"luts": 5000, "ffs": 3000, "bram": 20, "dsp": 4, "fmax_mhz": 24.0}
-    lines = markdown(_doc(t, {"ice40": {"p8": {"trainer": row, "engine": {"luts": 1}}},
-                              "ecp5": {"p8": {"trainer": {**row, "fmax_mhz": None}}}}))
+    t["models"]["mlp"]["golden_steps_per_s"] = 123.4
+    t["rtl"] = {"ice40": _rtl_row(),
+                "ecp5": _rtl_row(luts=7000, fmax_mhz=None, device=None,
+                                 errors={"pnr": {"error": "does not fit", "log": None}}),
+                "gowin": _rtl_row(fmax_mhz=None, device=None, bram=3, dsp=0)}
+    # a trainer row among the comparison's results is not one of the section's rows
+    lines = markdown(_doc(t, {"xilinx7": {"p8": {"trainer": _rtl_row(luts=1)}}}))
     assert next(line for line in lines if line.startswith("| mlp |")).endswith("| 4000 |")
-    assert "| ice40 | 8 | 5000 | 3000 | 20 | 4 | 24.0 | 4000 | 6000 |" in lines
-    assert "| ecp5 | 8 | 5000 | 3000 | 20 | 4 | - | 4000 | - |" in lines
+    assert _columns(lines, "ice40") == {
+        "target": "ice40", "LUTs": "5000", "FFs": "3000", "BRAM": "20", "DSP": "4", "device": "UP5K",
+        "Fmax MHz": "24.0", "cycles / step": "4000", "steps/s at Fmax": "6000", "golden steps/s (CPU)": "123",
+        "notes": ""}
+    ecp5 = _columns(lines, "ecp5")
+    assert (ecp5["LUTs"], ecp5["Fmax MHz"], ecp5["steps/s at Fmax"]) == ("7000", "-", "-")
+    assert ecp5["notes"] == "pnr FAILED: does not fit"
+    gowin = _columns(lines, "gowin")
+    assert (gowin["BRAM"], gowin["DSP"], gowin["Fmax MHz"]) == ("3", "0", "-")
+    assert gowin["notes"].startswith("no Fmax: pnr.py places and routes")
+    assert not any(line.startswith("| xilinx7 |") for line in lines)
+
+
+def test_markdown_without_rtl_rows_says_so_also_when_training_failed():
+    for t in ({"error": "boom"}, {"error": "boom", "rtl": {}}):
+        assert "synthesized no `trainer` design" in "\n".join(markdown({"trainer": t}))
+    lines = markdown({"trainer": {"error": "boom", "rtl": {"ice40": _rtl_row()}}})
+    assert _columns(lines, "ice40")["steps/s at Fmax"] == "-"   # no cycles per step measured
+
+
+def test_trainer_jobs_cover_every_target_and_stay_out_of_the_comparison():
+    from pezo.flow.comparison import COMPARISON
+    from pezo.flow.measure import Measurement, StepFailure
+    from pezo.flow.report import ReportSettings, plan
+    from pezo.flow.synth import TARGETS
+    from pezo.flow.trainer_section import TRAINER_DESIGN, is_trainer_record, trainer_jobs
+    from pezo.hw.trainer import engine_trainer_config
+    settings = ReportSettings()
+    assert TRAINER_DESIGN not in [s.name for s in COMPARISON] + [s.block for s in COMPARISON]
+    assert not any(job.block == TRAINER_DESIGN for job in plan(settings))
+    jobs = trainer_jobs(settings.base, settings.targets)
+    assert [job.target for job in jobs] == list(TARGETS)
+    for job in jobs:
+        assert (job.name, job.block, job.power) == (TRAINER_DESIGN, TRAINER_DESIGN, False)
+        assert engine_trainer_config(type(settings.base)(**job.config)) == TrainerConfig()   # MLP 64-16-10, pezo-pool
+        record = Measurement(job.name, job.block, job.target, job.config, "", StepFailure("x"),
+                             extra=job.extra).to_dict()
+        assert is_trainer_record(record) and record["parallel"] == settings.base.parallel
+    assert not any(is_trainer_record(Measurement(j.name, j.block, j.target, j.config, "", StepFailure("x"),
+                                                 extra=j.extra).to_dict()) for j in plan(settings))
 
 
 def test_section_is_left_out_when_skipped_and_says_failed(tmp_path):

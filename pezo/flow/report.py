@@ -9,7 +9,8 @@ path and the report still completes):
 3. quality of every Gaussian baseline on 1e6 golden-model samples (cached);
 4. synthesis of the comparison set (designs.py) per target and P (:func:`plan`), with
    nextpnr Fmax for ice40/ecp5 and the power estimate on xilinx7, in parallel over the
-   cores, cached (measure.py);
+   cores, cached (measure.py); with training on, the trainer RTL on every target in the
+   same run (``trainer_section.trainer_jobs``), kept out of the comparison's results;
 5. training parity (``pezo.ref.train.compare.compare_sources``) with the settings
    stated in the report (cached), the fixed-point on-device trainer against its float
    twin (``pezo.flow.trainer_section``, cached) and the perturbation statistics of
@@ -46,7 +47,7 @@ from pezo.flow.measure import Job, run_jobs
 from pezo.flow.power import static_units
 from pezo.flow.regress import BackgroundRegression
 from pezo.flow.stats_section import step_stats
-from pezo.flow.trainer_section import step_trainer
+from pezo.flow.trainer_section import is_trainer_record, step_trainer, trainer_jobs
 from pezo.flow.synth import TARGETS
 from pezo.ref.config import PezoConfig, preset
 from pezo.ref.train.fixed_config import TrainerConfig
@@ -425,12 +426,15 @@ def run_report(settings: ReportSettings, out_dir: Path | None = None) -> dict:
     _say("[3/6] Gaussian quality (golden model, bit-exact with the RTL)")
     qualities = _guard("quality", lambda: step_quality(settings, cache))
     doc["quality"] = qualities
-    jobs = plan(settings)
+    jobs = plan(settings) + (trainer_jobs(settings.base, settings.targets) if settings.training else [])
     _say(f"[4/6] synthesis: {len(jobs)} jobs over {settings.workers or 'all'} cores (cached)")
     records = []
     for i, r in enumerate((m.to_dict() for m in run_jobs(jobs, settings.workers, cache)), 1):
         records.append(r)
         _say(f"  ({i}/{len(jobs)}) {_job_line(r)}")
+    trainer_rtl = {t: _row(r, False) for t in settings.targets for r in records
+                   if is_trainer_record(r) and r["target"] == t}
+    records = [r for r in records if not is_trainer_record(r)]
     doc.update(summarise(records, qualities if "error" not in qualities else {}, settings.designs, doc["plan"]))
     doc["design_order"] = [s.name for s in settings.designs]
     if background is not None:
@@ -447,6 +451,8 @@ def run_report(settings: ReportSettings, out_dir: Path | None = None) -> dict:
                                                              workers=settings.workers or os.cpu_count(),
                                                              cycles_per_step=trainer_cycles))
                       if settings.training else {"skipped": True})
+    if settings.training:
+        doc["trainer"]["rtl"] = trainer_rtl
     _say("[5/6] perturbation statistics (pezo stats)")
     doc["stats"] = _guard("stats", lambda: step_stats(settings.base, cache))
     _say("[6/6] writing the report")

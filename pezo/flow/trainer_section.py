@@ -6,10 +6,15 @@
   training steps per second on this CPU timed alone (``golden_steps_per_second``) and
   the RTL's clocks per step from the ``cycles_per_step`` callable (the report passes
   the simulation of sim/tb_trainer.py); cached on the sources they depend on.
+* ``trainer_jobs``: the synthesis (and place-and-route, where pnr.py has the target)
+  jobs of the ``trainer`` RTL at the report's base configuration (the default MLP
+  64-16-10 on the default PeZO engine, hw/trainer.py ``engine_trainer_config``), one per
+  target, run by the report beside the comparison's jobs (same runner and cache) but
+  kept out of its results: :func:`is_trainer_record` tells their records apart, and the
+  report stores them as ``doc["trainer"]["rtl"][target]`` rows (report.py ``_row``).
 * ``markdown``: per model, fixed vs float test accuracy, the golden steps/s and the RTL
-  clocks per step; for a ``trainer`` design synthesized by the report (rows of
-  ``doc["results"]``), its resources and Fmax per target and steps/s at that Fmax
-  (the MLP's clocks per step).
+  clocks per step; then the trainer RTL's LUTs, FFs, BRAM, DSP and Fmax per target and
+  its steps/s at that Fmax (Fmax / the MLP's clocks per step).
 """
 
 from __future__ import annotations
@@ -17,6 +22,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from pezo.flow.cache import Cache, cache_key, source_digest
+from pezo.flow.measure import Job
+from pezo.flow.pnr import DEVICES
+from pezo.ref.config import PezoConfig
 from pezo.ref.train.fixed_config import TrainerConfig
 from pezo.ref.train.fixed_train import (DEFAULT_STEPS, FIXED_RUNS, FIXED_TOLERANCE_POINTS, compare_fixed,
                                         golden_steps_per_second)
@@ -30,6 +38,22 @@ TRAINER_DESIGN = "trainer"
 MODELS = ("mlp", "logreg")
 #: The configuration whose cycles per step give the steps/s at Fmax of the RTL rows.
 RTL_MODEL = "mlp"
+#: ``extra["section"]`` of the trainer's measurement jobs (and so of their records).
+SECTION = "trainer"
+
+
+def trainer_jobs(base: PezoConfig, targets: tuple[str, ...]) -> list[Job]:
+    """One job per target: the ``trainer`` design built from ``base`` (its PeZO engine;
+    the trainer is the default MLP 64-16-10, M = 4, b = 64), synthesis and nextpnr where
+    pnr.py places the target, no power estimate. Same name, block and config as
+    ``pezo synth --design trainer --no-power``, so the two share the cache."""
+    return [Job(TRAINER_DESIGN, TRAINER_DESIGN, base.to_dict(), target, power=False,
+                extra={"parallel": base.parallel, "section": SECTION}) for target in targets]
+
+
+def is_trainer_record(record: dict) -> bool:
+    """Whether a measurement record (``Measurement.to_dict()``) is one of :func:`trainer_jobs`."""
+    return record.get("section") == SECTION
 
 
 def step_trainer(cache: Cache, seeds: int = 5, steps: int = DEFAULT_STEPS, workers: int | None = None,
@@ -60,18 +84,20 @@ def _row(cells: list[object]) -> str:
     return "| " + " | ".join(str(c) for c in cells) + " |"
 
 
-def _rtl_rows(doc: dict, cycles: int | None) -> list[list[object]]:
-    """One row per (target, P) where the report synthesized the trainer design."""
+def _rtl_rows(rtl: dict[str, dict], cycles: int | None, golden: float | None) -> list[list[object]]:
+    """One row per target of ``doc["trainer"]["rtl"]``: resources, device, Fmax (MHz),
+    cycles per step, steps/s at Fmax, the golden model's steps/s and a note (a failed
+    step, or no Fmax because pnr.py does not place and route the target)."""
     rows = []
-    for target, by_p in doc.get("results", {}).items():
-        for p, designs in by_p.items():
-            r = designs.get(TRAINER_DESIGN)
-            if r is None:
-                continue
-            fmax = r.get("fmax_mhz")
-            rate = f"{fmax * 1e6 / cycles:.0f}" if fmax and cycles else "-"
-            rows.append([target, p[1:], *("-" if r.get(k) is None else r[k] for k in ("luts", "ffs", "bram", "dsp")),
-                         "-" if fmax is None else f"{fmax:.1f}", cycles or "-", rate])
+    for target, r in rtl.items():
+        fmax = r.get("fmax_mhz")
+        rate = f"{fmax * 1e6 / cycles:.0f}" if fmax and cycles else "-"
+        notes = [f"{step} FAILED: {e['error']}" for step, e in r.get("errors", {}).items()]
+        if fmax is None and target not in DEVICES:
+            notes.append(f"no Fmax: pnr.py places and routes {' and '.join(DEVICES)} only")
+        rows.append([target, *("-" if r.get(k) is None else r[k] for k in ("luts", "ffs", "bram", "dsp")),
+                     r.get("device") or "-", "-" if fmax is None else f"{fmax:.1f}", cycles or "-", rate,
+                     "-" if golden is None else f"{golden:.0f}", "; ".join(notes)])
     return rows
 
 
@@ -81,7 +107,7 @@ def markdown(doc: dict) -> list[str]:
     if t is None or t.get("skipped"):
         return []
     if "error" in t:
-        return ["## On-device trainer", "", f"FAILED: {t['error']}", ""]
+        return ["## On-device trainer", "", f"FAILED: {t['error']}", ""] + _rtl_lines(t)
     lines = ["## On-device trainer (fixed-point golden model, docs/trainer.md)", "",
              f"Digits, source pezo-pool, {t['steps']} steps, batch 64, seeds 0-{t['seeds'] - 1}: the fixed-point "
              "golden trainer (the RTL's arithmetic), its float twin (same network, init, minibatches and z, "
@@ -100,14 +126,20 @@ def markdown(doc: dict) -> list[str]:
         lines.append(_row([model, n, f"2^-{cfg['eps_shift']}, 2^-{cfg['lr_shift']}", *accs,
                            f"{r['gap_points']:+.2f} {verdict}", f"{r['golden_steps_per_s']:.0f}",
                            r.get("cycles_per_step", "-")]))
-    cycles = t["models"].get(RTL_MODEL, {}).get("cycles_per_step")
-    rows = _rtl_rows(doc, cycles)
-    lines.append("")
-    if not rows:
-        return lines + [f"The report synthesized no `{TRAINER_DESIGN}` design: its resources, Fmax, cycles per "
-                        "step and steps/s at Fmax are not measured here.", ""]
-    lines += [f"`{TRAINER_DESIGN}` RTL ({RTL_MODEL} configuration); cycles per step measured in simulation; "
-              "steps/s = Fmax / cycles per step.", "",
-              _row(["target", "P", "LUTs", "FFs", "BRAM", "DSP", "Fmax MHz", "cycles / step", "steps/s at Fmax"]),
-              "|---" * 9 + "|"]
-    return lines + [_row(r) for r in rows] + [""]
+    return lines + [""] + _rtl_lines(t)
+
+
+def _rtl_lines(t: dict) -> list[str]:
+    """The RTL table of the section (``t["rtl"]``), or one line saying it is missing."""
+    rtl = t.get("rtl") or {}
+    if not rtl:
+        return [f"The report synthesized no `{TRAINER_DESIGN}` design: its resources, Fmax and steps/s at "
+                "Fmax are not measured here.", ""]
+    mlp = t.get("models", {}).get(RTL_MODEL, {})
+    lines = [f"`{TRAINER_DESIGN}` RTL (`pezo synth --design {TRAINER_DESIGN} --target T`: {RTL_MODEL} 64-16-10, "
+             "4 MAC units, batch 64, on the report's PeZO engine); Fmax from nextpnr; cycles per step measured "
+             "in simulation; steps/s = Fmax / cycles per step, beside the golden model's steps/s on this CPU.", "",
+             _row(["target", "LUTs", "FFs", "BRAM", "DSP", "device", "Fmax MHz", "cycles / step",
+                   "steps/s at Fmax", "golden steps/s (CPU)", "notes"]),
+             "|---" * 11 + "|"]
+    return lines + [_row(r) for r in _rtl_rows(rtl, mlp.get("cycles_per_step"), mlp.get("golden_steps_per_s"))] + [""]
