@@ -253,9 +253,9 @@ class PaperRotate(wiring.Component):
         ``pezo.ref.paper.PaperRotateModel(cfg, seed_in).perturbation``. While
         ``z.ready`` is 0 the whole pipeline stalls.
 
-    Latency (clocks from ``start`` valid to the first ``z.valid``; J = seek jumps, L =
-    lane load clocks of hw/lfsr.py): 1 + 1 + J + 1 + L + 1 + 3 (the scaler's
-    pipeline), as hw/engine.py's StreamEngine. Then P words per clock.
+    Latency (clocks from ``start`` valid to the first ``z.valid``; J = the seek time
+    (LfsrBank.seek_clocks), L = lane load clocks of hw/lfsr.py): 1 + 1 + J + 1 + L + 1
+    + 4 (the scaler's pipeline), as hw/engine.py's StreamEngine. Then P words per clock.
     """
 
     def __new__(cls, cfg: PezoConfig, **kwargs):
