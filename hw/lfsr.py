@@ -52,13 +52,13 @@ class LfsrBank(wiring.Component):
         1 in the request clock, L = 2): lane 0 takes the master, then G(lane 0).
     fill : In(1), only with a fill slot: the domain of ``load``.
     busy : Out(1), registered. 1 in the clock after any ``seed``, ``seek`` or ``load``
-        request and while the work runs, plus one clock. After a request, wait from the
+        request and while the work runs; 0 from the clock after its last clock. After a request, wait from the
         next clock on until ``busy`` is 0 before using ``words``, asking ``load`` or
         asserting ``advance`` (lane 0 walks during a seek; an ``advance`` in the
         request clock or the next is harmless). After the request clock it stays high
-        for :meth:`seek_clocks` (J) = 4 + J*(K' + 1) clocks for a seek of J steps
+        for :meth:`seek_clocks` (J) = 3 + J*(K' + 1) clocks for a seek of J steps
         (J = t - c forward from step c, t from step 0 backward, after a seed or an
-        abandoned seek) and L + 1 clocks for a load.
+        abandoned seek) and L clocks for a load.
     advance : In(1)
         Leap every lane by B single steps at this clock edge (consumes ``words``).
     words : Out(ArrayLayout(unsigned(B), K))
@@ -120,7 +120,7 @@ class LfsrBank(wiring.Component):
 
     def seek_clocks(self, jumps: int) -> int:
         """Clocks ``busy`` stays high after a seek request that walks ``jumps`` steps."""
-        return 4 + jumps * (self.slots + 1)
+        return 3 + jumps * (self.slots + 1)
 
     def elaborate(self, platform) -> Module:
         m = Module()
@@ -197,7 +197,8 @@ class LfsrBank(wiring.Component):
             m.d.sync += target.eq(self.seek.payload)
         with m.Elif(self.seed.valid):
             m.d.sync += target.eq(0)
-        m.d.sync += self.busy.eq(request | self.load | sought | prime | walking | loading)
+        stops = walking & (phase == 0) & at
+        m.d.sync += self.busy.eq(request | self.load | sought | prime | (walking & ~stops) | more)
 
         leap = leap_rows(W, self.word_bits)
         for k, (state, nxt) in enumerate(zip(lanes, leaps)):

@@ -64,8 +64,8 @@ class Bank:
 
     def seek_clocks(self, jumps: int) -> int:
         """Clocks ``busy`` stays high after a seek request that walks ``jumps`` steps:
-        decide, prime, one stop clock and one more, and K' + 1 clocks per step."""
-        return 4 + jumps * (slot_count(self.lanes, self.fill) + 1)
+        decide, prime, the stop clock, and K' + 1 clocks per step."""
+        return 3 + jumps * (slot_count(self.lanes, self.fill) + 1)
 
     def words_now(self) -> list[int]:
         """The K words the bank shows in the clock just ended (unsigned B-bit)."""
@@ -138,7 +138,7 @@ class Bank:
         """Load the lanes of the step already sought (``t``) in the step or fill domain,
         do the same on ``ref``, and compare the next n clocks of words."""
         loading = await self.load(fill)
-        assert loading == 1 + (2 if fill else self.lanes), f"{what}: load kept busy {loading} clocks"
+        assert loading == (2 if fill else self.lanes), f"{what}: load kept busy {loading} clocks"
         ref.load(t, RefBank.FILL_DOMAIN if fill else RefBank.STEP_DOMAIN)
         check(await self.run(n, gap), ref.words(n), what)
 
@@ -162,7 +162,7 @@ async def words_after_reset_match_ref(dut):
 
 @cocotb.test()
 async def seek_forward_and_backward_loads_step_domain(dut):
-    """Seeks up and down; busy stays high 4 + (K' + 1) (t - c) clocks forward, 4 + (K' + 1) t
+    """Seeks up and down; busy stays high 3 + (K' + 1) (t - c) clocks forward, 3 + (K' + 1) t
     backward."""
     start_clock(dut)
     bank = Bank(dut)
