@@ -40,10 +40,7 @@ from pezo.ref.gaussian.icdf import IcdfGaussian as IcdfModel
 from pezo.ref.gaussian_pool import GaussianPoolModel
 from pezo.ref.paper import PaperPoolModel, PaperRotateModel
 from pezo.ref.rademacher import Rademacher
-from pezo.toolchain import configure_amaranth
-
-#: Module name of every generated Verilog design (``pezo verilog --top`` renames it).
-TOPLEVEL = "top"
+from pezo.toolchain import TOPLEVEL, configure_amaranth
 
 
 @dataclass(frozen=True)

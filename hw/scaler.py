@@ -23,6 +23,7 @@ from amaranth.lib.wiring import In, Out
 from amaranth.utils import exact_log2
 
 from pezo.errors import ConfigError
+from pezo.hw.arith import Register, adder_tree
 from pezo.ref.config import PezoConfig
 from pezo.ref.scaler import acc_bits, mantissa_range, mantissa_thresholds, nominal_mantissa, search_thresholds
 
@@ -43,25 +44,12 @@ def moment_term(q: Value, moment_bits: int) -> Value:
     return Array(Const(x * x + x, 2 * moment_bits) for x in range(1 << moment_bits))[q]
 
 
-def tree_sum(terms: list[Value]) -> Value:
-    """The sum of ``terms`` as a balanced adder tree (depth ceil(log2 len))."""
-    while len(terms) > 1:
-        terms = [terms[i] + terms[i + 1] if i + 1 < len(terms) else terms[i]
-                 for i in range(0, len(terms), 2)]
-    return terms[0]
-
-
-def shift_add_terms(v: Value, mant: Value, cfg: PezoConfig) -> list[Value]:
-    """The first level of z = (v*mant + 2**(sh-1)) >> sh: the gated shifted copies of v,
-    the top copy and the rounding constant added in pairs (ceil((M + 2) / 2) sums)."""
+def shift_add_scale(v: Value, mant: Value, cfg: PezoConfig, register: Register | None = None) -> Value:
+    """z = (v*mant + 2**(sh-1)) >> sh as a sum of gated shifted copies of v: signed B bits.
+    ``register`` registers tree levels as in :func:`pezo.hw.arith.adder_tree`."""
     M, sh = cfg.mantissa_bits, cfg.scale_shift
     terms = [Mux(mant[j], v << j, 0) for j in range(M)] + [v << M, Const(1 << (sh - 1))]
-    return [terms[i] + terms[i + 1] if i + 1 < len(terms) else terms[i] for i in range(0, len(terms), 2)]
-
-
-def scaled(partials: list[Value], cfg: PezoConfig) -> Value:
-    """z from the sums of :func:`shift_add_terms`: signed B bits."""
-    return (tree_sum(partials) >> cfg.scale_shift)[:cfg.word_bits].as_signed()
+    return (adder_tree(terms, register) >> sh)[:cfg.word_bits].as_signed()
 
 
 def thermometer_count(bits: list[Value]) -> Value:
@@ -187,10 +175,15 @@ class UniformScaler(wiring.Component):
             for k in range(self.width):
                 # the mantissa applies where it did with one shift-add stage; the sums
                 # of pairs are registered, the rest of the tree fills the next stage
-                first = shift_add_terms(centred(delayed[-1][k], B), self.mant, cfg)
-                pairs = [Signal(signed(len(t) + 1), name=f"pair{k}_{i}") for i, t in enumerate(first)]
-                m.d.sync += [p.eq(t) for p, t in zip(pairs, first)]
-                m.d.sync += self.z[k].eq(scaled(pairs, cfg))
+                def pair_registers(values: list[Value], level: int, k: int = k) -> list[Value]:
+                    if level:
+                        return values
+                    regs = [Signal(value.shape(), name=f"pair{k}_{i}") for i, value in enumerate(values)]
+                    m.d.sync += [r.eq(value) for r, value in zip(regs, values)]
+                    return regs
+
+                m.d.sync += self.z[k].eq(shift_add_scale(centred(delayed[-1][k], B), self.mant, cfg,
+                                                         pair_registers))
 
 
 class _Fill(enum.Enum):

@@ -40,7 +40,7 @@ from amaranth.lib import wiring
 
 from pezo.errors import ToolError
 from pezo.ref.config import PezoConfig, preset
-from pezo.toolchain import configure_amaranth, tool_path
+from pezo.toolchain import TOPLEVEL, configure_amaranth, tool_path
 
 
 class SourceProperties(Elaboratable):
@@ -137,7 +137,7 @@ def prove(make_source: Callable[[PezoConfig], wiring.Component], cfg: PezoConfig
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     harness = SourceProperties(make_source(cfg))
-    (out / f"{name}.il").write_text(rtlil.convert(harness, name="top", ports=harness.ports))
+    (out / f"{name}.il").write_text(rtlil.convert(harness, name=TOPLEVEL, ports=harness.ports))
     cfg.save_toml(out / f"{name}.toml")
     log = out / f"{name}.log"
     began = time.monotonic()
