@@ -57,8 +57,9 @@ class PoolEngine(wiring.Component):
         advances.
 
     Latency (clocks from the clock where ``start`` is valid to the first clock with
-    ``z.valid`` = 1; J = the bank's seek time to the step, L = its lane load time, both
-    1 + jumps and 1 clock with the one-jump-per-clock bank):
+    ``z.valid`` = 1; J = the bank's seek time to the step,
+    :meth:`pezo.hw.lfsr.LfsrBank.seek_clocks` (3 + 3 per step walked), L = its lane
+    load time, 1 clock (2 in the fill domain)):
 
     * pool of the step's epoch already filled: 1 (start registered) + 1 (seek request)
       + J + 1 (load request) + L + 1 (place request) + place (2 + max(1, P - 1)) + 1
@@ -83,13 +84,13 @@ class PoolEngine(wiring.Component):
         m.submodules.reuse = reuse = PoolReuse(cfg)
         m.submodules.scaler = scaler = PoolScaler(cfg)
         state = Signal(_Pool)
-        target = Signal(S)
-        seek_to = Signal(S)  # the step the next seek request asks for
+        target = Signal(S, reset_less=True)   # set by every start before use
         need_fill = Signal()
         pool_valid = Signal()
         pool_epoch = Signal(S)
         epoch_mask = ((1 << S) - 1) & ~(cfg.pool_refresh - 1) if cfg.pool_refresh else 0
         filling = state == _Pool.FILL
+        seek_epoch = (state == _Pool.BEGIN) & need_fill
         en = ~self.z.valid | self.z.ready
         m.d.comb += [
             self.start.ready.eq(1),
@@ -97,9 +98,11 @@ class PoolEngine(wiring.Component):
             bank.seed.valid.eq(self.seed.valid),
             bank.seed.payload.eq(self.seed.payload),
             bank.seek.valid.eq((state == _Pool.BEGIN) | (state == _Pool.STEP_BEGIN)),
-            bank.seek.payload.eq(seek_to),
+            # the fill seeks the epoch's first step, the step seek the step itself
+            bank.seek.payload.eq(Mux(seek_epoch, target & epoch_mask, target)),
             bank.fill.eq(filling),
-            bank.advance.eq(Mux(filling, scaler.advance, reuse.advance)),
+            # each is 0 while the other runs: an OR, no select on the lanes' enable path
+            bank.advance.eq(scaler.advance | reuse.advance),
             scaler.abort.eq(self.start.valid | self.seed.valid),
             scaler.word.eq(bank.words[0]),
             scaler.word_valid.eq(~bank.busy),
@@ -112,8 +115,7 @@ class PoolEngine(wiring.Component):
         fill_first = ~pool_valid | (pool_epoch != (self.start.payload & epoch_mask))
         with m.If(self.start.valid):
             m.d.sync += [target.eq(self.start.payload), self.z.valid.eq(0), state.eq(_Pool.BEGIN),
-                         need_fill.eq(fill_first),
-                         seek_to.eq(Mux(fill_first, self.start.payload & epoch_mask, self.start.payload))]
+                         need_fill.eq(fill_first)]
         with m.Elif(self.seed.valid):
             m.d.sync += [state.eq(_Pool.IDLE), self.z.valid.eq(0), pool_valid.eq(0)]
         with m.Else():
@@ -131,7 +133,7 @@ class PoolEngine(wiring.Component):
                 with m.Case(_Pool.FILL):
                     m.d.comb += bank.load.eq(scaler.reload)
                     with m.If(scaler.done):
-                        m.d.sync += [pool_valid.eq(1), seek_to.eq(target), state.eq(_Pool.STEP_BEGIN)]
+                        m.d.sync += [pool_valid.eq(1), state.eq(_Pool.STEP_BEGIN)]
                 with m.Case(_Pool.STEP_BEGIN):
                     m.d.sync += state.eq(_Pool.STEP_SEEK)
                 with m.Case(_Pool.STEP_SEEK):
@@ -178,7 +180,7 @@ class StreamEngine(wiring.Component):
 
     Latency (clocks from ``start`` valid to the first ``z.valid``; J, L as for
     :class:`PoolEngine`): 1 (start registered) + 1 (seek request) + J + 1 (load request)
-    + L + 1 (the first bank words taken into the lane register) + 3 (the scaler's
+    + L + 1 (the first bank words taken into the lane register) + 4 (the scaler's
     pipeline). The lane register holds the K words in use while the bank runs one
     leap ahead: it cuts the LFSR XOR network from the variation and shift-add path.
     Then P words per clock while ``z.ready`` is 1.

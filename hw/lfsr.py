@@ -1,6 +1,7 @@
 """RTL of the LFSR bank: K leap-forward LFSR lanes, chain-loaded from a master state that
-jumps one step per clock while seeking. Bit-exact with :class:`pezo.ref.lfsr.LfsrBank`
-(read its docstring for why the lane and step streams are disjoint).
+lane 0 walks to the sought step (K' clocks of the chain map G per step, no jump
+network). Bit-exact with :class:`pezo.ref.lfsr.LfsrBank` (read its docstring for why
+the lane and step streams are disjoint).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from amaranth.lib.wiring import In, Out
 from pezo.errors import ConfigError
 from pezo.ref.config import PezoConfig
 from pezo.ref.lfsr import LfsrBank as BankModel
-from pezo.ref.lfsr import Rows, jump_rows, leap_rows, slot_count
+from pezo.ref.lfsr import Rows, leap_rows, slot_count
 
 
 def apply_rows(rows: Rows, state: Value) -> Value:
@@ -36,43 +37,52 @@ class LfsrBank(wiring.Component):
     ----------
     seed : In(stream of unsigned(W)), always ready.
         A transfer sets ``master0 = ((payload << 1) | 1) ^ master_base`` (wiring: the
-        payload counts modulo 2**(W-1)); in the next clock the master restarts from it
-        at step 0. A seek in
-        progress is abandoned; a ``seek`` transfer in the same clock applies after it.
+        payload counts modulo 2**(W-1)) and seeks step 0 from it (or the step of a
+        ``seek`` transfer in the same clock). A seek in progress is abandoned.
     seek : In(stream of unsigned(S)), always ready.
-        A transfer with payload t seeks the master state of step t: in the next clock the
-        master restarts from ``master0`` if t is below the current step; it then jumps
-        one step per clock (J, a sparse XOR network) until the step is t.
+        A transfer with payload t seeks the master state of step t: from ``master0`` at
+        step 0 if t is below the current step (or a seed or an abandoned seek left the
+        master stale), else from the current master. Lane 0 walks there, J = G**K' as
+        K' clocks of the chain map G, and the master takes lane 0 at the end, so the
+        lane 0 words are undefined after a seek until a ``load``.
     load : In(1)
         Load every lane for the current step (assert only while ``busy`` is 0), in the
         L clocks after the request. Step domain (L = K): lane 0 takes the master and
         lane k takes G(lane k-1), so lane k ends at G**k master. Fill domain (``fill`` =
-        1 in the request clock, L = 2): lane 0 takes the master, then G(lane 0). A load
-        has priority over ``advance``.
+        1 in the request clock, L = 2): lane 0 takes the master, then G(lane 0).
     fill : In(1), only with a fill slot: the domain of ``load``.
     busy : Out(1), registered. 1 in the clock after any ``seed``, ``seek`` or ``load``
-        request and while the master is not at the target step or lanes are loading
-        (it may stay 1 one clock longer than the work). After a request, wait from the
-        next clock on until ``busy`` is 0 before using ``words`` or asking ``load``.
-        After the request clock it stays high for J + 2 clocks for a seek of J jumps
-        (J = t - c forward from step c, t backward), 2 clocks after a seed alone, and
-        L + 1 clocks for a load.
+        request and while the work runs; 0 from the clock after its last clock. After a request, wait from the
+        next clock on until ``busy`` is 0 before using ``words``, asking ``load`` or
+        asserting ``advance`` (lane 0 walks during a seek; an ``advance`` in the
+        request clock or the next is harmless). After the request clock it stays high
+        for :meth:`seek_clocks` (J) = 3 + J*(K' + 1) clocks for a seek of J steps
+        (J = t - c forward from step c, t from step 0 backward, after a seed or an
+        abandoned seek) and L clocks for a load.
     advance : In(1)
         Leap every lane by B single steps at this clock edge (consumes ``words``).
     words : Out(ArrayLayout(unsigned(B), K))
         Combinational: lane k's word for the next leap, the low B bits of its state after
         the leap (newest bit at bit 0); each ``advance`` moves to the next word.
         Throughput: K words per clock.
-    step : Out(S), the step whose master state is held.
+    step : Out(S), the step whose master state is held (while ``busy`` is 0).
 
     After reset: ``master0`` and the master hold ``master_base | 1``, step 0, idle, the lanes
     hold their step-0 states (a fresh :class:`pezo.ref.lfsr.LfsrBank` with ``seed_in``
     = 0).
 
-    Cost: (K + 2)*W + 2*S flip-flops; per lane the leap network, the chain input
+    Seek schedule (clocks after the request; every select is a register): 1, the
+    restart decision ``t < step`` (one comparator of two registers); 2, lane 0 takes
+    ``master0`` or the master; then per step of the walk K' + 1 clocks: one that stops
+    (the master takes lane 0) if the registered ``step == target`` holds, else counts
+    ``step`` up, and K' clocks of lane 0 <- G(lane 0).
+
+    Cost: (K + 2)*W - 1 + 2*S flip-flops; per lane the leap network and the chain input
     G(previous lane) = previous state XOR its leap (one XOR per bit, the leap is shared
-    with the previous lane's word) and a 3:1 input mux; one J network on the master and
-    no seed comparator. No per-lane seed constants or zero tests.
+    with the previous lane's word); lane 0 a 4:1 input mux (master0, master, G, leap),
+    the other lanes 2:1. No jump network, no per-lane seed constants or zero tests:
+    the master is a register loaded from lane 0, ``master0`` a register loaded from the
+    seed payload (its XOR with ``master_base`` is folded into lane 0's input LUTs).
     """
 
     def __init__(self, width: int, word_bits: int, lanes: int, seed: int, step_bits: int,
@@ -108,73 +118,100 @@ class LfsrBank(wiring.Component):
         return cls(cfg.lfsr_width, cfg.word_bits, lanes, cfg.seed, cfg.step_bits,
                    fill=cfg.strategy == "pool" and lanes == 1)
 
+    def seek_clocks(self, jumps: int) -> int:
+        """Clocks ``busy`` stays high after a seek request that walks ``jumps`` steps."""
+        return 3 + jumps * (self.slots + 1)
+
     def elaborate(self, platform) -> Module:
         m = Module()
-        W, K = self.width, self.lanes
+        W, K, Kp = self.width, self.lanes, self.slots
         base = self.master_base
-        master0 = Signal(W, init=base | 1)
+        # wiring: the payload counts modulo 2**(W-1) and bit 0 is 1, so never zero
+        seed_in = Signal(W - 1)
+        master0 = Cat(Const(1, 1), seed_in) ^ base
         master = Signal(W, init=base | 1)
-        target = Signal.like(self.step)
-        # Control is registered: a seek is decided in the clock after its request (restart
-        # from master0 or not, from the sign of the registered ``diff``); ``todo`` counts
-        # the jumps left and ``jump``, the enable of the master's jump network, is a
-        # flip-flop set from comparisons of registers with constants, so no adder or
-        # comparator chain drives a clock enable.
-        stale = Signal()   # a seed arrived: restart from master0 in the next clock
-        sought = Signal()  # a seek arrived: decide in the next clock
-        diff = Signal(self.step_bits + 1)  # that seek's target - step; the top bit: below
-        todo = Signal.like(self.step)
-        jump = Signal()    # jump the master in this clock (todo != 0)
+        target = Signal.like(self.step, reset_less=True)   # set by every request before use
+        stale = Signal()    # restart from master0 whatever the target
+        sought = Signal()   # decide restart or not in this clock
+        prime = Signal()    # lane 0 takes master0 or the master in this clock
+        walking = Signal()
+        phase = Signal(range(Kp + 1))   # 0: stop or count; 1..K': lane 0 <- G(lane 0)
+        at = Signal()       # step == target, registered
+        # lane 0's input in this clock, registered: master0 (from_reg, pick), the master
+        # (from_reg), G(lane 0) (pick), else its leap when ``advance``
+        from_reg = Signal()
+        pick = Signal()
+        request = self.seed.valid | self.seek.valid
         m.d.comb += [self.seed.ready.eq(1), self.seek.ready.eq(1)]
-        with m.If(self.seed.valid):
-            # wiring: the payload counts modulo 2**(W-1) and bit 0 is 1, so never zero
-            m.d.sync += [master0.eq(Cat(Const(1, 1), self.seed.payload[:W - 1]) ^ base),
-                         target.eq(Mux(self.seek.valid, self.seek.payload, 0)),
-                         stale.eq(1), sought.eq(0), jump.eq(0)]
-        with m.Elif(self.seek.valid):
-            m.d.sync += [target.eq(self.seek.payload), diff.eq(self.seek.payload - self.step),
-                         sought.eq(1), jump.eq(0)]
-        with m.Elif(stale | sought):
-            m.d.sync += [stale.eq(0), sought.eq(0)]
-            with m.If(stale | diff[-1]):
-                m.d.sync += [master.eq(master0), self.step.eq(0), todo.eq(target), jump.eq(target != 0)]
-            with m.Else():
-                m.d.sync += [todo.eq(diff[:-1]), jump.eq(diff[:-1] != 0)]
-        with m.Elif(jump):
-            m.d.sync += [master.eq(apply_rows(jump_rows(W, self.word_bits, self.slots), master)),
-                         self.step.eq(self.step + 1), todo.eq(todo - 1), jump.eq(todo != 1)]
+        m.d.sync += at.eq(self.step == target)
 
-        # A load runs in the L clocks after its request, from registers alone, so the
-        # lanes' clock enable is an OR of two flip-flops and ``advance``.
+        back = stale | (target < self.step)   # in the decide clock: restart from master0
+        more = Signal()   # another load clock follows this one
+        # load: L clocks after the request (K in the step domain, 2 in the fill domain)
         remaining = Signal(range(max(K, 2)))   # load clocks left after this one
         loading = Signal()
         fill_mode = Signal()
-        with m.If(self.load):
-            m.d.sync += [loading.eq(1), remaining.eq(K - 1),
-                         fill_mode.eq(self.fill if self.has_fill else 0)]
-            if self.has_fill:
-                with m.If(self.fill):
-                    m.d.sync += remaining.eq(1)   # fill domain: one more clock (G lane 0)
+        lanes = [Signal(W, name=f"lane{k}", init=int(s)) for k, s in enumerate(self.model.lane_states(0))]
+        leaps = [Signal(W, name=f"lane{k}_leap") for k in range(K)]
+
+        with m.If(request):
+            m.d.sync += [sought.eq(1), prime.eq(0), walking.eq(0), loading.eq(0),
+                         # an abandoned seek leaves step and master apart: start over
+                         stale.eq(stale | self.seed.valid | prime | walking)]
+            with m.If(self.seed.valid):
+                m.d.sync += seed_in.eq(self.seed.payload[:W - 1])
+        with m.Elif(sought):
+            m.d.sync += [sought.eq(0), stale.eq(0), prime.eq(1)]
+            with m.If(back):
+                m.d.sync += self.step.eq(0)
+        with m.Elif(prime):
+            m.d.sync += [prime.eq(0), walking.eq(1), phase.eq(0)]
+        with m.Elif(walking):
+            with m.If(phase == 0):
+                with m.If(at):
+                    m.d.sync += [master.eq(lanes[0]), walking.eq(0)]
+                with m.Else():
+                    m.d.sync += [self.step.eq(self.step + 1), phase.eq(1)]
+            with m.Else():
+                m.d.sync += phase.eq(Mux(phase == Kp, 0, phase + 1))
         with m.Elif(loading):
-            m.d.sync += [remaining.eq(remaining - 1), loading.eq(remaining != 0)]
-        m.d.sync += self.busy.eq(self.seed.valid | self.seek.valid | stale | sought | jump | self.load
-                                 | loading)
-        first_clock = Signal()   # the first clock of a load (lane 0 takes the master)
-        m.d.sync += first_clock.eq(self.load)
+            m.d.sync += [remaining.eq(remaining - 1), loading.eq(more)]
+        # a load comes only while idle: outside the chain above, so that no seek
+        # register's enable waits for the (combinational) ``load`` input
+        with m.If(self.load & ~request):
+            m.d.sync += [loading.eq(1), remaining.eq(K - 1)]
+            if self.has_fill:
+                m.d.sync += fill_mode.eq(self.fill)
+                with m.If(self.fill):
+                    m.d.sync += remaining.eq(1)   # fill domain: one more clock, G(lane 0)
+        # lane 0's selects for the next clock, flat sums of products: the request, load,
+        # decide, prime, walk and load-clock states exclude one another
+        m.d.comb += more.eq(loading & (remaining != 0))
+        m.d.sync += [
+            from_reg.eq(~request & (self.load | sought | (more & ~fill_mode))),
+            pick.eq(~request & ((sought & back) | (walking & (phase == 0) & ~at)
+                                | (walking & (phase != 0) & (phase != Kp)) | (more & fill_mode))),
+        ]
+        # a seed alone seeks step 0: the clear is the flip-flops' synchronous reset
+        with m.If(self.seek.valid):
+            m.d.sync += target.eq(self.seek.payload)
+        with m.Elif(self.seed.valid):
+            m.d.sync += target.eq(0)
+        stops = walking & (phase == 0) & at
+        m.d.sync += self.busy.eq(request | self.load | sought | prime | (walking & ~stops) | more)
 
         leap = leap_rows(W, self.word_bits)
-        initial = self.model.lane_states(0)
-        states = [Signal(W, name=f"lane{k}", init=int(initial[k])) for k in range(K)]
-        leaps = [Signal(W, name=f"lane{k}_leap") for k in range(K)]
-        for k, (state, nxt) in enumerate(zip(states, leaps)):
+        for k, (state, nxt) in enumerate(zip(lanes, leaps)):
             m.d.comb += [nxt.eq(apply_rows(leap, state)), self.words[k].eq(nxt[:self.word_bits])]
             # G = I + A**B: a state XOR its own leap (ref/lfsr.py chain_rows)
             if k == 0:
-                chained = Mux(fill_mode & ~first_clock, state ^ nxt, master) if self.has_fill else master
+                # two registered selects and an enable: one LUT6 per bit above the leap
+                with m.If(from_reg | pick | self.advance):
+                    m.d.sync += state.eq(Mux(from_reg, Mux(pick, master0, master),
+                                             Mux(pick, state ^ nxt, nxt)))
             else:
-                chained = states[k - 1] ^ leaps[k - 1]
-            with m.If(loading):
-                m.d.sync += state.eq(chained)
-            with m.Elif(self.advance):
-                m.d.sync += state.eq(nxt)
+                with m.If(loading):
+                    m.d.sync += state.eq(lanes[k - 1] ^ leaps[k - 1])
+                with m.Elif(self.advance):
+                    m.d.sync += state.eq(nxt)
         return m

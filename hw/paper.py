@@ -233,10 +233,10 @@ class PaperRotate(StreamEngine):
         ``pezo.ref.paper.PaperRotateModel(cfg, seed_in).perturbation``. While
         ``z.ready`` is 0 the whole pipeline stalls.
 
-    Latency (clocks from ``start`` valid to the first ``z.valid``; J = seek jumps, L =
-    lane load clocks of hw/lfsr.py): 1 + 1 + J + 1 + L + 1 + 3 (the scaler's
-    pipeline). It is hw/engine.py's StreamEngine (bank, sequencing, scaler) with
-    :class:`RotateReuse` in place of StreamReuse. Then P words per clock.
+    Latency (clocks from ``start`` valid to the first ``z.valid``; J = the seek time
+    (LfsrBank.seek_clocks), L = lane load clocks of hw/lfsr.py): 1 + 1 + J + 1 + L + 1
+    + 4 (the scaler's pipeline). It is hw/engine.py's StreamEngine (bank, sequencing,
+    scaler) with :class:`RotateReuse` in place of StreamReuse. Then P words per clock.
     """
 
     reuse_stage = RotateReuse

@@ -2,7 +2,7 @@
 F = frac_bits, M = mantissa_bits, T = moment_bits, sh = B + M - F):
 
 * :class:`UniformScaler` (``stream`` / ``none``): P words per clock, a running moment
-  over windows of L words and a mantissa ladder, pipelined (``latency`` 3);
+  over windows of L words and a mantissa ladder, pipelined (``latency`` 4);
 * :class:`PoolScaler` (``pool``): the pool fill, sequential, since it runs once per
   epoch: a moment-and-mean pass, an M-clock binary search, and a bit-serial scaling
   pass that writes the mean-free words (ref/scaler.py section 5).
@@ -23,7 +23,7 @@ from amaranth.lib.wiring import In, Out
 from amaranth.utils import exact_log2
 
 from pezo.errors import ConfigError
-from pezo.hw.arith import adder_tree
+from pezo.hw.arith import Register, adder_tree
 from pezo.ref.config import PezoConfig
 from pezo.ref.scaler import acc_bits, mantissa_range, mantissa_thresholds, nominal_mantissa, search_thresholds
 
@@ -44,11 +44,12 @@ def moment_term(q: Value, moment_bits: int) -> Value:
     return Array(Const(x * x + x, 2 * moment_bits) for x in range(1 << moment_bits))[q]
 
 
-def shift_add_scale(v: Value, mant: Value, cfg: PezoConfig) -> Value:
-    """z = (v*mant + 2**(sh-1)) >> sh as a sum of gated shifted copies of v: signed B bits."""
+def shift_add_scale(v: Value, mant: Value, cfg: PezoConfig, register: Register | None = None) -> Value:
+    """z = (v*mant + 2**(sh-1)) >> sh as a sum of gated shifted copies of v: signed B bits.
+    ``register`` registers tree levels as in :func:`pezo.hw.arith.adder_tree`."""
     M, sh = cfg.mantissa_bits, cfg.scale_shift
     terms = [Mux(mant[j], v << j, 0) for j in range(M)] + [v << M, Const(1 << (sh - 1))]
-    return (adder_tree(terms) >> sh)[:cfg.word_bits].as_signed()
+    return (adder_tree(terms, register) >> sh)[:cfg.word_bits].as_signed()
 
 
 def thermometer_count(bits: list[Value]) -> Value:
@@ -87,7 +88,7 @@ class UniformScaler(wiring.Component):
     u : In(ArrayLayout(unsigned(B), width)), uniform words to scale, taken when ``en``.
     z : Out(ArrayLayout(signed(B), width)), ``z[k] = apply_scale(centre(u[k]), mant)``:
         signed two's complement, F fractional bits, registered. Latency :attr:`latency`
-        (3) enabled clocks from ``u`` to ``z``; ``width`` words per clock.
+        (4) enabled clocks from ``u`` to ``z``; ``width`` words per clock.
     moment_u : In(unsigned(B)), the uniform word whose centred value enters the moment.
     moment_en : In(1), add ``moment_u`` this clock (only with ``en``). Words given on
         ``u`` up to this clock are scaled with the old mantissa; if it is the n-th word
@@ -100,15 +101,16 @@ class UniformScaler(wiring.Component):
     mant : Out(unsigned(M+1)), the mantissa register, in [2**M, 2**(M+1) - 1].
 
     Both paths are pipelined (all stages advanced by ``en``), so no clock holds more
-    than one of: the moment term, the accumulator add, the ladder, the shift-add. The
-    ladder compares against the constant thresholds of
+    than one of: the moment term, the accumulator add, the ladder, half of the
+    shift-add. The ladder compares against the constant thresholds of
     :func:`pezo.ref.scaler.mantissa_thresholds`; they are non-increasing, so it is a
     thermometer code and its count a one-hot encoder.
     """
 
     #: enabled clocks from ``u`` to ``z``: two delay stages matching the moment
-    #: pipeline (term, accumulator, ladder) and the output register
-    latency = 3
+    #: pipeline (term, accumulator, ladder), the registered pair sums of the shift-add
+    #: tree and the output register
+    latency = 4
 
     def __new__(cls, cfg: PezoConfig, *, window: int | None = None, width: int | None = None, **kwargs):
         # checked before Amaranth tracks the object, so a rejected one is not reported unused
@@ -167,23 +169,34 @@ class UniformScaler(wiring.Component):
 
     def _scale(self, m: Module) -> None:
         cfg, B = self.cfg, self.cfg.word_bits
-        delayed = [Signal.like(self.u, name=f"u{i}") for i in range(self.latency - 1)]
+        delayed = [Signal.like(self.u, name=f"u{i}") for i in range(self.latency - 2)]
         with m.If(self.en):
             m.d.sync += [d.eq(src) for d, src in zip(delayed, [self.u, *delayed])]
             for k in range(self.width):
-                m.d.sync += self.z[k].eq(shift_add_scale(centred(delayed[-1][k], B), self.mant, cfg))
+                # the mantissa applies where it did with one shift-add stage; the sums
+                # of pairs are registered, the rest of the tree fills the next stage
+                def pair_registers(values: list[Value], level: int, k: int = k) -> list[Value]:
+                    if level:
+                        return values
+                    regs = [Signal(value.shape(), name=f"pair{k}_{i}") for i, value in enumerate(values)]
+                    m.d.sync += [r.eq(value) for r, value in zip(regs, values)]
+                    return regs
+
+                m.d.sync += self.z[k].eq(shift_add_scale(centred(delayed[-1][k], B), self.mant, cfg,
+                                                         pair_registers))
 
 
 class _Fill(enum.Enum):
+    """Fill phases, one-hot (IDLE: none), so each decode is one flip-flop."""
     IDLE = 0
-    LOAD_MOMENT = 1
-    MOMENT = 2
-    LOAD_WRITE = 3
-    SEARCH = 4
-    PREP = 5
-    NEXT = 6
-    HORNER = 7
-    LAST = 8
+    LOAD_MOMENT = 1 << 0
+    MOMENT = 1 << 1
+    LOAD_WRITE = 1 << 2
+    SEARCH = 1 << 3
+    PREP = 1 << 4
+    NEXT = 1 << 5
+    HORNER = 1 << 6
+    LAST = 1 << 7
 
 
 class PoolScaler(wiring.Component):
@@ -226,7 +239,9 @@ class PoolScaler(wiring.Component):
     abort : In(1), stop a fill in progress (idle, ``done`` 0); priority over ``start``.
     word : In(unsigned(B)), lane 0's current word (fill domain).
     word_valid : In(1), ``word`` is usable (the bank is not busy).
-    advance : Out(1), ``word`` is consumed at this clock edge (combinational).
+    advance : Out(1), ``word`` is consumed at this clock edge: a decode of the phase
+        register and ``word_valid``, also in a clock of ``start`` or ``abort`` (the
+        word is then dropped; a new fill reloads the lane).
     reload : Out(1), load the fill lane (combinational, one clock per pass).
     write_en : Out(1), write ``write_data`` to pool index ``write_index`` at this
         clock edge (a decode of registers).
@@ -261,8 +276,21 @@ class PoolScaler(wiring.Component):
         B, M, T, N, sh = cfg.word_bits, cfg.mantissa_bits, cfg.moment_bits, cfg.pool_size, cfg.scale_shift
         n = exact_log2(N)
         phase = Signal(_Fill)
-        count = Signal(range(N), reset_less=True)
         last = Signal(reset_less=True)  # count == N - 1, registered
+
+        def is_(p: _Fill) -> Value:
+            """The phase flip-flop of ``p`` (one-hot)."""
+            return phase[exact_log2(p.value)]
+
+        def go(src: _Fill, dst: _Fill | Value) -> list:
+            """Leave phase ``src`` for ``dst`` (a phase, or the Mux of LAST and NEXT on
+            ``last``): set and clear single flip-flops, so each phase bit's logic sees
+            only its own transitions."""
+            if isinstance(dst, _Fill):
+                return [is_(src).eq(0)] + ([is_(dst).eq(1)] if dst is not _Fill.IDLE else [])
+            return [is_(src).eq(0), is_(_Fill.LAST).eq(last), is_(_Fill.NEXT).eq(~last)]
+
+        count = Signal(range(N), reset_less=True)
         word = Signal(B, reset_less=True)
         word_new = Signal()
         acc = Signal(acc_bits(N, cfg), reset_less=True)
@@ -283,8 +311,8 @@ class PoolScaler(wiring.Component):
         m.d.comb += [
             self.mean.eq(total >> n),
             self.mant.eq(Cat(c, Const(1, 1))),
-            self.reload.eq((phase == _Fill.LOAD_MOMENT) | (phase == _Fill.LOAD_WRITE)),
-            self.write_en.eq(((phase == _Fill.NEXT) | (phase == _Fill.LAST)) & have),
+            self.reload.eq(is_(_Fill.LOAD_MOMENT) | is_(_Fill.LOAD_WRITE)),
+            self.write_en.eq((is_(_Fill.NEXT) | is_(_Fill.LAST)) & have),
             self.write_index.eq(count),
             self.write_data.eq((h >> sh)[:B]),
             c_next.eq(Mux(below, index, c)),
@@ -294,8 +322,12 @@ class PoolScaler(wiring.Component):
             m.d.sync += [acc.eq(acc + moment_term(magnitude(word, B)[B - T:], T)),
                          total.eq(total + centred(word, B))]
 
+        # a decode of registers (and the bank's registered ``word_valid``), not of
+        # ``start`` / ``abort``: a word taken in an aborted clock is never used
+        m.d.comb += self.advance.eq(((is_(_Fill.MOMENT) | is_(_Fill.PREP)) & self.word_valid)
+                                    | is_(_Fill.NEXT))
+
         def take() -> None:
-            m.d.comb += self.advance.eq(1)
             m.d.sync += word.eq(self.word)
 
         with m.If(self.abort):
@@ -304,40 +336,39 @@ class PoolScaler(wiring.Component):
             m.d.sync += [phase.eq(_Fill.LOAD_MOMENT), self.done.eq(0), acc.eq(0), total.eq(N // 2),
                          count.eq(0), last.eq(0)]
         with m.Else():
-            with m.Switch(phase):
-                with m.Case(_Fill.LOAD_MOMENT):
-                    m.d.sync += phase.eq(_Fill.MOMENT)
-                with m.Case(_Fill.MOMENT):
-                    with m.If(self.word_valid):
-                        take()
-                        m.d.sync += [word_new.eq(1), count.eq(count + 1), last.eq(count == N - 2)]
-                        with m.If(last):
-                            m.d.sync += phase.eq(_Fill.LOAD_WRITE)
-                with m.Case(_Fill.LOAD_WRITE):
-                    m.d.sync += [c.eq(0), index.eq(1 << (M - 1)), probe.eq(1 << (M - 1)), stage.eq(0),
-                                 phase.eq(_Fill.SEARCH)]
-                with m.Case(_Fill.SEARCH):
-                    m.d.sync += [threshold.eq(table[index]), below.eq(acc < threshold),
-                                 stage.eq(Mux(stage == 2, 0, stage + 1))]
-                    with m.If(stage == 2):
-                        m.d.sync += [c.eq(c_next), index.eq(c_next | (probe >> 1)), probe.eq(probe >> 1)]
-                        with m.If(probe[0]):
-                            m.d.sync += phase.eq(_Fill.PREP)
-                with m.Case(_Fill.PREP):
-                    with m.If(self.word_valid):
-                        take()
-                        m.d.sync += [have.eq(0), phase.eq(_Fill.NEXT)]
-                with m.Case(_Fill.NEXT):
+            with m.If(is_(_Fill.LOAD_MOMENT)):
+                m.d.sync += go(_Fill.LOAD_MOMENT, _Fill.MOMENT)
+            with m.If(is_(_Fill.MOMENT)):
+                with m.If(self.word_valid):
                     take()
-                    m.d.sync += [vreg.eq(centred(word, B) - self.mean), h.eq(1 << (sh - M - 2)),
-                                 bits.eq(self.mant), step.eq(M), phase.eq(_Fill.HORNER)]
-                    with m.If(have):
-                        m.d.sync += [count.eq(count + 1), last.eq(count == N - 2)]
-                with m.Case(_Fill.HORNER):
-                    m.d.sync += [h.eq((h << 1) + Mux(bits[M], vreg, 0)), bits.eq(bits << 1),
-                                 step.eq(step - 1)]
-                    with m.If(step == 0):
-                        m.d.sync += [have.eq(1), phase.eq(Mux(last, _Fill.LAST, _Fill.NEXT))]
-                with m.Case(_Fill.LAST):
-                    m.d.sync += [self.done.eq(1), phase.eq(_Fill.IDLE)]
+                    m.d.sync += [word_new.eq(1), count.eq(count + 1), last.eq(count == N - 2)]
+                    with m.If(last):
+                        m.d.sync += go(_Fill.MOMENT, _Fill.LOAD_WRITE)
+            with m.If(is_(_Fill.LOAD_WRITE)):
+                m.d.sync += [c.eq(0), index.eq(1 << (M - 1)), probe.eq(1 << (M - 1)), stage.eq(0),
+                             *go(_Fill.LOAD_WRITE, _Fill.SEARCH)]
+            with m.If(is_(_Fill.SEARCH)):
+                m.d.sync += [threshold.eq(table[index]), below.eq(acc < threshold),
+                             stage.eq(Mux(stage == 2, 0, stage + 1))]
+                with m.If(stage == 2):
+                    m.d.sync += [c.eq(c_next), index.eq(c_next | (probe >> 1)), probe.eq(probe >> 1)]
+                    with m.If(probe[0]):
+                        m.d.sync += go(_Fill.SEARCH, _Fill.PREP)
+            with m.If(is_(_Fill.PREP)):
+                with m.If(self.word_valid):
+                    take()
+                    m.d.sync += [have.eq(0), *go(_Fill.PREP, _Fill.NEXT)]
+            with m.If(is_(_Fill.NEXT)):
+                take()
+                m.d.sync += [vreg.eq(centred(word, B) - self.mean), h.eq(1 << (sh - M - 2)),
+                             bits.eq(self.mant), step.eq(M), *go(_Fill.NEXT, _Fill.HORNER)]
+                with m.If(have):
+                    m.d.sync += [count.eq(count + 1), last.eq(count == N - 2)]
+            with m.If(is_(_Fill.HORNER)):
+                m.d.sync += [h.eq((h << 1) + Mux(bits[M], vreg, 0)), bits.eq(bits << 1),
+                             step.eq(step - 1)]
+                with m.If(step == 0):
+                    m.d.sync += [have.eq(1), *go(_Fill.HORNER, Mux(last, _Fill.LAST, _Fill.NEXT))]
+            with m.If(is_(_Fill.LAST)):
+                m.d.sync += [self.done.eq(1), *go(_Fill.LAST, _Fill.IDLE)]
         return m

@@ -57,7 +57,7 @@ class SourceBench:
 
     @property
     def top_step(self) -> int:
-        """A step range that keeps seeks short (one master jump per clock)."""
+        """A step range that keeps seeks short (the bank walks K' + 1 clocks per step)."""
         return min(40, (1 << self.cfg.step_bits) - 2)
 
     def expected(self, t: int, n: int) -> np.ndarray:

@@ -17,6 +17,7 @@ import numpy as np
 from pezo.hw.lfsr import LfsrBank
 from pezo.ref.config import PezoConfig
 from pezo.ref.lfsr import LfsrBank as RefBank
+from pezo.ref.lfsr import slot_count
 from pezo.sim.runner import SimCase, config_from_env, env_value
 from pezo.sim.streams import clocks, reset, start_clock, value
 
@@ -61,6 +62,11 @@ class Bank:
         c = self.cfg
         return RefBank(c.lfsr_width, c.word_bits, self.lanes, c.seed, seed_in, fill=self.fill)
 
+    def seek_clocks(self, jumps: int) -> int:
+        """Clocks ``busy`` stays high after a seek request that walks ``jumps`` steps:
+        decide, prime, the stop clock, and K' + 1 clocks per step."""
+        return 3 + jumps * (slot_count(self.lanes, self.fill) + 1)
+
     def words_now(self) -> list[int]:
         """The K words the bank shows in the clock just ended (unsigned B-bit)."""
         flat, b = value(self.dut.words), self.cfg.word_bits
@@ -94,7 +100,7 @@ class Bank:
         await clocks(self.dut)
         assert value(self.dut.seek__ready) == 1, "seek must always be ready"
         self.dut.seek__valid.value = 0
-        busy = await self.busy_clocks(2 + (1 << self.cfg.step_bits))
+        busy = await self.busy_clocks(self.seek_clocks(1 << self.cfg.step_bits))
         assert value(self.dut.step) == t, f"step output {value(self.dut.step)} after seeking {t}"
         return busy
 
@@ -128,7 +134,7 @@ class Bank:
         """Load the lanes of the step already sought (``t``) in the step or fill domain,
         do the same on ``ref``, and compare the next n clocks of words."""
         loading = await self.load(fill)
-        assert loading == 1 + (2 if fill else self.lanes), f"{what}: load kept busy {loading} clocks"
+        assert loading == (2 if fill else self.lanes), f"{what}: load kept busy {loading} clocks"
         ref.load(t, RefBank.FILL_DOMAIN if fill else RefBank.STEP_DOMAIN)
         check(await self.run(n, gap), ref.words(n), what)
 
@@ -152,7 +158,8 @@ async def words_after_reset_match_ref(dut):
 
 @cocotb.test()
 async def seek_forward_and_backward_loads_step_domain(dut):
-    """Seeks up and down; busy stays high 2 + (t - c) clocks forward, 2 + t backward."""
+    """Seeks up and down; busy stays high 3 + (K' + 1) (t - c) clocks forward, 3 + (K' + 1) t
+    backward."""
     start_clock(dut)
     bank = Bank(dut)
     await bank.reset()
@@ -161,7 +168,7 @@ async def seek_forward_and_backward_loads_step_domain(dut):
     current = 0
     for t in [3, 3, top, 1, 0] + [random.randrange(top + 1) for _ in range(4)]:
         busy = await bank.seek(t)
-        expected = 2 + (t - current if t >= current else t)
+        expected = bank.seek_clocks(t - current if t >= current else t)
         assert busy == expected, f"seek {current} -> {t}: busy {busy} clocks, expected {expected}"
         current = t
         await bank.check_load(ref, t, False, 24, 0.3, f"step {t}")
@@ -190,12 +197,13 @@ async def runtime_seed_sets_master0(dut):
     for seed_in in [random.getrandbits(width), (1 << width) - 1, ref.master_base >> 1]:
         await bank.seek(4)
         await bank.seed(seed_in)
-        await bank.busy_clocks(2)
+        assert await bank.busy_clocks(bank.seek_clocks(0)) == bank.seek_clocks(0)
         assert value(dut.step) == 0, "seed must return to step 0"
         ref = bank.ref(seed_in)
         for t in (0, 6, 2):
             await bank.seek(t)
-            await bank.check_load(ref, t, bank.fill and bool(t & 2), 12, 0.25, f"seed_in {seed_in:#x} step {t}")
+            await bank.check_load(ref, t, bank.fill and bool(t & 2), 12, 0.25,
+                                  f"seed_in {seed_in:#x} step {t}")
 
 
 @cocotb.test()
@@ -212,7 +220,7 @@ async def seed_and_seek_in_one_clock_seek_from_the_new_master0(dut):
     await clocks(dut)
     dut.seed__valid.value = 0
     dut.seek__valid.value = 0
-    assert await bank.busy_clocks(t + 3) == t + 2
+    assert await bank.busy_clocks(bank.seek_clocks(t)) == bank.seek_clocks(t)
     assert value(dut.step) == t
     await bank.load(fill=False)
     ref = bank.ref(seed_in)
@@ -245,3 +253,23 @@ async def reset_mid_run_returns_to_after_reset_state(dut):
     await bank.load(fill=False)
     ref.load(3)
     check(await bank.run(16, gap=0.0), ref.words(16), "step 3 after reset")
+
+
+@cocotb.test()
+async def seek_abandoned_mid_walk_still_lands_on_its_step(dut):
+    """A seek request in any clock of a running seek (decide, prime, walk) restarts the
+    seek from master0: the master and ``step`` agree again once ``busy`` falls."""
+    start_clock(dut)
+    bank = Bank(dut)
+    await bank.reset()
+    ref = bank.ref()
+    top = min(12, (1 << bank.cfg.step_bits) - 1)
+    for delay in range(bank.seek_clocks(3)):
+        first, then = random.randrange(top + 1), random.randrange(top + 1)
+        dut.seek__payload.value = first
+        dut.seek__valid.value = 1
+        await clocks(dut)
+        dut.seek__valid.value = 0
+        await clocks(dut, delay)
+        await bank.seek(then)
+        await bank.check_load(ref, then, False, 8, 0.0, f"seek {first}, {delay} clocks, then {then}")

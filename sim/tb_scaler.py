@@ -49,6 +49,11 @@ SPREADS = (1.0, EXTREMES, 0.3, 1.0, 0.6, EXTREMES, 0.9, 0.8)
 
 
 LATENCY = UniformScaler.latency
+#: enabled clocks from ``u`` to the shift-add stage that applies the mantissa, matching
+#: the moment path (term, accumulator, ladder): the words of a window's last moment
+#: clock are the last ones scaled with the old mantissa (the documented contract); the
+#: remaining LATENCY - MANTISSA_STAGE clocks are the shift-add's own registers
+MANTISSA_STAGE = 2
 UNIFORM_TESTS = ["reset_state_is_the_nominal_mantissa", "scaled_words_and_window_mantissas_match_ref",
                  "random_stalls_and_moment_gaps_match_ref", "restart_returns_to_the_nominal_mantissa"]
 POOL_TESTS = ["pool_fill_matches_ref", "start_and_abort_restart_the_fill"]
@@ -93,7 +98,8 @@ class ScalerModel:
         self.nominal = nominal_mantissa(cfg, window)
         self.mant = self.nominal
         self.z = [0] * width
-        self.delayed = [[0] * width for _ in range(LATENCY - 1)]
+        self.delayed = [[0] * width for _ in range(MANTISSA_STAGE)]
+        self.out = [[0] * width for _ in range(LATENCY - MANTISSA_STAGE)]
         self.moment: list[int] = []
         self.pending: list[list[int]] = []  # [enabled clocks to go, mantissa]
         self.chosen: list[int] = []
@@ -102,7 +108,9 @@ class ScalerModel:
         cfg = self.cfg
         if en:
             last = np.array(self.delayed[-1], dtype=np.int64)
-            self.z = [int(x) for x in apply_scale(centre(last, cfg.word_bits), self.mant, cfg)]
+            scaled = [int(x) for x in apply_scale(centre(last, cfg.word_bits), self.mant, cfg)]
+            self.out = [scaled] + self.out[:-1]
+            self.z = self.out[-1]
             self.delayed = [list(u)] + self.delayed[:-1]
         if restart:
             self.mant, self.moment, self.pending = self.nominal, [], []
@@ -120,7 +128,7 @@ class ScalerModel:
                 acc = moment_acc(centre(np.array(self.moment, dtype=np.int64), cfg.word_bits), cfg)
                 mant = select_mantissa(acc, cfg, self.window)
                 self.chosen.append(mant)
-                self.pending.append([LATENCY - 1, mant])
+                self.pending.append([MANTISSA_STAGE, mant])
                 self.moment = []
 
 

@@ -96,7 +96,7 @@ class GaussianSource(wiring.Component):
     Attributes (the common interface)
     ---------------------------------
     start : In(stream of unsigned(S)), always ready. start(t) flushes the pipeline,
-        seeks step t in the bank (one master jump per clock), loads the lanes (K
+        seeks step t in the bank (K' + 1 clocks per step walked), loads the lanes (K
         clocks, a chain), then feeds the core one clock of words per pipeline advance,
         forever.
     seed : In(stream of unsigned(W)), always ready. Sets the bank's master0 (see
@@ -108,10 +108,9 @@ class GaussianSource(wiring.Component):
     latency : int, the core's ``latency``: clocks from a clock of lane words to its z
         words.
 
-    Latency: ``J + K + 4 + latency`` clocks from the clock where start(t) is valid to the
-    first valid z (J = master jumps of the seek, K lanes loaded by a chain; the bank's
-    registered ``busy`` adds a clock to the seek and to the load); then P words per
-    clock.
+    Latency: ``J + K + 1 + latency`` clocks from the clock where start(t) is valid to the
+    first valid z (J = the bank's seek time, :meth:`pezo.hw.lfsr.LfsrBank.seek_clocks`,
+    K lanes loaded by a chain); then P words per clock.
     """
 
     def __init__(self, cfg: PezoConfig, lanes: int, core: wiring.Component, lane_bits: int | None = None):
