@@ -13,8 +13,9 @@ the same words, which is what makes z replayable for +eps, -eps and the update.
     words u, centred to v, and ``pezo.ref.scaler.fill_pool(v)`` (moment, mean,
     mantissa, mean-free scaled words). The RTL makes two passes over the same N words
     (moment and mean, then the scaled writes), re-loading the lane in between. Step t
-    then reads the pool in wraps of N words with an odd stride and a fresh offset per
-    wrap, from lane 0 loaded for t in the step domain (ref/reuse.py).
+    then reads the pool in wraps of N words, each a permutation ``o_w ^ s (x) g(j)``
+    (a field multiplier s per step, a fresh offset per wrap), from lane 0 loaded for t
+    in the step domain (ref/reuse.py).
 ``stream`` / ``none`` (:class:`StreamModel`):
     Fresh words come from K lanes loaded for step t (ref/reuse.py gives the order and
     the per-use variation). The mantissa of bank-clock block b (L = moment_block clocks
@@ -95,15 +96,15 @@ class PoolModel(EngineModel):
         return (bits << np.arange(cfg.word_bits, dtype=np.uint64)).sum(axis=1, dtype=np.uint64)
 
     def pool_draws(self, step: int, wraps: int) -> tuple[np.ndarray, int]:
-        """(offsets o_w per wrap, stride) of ``step`` from lane 0's first 1 + wraps words."""
-        offsets, stride = pool_draws(self.step_words(step, 1 + wraps), self.cfg)
-        return offsets, int(stride)
+        """(offsets o_w per wrap, multiplier s) of ``step`` from lane 0's first 1 + wraps words."""
+        offsets, s = pool_draws(self.step_words(step, 1 + wraps), self.cfg)
+        return offsets, int(s)
 
     def indices(self, step: int, n: int) -> np.ndarray:
         """Pool index read by parameters 0..n-1 of ``step`` (int64)."""
         self.pool_fill(step)
-        offsets, stride = self.pool_draws(step, pool_wraps(n, self.cfg))
-        return pool_indices(offsets, stride, n, self.cfg)
+        offsets, s = self.pool_draws(step, pool_wraps(n, self.cfg))
+        return pool_indices(offsets, s, n, self.cfg)
 
     def perturbation(self, step: int, n: int) -> np.ndarray:
         return self.pool_fill(step)[0][self.indices(step, n)]
@@ -113,7 +114,7 @@ class PoolModel(EngineModel):
         return self._real[index]
 
     def fresh_words_per_step(self, n: int, steps: int) -> float:
-        """1 + wraps per step (stride, one offset per wrap of N parameters) plus the N
+        """1 + wraps per step (multiplier, one offset per wrap of N parameters) plus the N
         fill words once per epoch."""
         cfg = self.cfg
         epochs = -(-steps // cfg.pool_refresh) if cfg.pool_refresh else 1
