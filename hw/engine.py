@@ -62,7 +62,7 @@ class PoolEngine(wiring.Component):
     load time, 1 clock (2 in the fill domain)):
 
     * pool of the step's epoch already filled: 1 (start registered) + 1 (seek request)
-      + J + 1 (load request) + L + 1 (place request) + place (2 + max(1, P - 1)) + 1
+      + J + 1 (load request) + L + 1 (place request) + place (PoolReuse.place_latency) + 1
       (first read);
     * pool to fill (after reset, a seed, or the first start of a new epoch e): the
       seek to e, then the :class:`PoolScaler` fill (about N*(M+2) + 3M + 6 clocks plus

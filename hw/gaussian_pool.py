@@ -71,7 +71,7 @@ class GaussianPool(wiring.Component):
         invalidates the pool. While ``z.ready`` is 0 nothing advances.
 
     Latency (clocks from ``start`` valid to the first ``z.valid``, pool filled): 1 + 1 +
-    J + 1 + L + 1 + place (2 + max(1, P - 1)) + 1, as hw/engine.py's PoolEngine (J = the
+    J + 1 + L + 1 + place (PoolReuse.place_latency) + 1, as hw/engine.py's PoolEngine (J = the
     seek time, LfsrBank.seek_clocks, L = 1 + g lane load clocks). Then P words per clock.
     """
 

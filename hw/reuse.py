@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 
-from amaranth import Cat, Module, Mux, Signal, signed, unsigned
+from amaranth import Cat, Const, Module, Mux, Signal, signed, unsigned
 from amaranth.hdl import Value
 from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
@@ -16,13 +16,25 @@ from amaranth.lib.wiring import In, Out
 from amaranth.utils import exact_log2
 
 from pezo.ref.config import PezoConfig
+from pezo.ref.reuse import power_columns, variation_bits
 
 
 class _Place(enum.Enum):
     IDLE = 0
-    STRIDE = 1
+    SEED = 1
     CHAIN = 2
     READY = 3
+
+
+def linear_map(a: Value, columns: list[int]) -> Value:
+    """The GF(2)-linear map with the given columns applied to ``a`` (column j is the
+    image of bit j): each output bit the XOR of the input bits of its row."""
+    n = len(columns)
+    rows = []
+    for i in range(n):
+        terms = [a[j] for j in range(n) if columns[j] >> i & 1]
+        rows.append(Cat(*terms).xor() if terms else Const(0, 1))
+    return Cat(*rows)
 
 
 class PoolReuse(wiring.Component):
@@ -32,25 +44,28 @@ class PoolReuse(wiring.Component):
     N words each), one write port each, all written with the same index and word, and one
     read port each: lane p reads copy p, so every lane reaches every pool word.
 
-    Addressing (n = log2 N bits, arithmetic mod N): lane p's address register starts
-    at ``o_0 + p*stride`` and each read adds the shared increment register ``inc``:
-    ``P*stride`` (wiring: a shift), or ``P*stride + w_{w+1}`` for the read that ends
-    wrap w (``inc`` is set one read ahead, so the lanes add a register). After the
-    D = N/P reads of a wrap the lanes are back at ``o_w + p*stride`` plus the fresh
-    word, i.e. at ``o_{w+1} + p*stride``. Each lane is one register and one adder
-    ``addr + inc`` with a clock enable and a synchronous clear: no multiplier, no
-    operand multiplexer (the registers are ``reset_less``: ``place`` sets them all
-    before use, and the clear is the flip-flops' synchronous reset).
+    Addressing (n = log2 N bits, D = N/P reads per wrap; ``^`` is XOR, ``(x)`` the
+    product of GF(2**n)): lane p's address register holds ``o ^ s (x) alpha**(i + P*P)``
+    for its parameter i = c*P + p, o = the offset register. Every step of the lanes maps
+    each register a to ``A a ^ k``: A is the constant matrix of ``(x) alpha**P`` (each
+    address bit the XOR of a few bits) and ``k = o ^ A o``, with the next-wrap word
+    ``wn`` XORed in at a wrap turn (which also sets ``o = o ^ wn`` and takes the next
+    fresh word into ``wn``). At the read that ends a wrap lane P - 1's memory reads
+    address ``o`` (the wrap's last parameter) instead of its register. Each lane is one
+    register and one 6-input function per bit (three bits of A's row, k, the load value
+    and the lane's load select) under an enable shared by all lanes: no adder, no
+    multiplier (the registers are ``reset_less``: each is loaded before use).
 
-    Place schedule (clocks, ``word`` = lane 0's current word, ``advance`` = 1 in the
-    first three): clock 0 (``place``): every address to 0, ``inc = w0 mod N``; clock 1:
-    every lane adds ``inc`` (all at ``o_0``), ``inc = stride = 1 + 2*(w1 mod N/2)``;
-    then max(1, P - 1) chain clocks k = 0, 1, ...: the lanes p > k add ``stride``, so
-    lane p ends at ``o_0 + p*stride`` (the lane enables are registers: a thermometer
-    ``chaining`` that loses its lowest lane each chain clock); chain clock 0 also takes
-    w2 into the next-wrap register ``wn``. ``ready`` rises after the last chain clock: place latency
-    2 + max(1, P - 1) clocks. While reading, the read that ends a wrap takes the next
-    fresh word into ``wn`` (``advance`` = 1 with it).
+    Place schedule (clocks, ``word`` = lane 0's current word): clock 0 (``place``):
+    ``o = 0``, ``wn = w0 mod N``, read counter 0; clock 1 (seed): ``r = s`` (w1 mod N, 0
+    replaced by 1); then P chain clocks q = 0 .. P-1, in each of which every lane steps
+    (``o`` = 0, so ``k`` = 0) except lane q, which loads ``r``, and ``r = r (x)
+    alpha**(P+1)``: lane q ends with ``s (x) alpha**((P+1) q + P (P - q))`` =
+    ``s (x) alpha**(q + P*P)``; then one open clock, a wrap turn without a read: every
+    lane steps with ``k = w0``, so ``o`` = o_0 and each lane holds its first address,
+    and w2 is taken into ``wn``. ``ready`` rises after the open clock: place latency
+    :attr:`place_latency` = P + 3 clocks. ``advance`` (the bank must leap: ``word`` is
+    consumed) is 1 in the place, seed and open clocks and at the read that ends a wrap.
 
     Attributes
     ----------
@@ -59,9 +74,8 @@ class PoolReuse(wiring.Component):
     write_data : In(signed(B)), a scaled perturbation word (F fractional bits).
     word : In(unsigned(B)), lane 0's current word (w0, w1, ... of the step).
     place : In(1), start placing a step, taking ``word`` as w0 (priority over
-        ``read_en``; aborts a placement or a run).
-    advance : Out(1), ``word`` is consumed at this clock edge: the bank must leap
-        (combinational: place clocks, and the read that ends a wrap).
+        ``read_en``, which it ignores in its clock; aborts a placement or a run).
+    advance : Out(1), ``word`` is consumed at this clock edge (combinational).
     ready : Out(1), placed (registered): reads may go.
     read_en : In(1), with ``ready``: read the P words at the lane addresses and advance
         the addresses. Latency :attr:`latency` (1): ``words`` shows them from the next
@@ -87,46 +101,49 @@ class PoolReuse(wiring.Component):
             "words": Out(data.ArrayLayout(signed(B), cfg.parallel)),
         })
 
+    @property
+    def place_latency(self) -> int:
+        """Clocks from ``place`` to the first clock with ``ready`` = 1: P + 3."""
+        return self.cfg.parallel + 3
+
     def elaborate(self, platform) -> Module:
         m = Module()
         cfg = self.cfg
         P, N = cfg.parallel, cfg.pool_size
-        D, n, pbits = N // P, exact_log2(N), exact_log2(P)
+        D, n = N // P, exact_log2(N)
         phase = Signal(_Place)
-        chain = Signal(range(max(1, P - 1)), reset_less=True)
-        stride = Signal(n, reset_less=True)
-        inc = Signal(n, reset_less=True)
+        offset = Signal(n, reset_less=True)
+        r = Signal(n, reset_less=True)
         wn = Signal(n, reset_less=True)
         read = Signal(range(D), reset_less=True)
-        step_inc = (stride << pbits)[:n]
+        loading = Signal(P + 1, reset_less=True)  # one-hot: lane q loads in chain clock q; bit P: open
         addrs = [Signal(n, name=f"addr{p}", reset_less=True) for p in range(P)]
-        chaining = Signal(P, reset_less=True)  # lane p adds stride in this chain clock
-        stride_clock = Signal()  # registered decode of phase STRIDE
-        reading = self.read_en & self.ready
-        m.d.comb += self.advance.eq(self.place | (phase == _Place.STRIDE)
-                                    | ((phase == _Place.CHAIN) & (chain == 0))
-                                    | (reading & (read == D - 1)))
-
-        m.d.sync += [stride_clock.eq(self.place), chaining.eq(chaining & (chaining << 1))]
+        reading = self.read_en & self.ready & ~self.place
+        chain = phase == _Place.CHAIN
+        opening = chain & loading[P]
+        last = read == D - 1
+        m.d.comb += self.advance.eq(self.place | (phase == _Place.SEED) | opening | (reading & last))
+        columns = power_columns(n, P)
+        k = Signal(n)
+        m.d.comb += k.eq(offset ^ linear_map(offset, columns) ^ Mux(last | opening, wn, 0))
+        drawn = self.word[:n]
+        m.d.sync += loading.eq(0)
         with m.If(self.place):
-            m.d.sync += [inc.eq(self.word[:n]), phase.eq(_Place.STRIDE), self.ready.eq(0)]
+            m.d.sync += [offset.eq(0), wn.eq(drawn), read.eq(0), phase.eq(_Place.SEED), self.ready.eq(0)]
         with m.Else():
             with m.Switch(phase):
-                with m.Case(_Place.STRIDE):
-                    m.d.sync += [stride.eq(Cat(1, self.word[:n - 1])), inc.eq(Cat(1, self.word[:n - 1])),
-                                 chain.eq(0), chaining.eq(((1 << P) - 1) & ~1), phase.eq(_Place.CHAIN)]
+                with m.Case(_Place.SEED):
+                    m.d.sync += [r.eq(Mux(drawn == 0, 1, drawn)), loading.eq(1), phase.eq(_Place.CHAIN)]
                 with m.Case(_Place.CHAIN):
-                    m.d.sync += chain.eq(chain + 1)
-                    with m.If(chain == 0):
-                        m.d.sync += wn.eq(self.word[:n])
-                    with m.If(chain == max(1, P - 1) - 1):
-                        m.d.sync += [inc.eq(step_inc), read.eq(0), self.ready.eq(1), phase.eq(_Place.READY)]
+                    m.d.sync += [r.eq(linear_map(r, power_columns(n, P + 1))), loading.eq(loading << 1)]
+                    with m.If(opening):
+                        m.d.sync += [offset.eq(offset ^ wn), wn.eq(drawn), self.ready.eq(1),
+                                     phase.eq(_Place.READY)]
                 with m.Case(_Place.READY):
                     with m.If(reading):
-                        m.d.sync += [read.eq(read + 1),
-                                     inc.eq(Mux(read == D - 2, step_inc + wn, step_inc))]
-                        with m.If(read == D - 1):
-                            m.d.sync += wn.eq(self.word[:n])
+                        m.d.sync += read.eq(read + 1)
+                        with m.If(last):
+                            m.d.sync += [offset.eq(offset ^ wn), wn.eq(drawn)]
 
         for p, addr in enumerate(addrs):
             copy = Memory(shape=signed(cfg.word_bits), depth=N, init=[])
@@ -134,29 +151,30 @@ class PoolReuse(wiring.Component):
             wr, rd = copy.write_port(), copy.read_port()
             m.d.comb += [
                 wr.addr.eq(self.write_index), wr.data.eq(self.write_data), wr.en.eq(self.write_en),
-                rd.addr.eq(addr), rd.en.eq(reading), self.words[p].eq(rd.data),
+                rd.addr.eq(Mux(last, offset, addr) if p == P - 1 else addr), rd.en.eq(reading),
+                self.words[p].eq(rd.data),
             ]
-            adds = reading | stride_clock | chaining[p]
-            with m.If(self.place):
-                m.d.sync += addr.eq(0)
-            with m.Elif(adds):
-                m.d.sync += addr.eq(addr + inc)
+            with m.If(reading | chain):
+                m.d.sync += addr.eq(Mux(loading[p], r, linear_map(addr, columns) ^ k))
         return m
 
 
 def varied(u: Value, r: int, cfg: PezoConfig) -> Value:
-    """u' = rotl_B(u, (r*B)//R), complemented for odd r (constant r: wiring and inverters)."""
-    B, R = cfg.word_bits, cfg.effective_repeat
-    rotated = u.rotate_left((r * B) // R % B)
-    return ~rotated if r & 1 else rotated
+    """Variation r of u (ref/reuse.py :func:`~pezo.ref.reuse.variation_bits`: a bit
+    permutation with some bits complemented; constant r: wiring and inverters)."""
+    position, flip = variation_bits(r, cfg)
+    bits = [None] * cfg.word_bits
+    for b, (to, inverted) in enumerate(zip(position, flip)):
+        bits[to] = ~u[b] if inverted else u[b]
+    return Cat(*bits)
 
 
 class StreamReuse(wiring.Component):
     """The repeat/variation stage of the ``stream`` / ``none`` strategies.
 
     R = effective_repeat, K = max(1, P/R) lanes: output word p of transfer c is
-    parameter i = c*P + p, built from fresh word i // R with variation r = i mod R:
-    ``rotl_B(u, (r*B)//R)``, complemented when r is odd. When R <= P the fresh word is
+    parameter i = c*P + p, built from fresh word i // R with variation r = i mod R
+    (:func:`varied`). When R <= P the fresh word is
     lane p // R of the current bank clock and r = p mod R: fixed wiring, and the bank
     advances every transfer. When R > P (so K = 1) a phase counter ph = c mod (R/P)
     gives r = ph*P + p (a small multiplexer per lane) and the bank advances once every

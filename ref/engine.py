@@ -13,8 +13,9 @@ the same words, which is what makes z replayable for +eps, -eps and the update.
     words u, centred to v, and ``pezo.ref.scaler.fill_pool(v)`` (moment, mean,
     mantissa, mean-free scaled words). The RTL makes two passes over the same N words
     (moment and mean, then the scaled writes), re-loading the lane in between. Step t
-    then reads the pool in wraps of N words with an odd stride and a fresh offset per
-    wrap, from lane 0 loaded for t in the step domain (ref/reuse.py).
+    then reads the pool in wraps of N words, each a permutation ``o_w ^ s (x) g(j)``
+    (a field multiplier s per step, a fresh offset per wrap), from lane 0 loaded for t
+    in the step domain (ref/reuse.py).
 ``stream`` / ``none`` (:class:`StreamModel`):
     Fresh words come from K lanes loaded for step t (ref/reuse.py gives the order and
     the per-use variation). The mantissa of bank-clock block b (L = moment_block clocks
@@ -24,8 +25,8 @@ the same words, which is what makes z replayable for +eps, -eps and the update.
 Speed (``pezo speed`` measures it against numpy's ``standard_normal``): a new step
 costs the step seek and lane load (ref/lfsr.py's table look-ups), 1 + wraps words of
 lane 0 with the draws on Python ints and one vectorised gather (pool), or the step's
-lane words and one affine map per use and block, ``z = (rotl(u) * a + c) >> sh``, over
-whole arrays (stream). Nothing is cached across steps but the pool of the current
+lane words, each use's bit map as byte-table look-ups and one affine map per block,
+``z = (u' * a + c) >> sh``, over whole arrays (stream). Nothing is cached across steps but the pool of the current
 epoch, which the hardware keeps as well; tables that depend on the configuration alone
 (the XOR networks the RTL has fixed) are shared.
 """
@@ -33,13 +34,14 @@ epoch, which the hardware keeps as well; tables that depend on the configuration
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+import operator
 from itertools import accumulate
 
 import numpy as np
 
 from pezo.ref.config import PezoConfig
 from pezo.ref.lfsr import LfsrBank, lane_word_ints
-from pezo.ref.reuse import pool_indices, pool_wraps
+from pezo.ref.reuse import pool_indices, pool_wraps, variation_bits
 from pezo.ref.scaler import centre, fill_pool, nominal_mantissa, select_mantissas, word_moment_terms
 
 
@@ -100,19 +102,19 @@ class PoolModel(EngineModel):
         return lane_word_ints(bank.width, bank.word_bits, bank.lane_state(step), clocks)
 
     def pool_draws(self, step: int, wraps: int) -> tuple[np.ndarray, int]:
-        """(offsets o_w per wrap, stride) of ``step`` from lane 0's first 1 + wraps words:
+        """(offsets o_w per wrap, multiplier s) of ``step`` from lane 0's first 1 + wraps words:
         ``pezo.ref.reuse.pool_draws`` of one step, computed on Python ints since a step
         has only a few words (tests/test_ref_fast_paths.py checks the two agree)."""
         N = self.cfg.pool_size
         low = [word & (N - 1) for word in self.step_word_ints(step, 1 + wraps)]
-        offsets = [o & (N - 1) for o in accumulate([low[0]] + low[2:])]
-        return np.array(offsets, dtype=np.int64), 1 + 2 * (low[1] & (N // 2 - 1))
+        offsets = list(accumulate([low[0]] + low[2:], operator.xor))
+        return np.array(offsets, dtype=np.int64), low[1] or 1
 
     def indices(self, step: int, n: int) -> np.ndarray:
         """Pool index read by parameters 0..n-1 of ``step`` (int64)."""
         self.pool_fill(step)
-        offsets, stride = self.pool_draws(step, pool_wraps(n, self.cfg))
-        return pool_indices(offsets, stride, n, self.cfg)
+        offsets, s = self.pool_draws(step, pool_wraps(n, self.cfg))
+        return pool_indices(offsets, s, n, self.cfg)
 
     def perturbation(self, step: int, n: int) -> np.ndarray:
         return self.pool_fill(step)[0][self.indices(step, n)]
@@ -122,7 +124,7 @@ class PoolModel(EngineModel):
         return self._real.take(index)
 
     def fresh_words_per_step(self, n: int, steps: int) -> float:
-        """1 + wraps per step (stride, one offset per wrap of N parameters) plus the N
+        """1 + wraps per step (multiplier, one offset per wrap of N parameters) plus the N
         fill words once per epoch."""
         cfg = self.cfg
         epochs = -(-steps // cfg.pool_refresh) if cfg.pool_refresh else 1
@@ -134,27 +136,24 @@ class StreamModel(EngineModel):
 
     def __init__(self, cfg: PezoConfig, seed_in: int = 0):
         super().__init__(cfg, seed_in)
-        B, R = cfg.word_bits, cfg.effective_repeat
-        r = np.arange(R, dtype=np.int64)[:, None, None]
-        sign = 1 - 2 * (r & 1)                             # odd uses negate
-        self._shift = B - (r * B) // R                     # rotl(u, rot_r) = (u * (2**B + 1)) >> (B - rot_r)
-        self._slope = 2 * sign                             # a = slope * mant
-        self._offset = sign * (1 - (1 << B))               # c = offset * mant + 2**(sh-1)
+        self._tables = variation_tables(cfg)
         self._nominal = self._affine(np.array([[nominal_mantissa(cfg, cfg.moment_block)]], dtype=np.int64))
 
     def _affine(self, mant: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(a, c) of the mantissas ``mant`` (blocks, 1): each (R, blocks, 1) int64."""
-        return self._slope * mant, self._offset * mant + (1 << (self.cfg.scale_shift - 1))
+        """(a, c) of the mantissas ``mant`` (blocks, 1): centre(u') * mant + 2**(sh-1)
+        = u' * a + c with a = 2 mant, c = (1 - 2**B) mant + 2**(sh-1)."""
+        return 2 * mant, (1 - (1 << self.cfg.word_bits)) * mant + (1 << (self.cfg.scale_shift - 1))
 
     def _uses(self, step: int, n: int) -> np.ndarray:
         """z of the step as (R, blocks, words per block) int64: [r, b, j] is use r of
         fresh word j of moment block b (at least n words; the caller interleaves the uses).
 
-        With s_r = -1 for odd r, use r of word u is centre(rotl(u, rot_r)) * s_r
-        (stream_variation), so z = (rotl(u, rot_r) * a + c) >> sh with a = 2 s_r mant_b
-        and c = s_r (1 - 2**B) mant_b + 2**(sh-1): one affine map per (r, b)."""
+        Use r of word u is u' = stream_variation(u, r), a bit permutation with some bits
+        complemented, so u' is the XOR of one table look-up per byte of u
+        (:func:`variation_tables`), and z = (u' * a + c) >> sh with one affine map
+        (a, c) per moment block."""
         cfg = self.cfg
-        R, K, L, B = cfg.effective_repeat, cfg.lanes, cfg.moment_block, cfg.word_bits
+        R, K, L = cfg.effective_repeat, cfg.lanes, cfg.moment_block
         clocks = -(-(-(-n // R)) // K)
         blocks = -(-clocks // L)
         words = self.bank.step_words(step, clocks if blocks == 1 else blocks * L)
@@ -166,8 +165,10 @@ class StreamModel(EngineModel):
             mant[0] = nominal_mantissa(cfg, L)
             mant[1:, 0] = select_mantissas(acc, cfg, L)
             slope, offset = self._affine(mant)
-        z = np.multiply(words, (1 << B) + 1, dtype=np.int64).reshape(1, blocks, -1) >> self._shift
-        z &= (1 << B) - 1
+        u = words.reshape(blocks, -1).astype(np.intp)
+        z = self._tables[:, 0, u & 255]
+        for k in range(1, self._tables.shape[1]):
+            z ^= self._tables[:, k, (u >> (8 * k)) & 255]
         z *= slope
         z += offset
         z >>= cfg.scale_shift
@@ -187,6 +188,23 @@ class StreamModel(EngineModel):
         cfg = self.cfg
         clocks = -(-(-(-n // cfg.effective_repeat)) // cfg.lanes)
         return float(clocks * cfg.lanes)
+
+
+def variation_tables(cfg: PezoConfig) -> np.ndarray:
+    """(R, bytes of B, 256) int64: [r, k, v] is the part of stream_variation(u, r) that
+    byte k of u (= v) contributes, the complemented bits of use r in byte 0's entries,
+    so use r of u is the XOR over k of [r, k, byte k of u]."""
+    B, R = cfg.word_bits, cfg.effective_repeat
+    n_bytes = -(-B // 8)
+    tables = np.zeros((R, n_bytes, 256), dtype=np.int64)
+    v = np.arange(256, dtype=np.int64)
+    for r in range(R):
+        position, flip = variation_bits(r, cfg)
+        for b in range(B):
+            tables[r, b // 8] |= ((v >> (b % 8)) & 1) << position[b]
+            if flip[b]:
+                tables[r, 0] ^= 1 << position[b]
+    return tables
 
 
 def engine_model(cfg: PezoConfig, seed_in: int = 0) -> EngineModel:

@@ -1,5 +1,5 @@
 """Bit-exact model of ``gaussian-pool``: the PeZO pool reuse (ref/reuse.py: P copies of
-an N-word pool, per-step odd stride and fresh per-wrap offsets) filled by a Gaussian
+an N-word pool, per-step field multiplier and fresh per-wrap offsets) filled by a Gaussian
 generator instead of LFSR uniforms plus adaptive scaling. Beside ``pezo-pool`` it
 measures how much of PeZO's saving reuse buys and how much uniform-plus-scaling buys.
 

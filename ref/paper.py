@@ -47,7 +47,7 @@ Consequence of both readings, measured by the tests: a fixed reuse pattern confi
 ``paper-pool`` with N a multiple of d cycles through N/d perturbation vectors;
 ``paper-rotate`` has z[i] = z[i + n] within every generation, in every step, so z never
 leaves a subspace of n/G of the directions. ``pezo-pool`` re-draws its offsets and
-stride per step and ``pezo-stream`` varies each reuse (rotation, complement), which is
+multiplier per step and ``pezo-stream`` varies each reuse (a signed bit permutation), which is
 what this toolkit changes.
 """
 

@@ -129,8 +129,8 @@ class Pool:
     def expected(self, fresh: np.ndarray, reads: int) -> np.ndarray:
         """The ref's words of ``reads`` reads: ``pool[pool_indices(...)]``, shape (reads, P)."""
         wraps = -(-reads // self.D)
-        offsets, stride = pool_draws(fresh[:1 + wraps], self.cfg)
-        idx = pool_indices(offsets, int(stride), reads * self.P, self.cfg)
+        offsets, s = pool_draws(fresh[:1 + wraps], self.cfg)
+        idx = pool_indices(offsets, int(s), reads * self.P, self.cfg)
         return self.pool[idx].reshape(reads, self.P)
 
 

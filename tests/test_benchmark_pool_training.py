@@ -33,7 +33,9 @@ def test_small_pools_train_as_well_as_gaussian(pool_size):
 
 
 @pytest.mark.xfail(strict=True, reason="a target this release misses (README): -2.74 points at d = 38,410 "
-                   "with the default N = 512, 3 seeds; the pool words N/2 apart stay paired in every wrap")
+                   "with the default N = 512, 3 seeds, measured with the former odd-stride read (words N/2 "
+                   "apart paired in every wrap); the field-multiplier read of ref/reuse.py is not yet "
+                   "re-measured here: an XPASS means it meets the target and this mark goes")
 def test_a_model_of_30000_parameters_trains_as_well_as_gaussian():
     settings = TrainSettings().replace(hidden=512)
     result = compare_sources(seeds=3, sources=["gaussian", "pezo-pool"], progress=False, settings=settings)

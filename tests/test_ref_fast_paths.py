@@ -13,7 +13,7 @@ from pezo.ref.engine import engine_model
 from pezo.ref.gaussian_pool import GaussianPoolModel
 from pezo.ref.lfsr import (LfsrBank, apply_rows, compose, derive_seeds, jump_rows, master_state, slot_count,
                            step)
-from pezo.ref.reuse import pool_draws
+from pezo.ref.reuse import pool_draws, times_x
 from pezo.ref.scaler import (centre, fill_pool, mantissa_thresholds, moment_terms, nominal_mantissa,
                              select_mantissa, select_mantissas, word_moment_terms)
 
@@ -76,11 +76,19 @@ def plain_pool(cfg: PezoConfig, seed_in: int, t: int, n: int) -> list[int]:
     pool = fill_pool(centre(np.array(fill), cfg.word_bits), cfg)[0].tolist()
     wraps = max(1, -(-n // N))
     w = bank.words(bank.lane_states(t)[0], 1 + wraps)
-    stride = 1 + 2 * (w[1] % (N // 2))
+    n_bits = N.bit_length() - 1
+    s = w[1] % N or 1
     offsets = [w[0] % N]
     for k in range(1, wraps):
-        offsets.append((offsets[-1] + w[k + 1]) % N)
-    return [pool[(offsets[i // N] + (i % N) * stride) % N] for i in range(n)]
+        offsets.append(offsets[-1] ^ (w[k + 1] % N))
+    y = s                                      # s (x) alpha**(i + P*P), one x at a time
+    for _ in range(cfg.parallel ** 2):
+        y = times_x(y, n_bits)
+    out = []
+    for i in range(n):
+        out.append(pool[offsets[i // N] ^ (0 if i % N == N - 1 else y)])
+        y = times_x(y, n_bits)
+    return out
 
 
 def plain_stream(cfg: PezoConfig, seed_in: int, t: int, n: int) -> list[int]:
@@ -97,9 +105,13 @@ def plain_stream(cfg: PezoConfig, seed_in: int, t: int, n: int) -> list[int]:
     for i in range(n):
         j, r = divmod(i, R)
         u = lanes[j % K][j // K]
-        rot = (r * B) // R
-        u = ((u << rot) | (u >> (B - rot))) & ((1 << B) - 1)
-        u ^= (1 << B) - 1 if r % 2 else 0
+        X = min(R, B & -B)                     # ref/reuse.py's docstring: r = x + X*y
+        x, y = r % X, r // X
+        sigma = 0
+        for b in range(B):                     # bit b -> b ^ x, complemented if popcount(b & x) is odd
+            sigma |= ((u >> b & 1) ^ (bin(b & x).count("1") & 1)) << (b ^ x)
+        rot = (y * B) // (R // X)
+        u = ((sigma << rot) | (sigma >> (B - rot))) & ((1 << B) - 1)
         out.append(scale(2 * u + 1 - (1 << B), mant[(j // K) // L], cfg))
     return out
 
@@ -194,9 +206,9 @@ def test_one_step_draws_equal_the_vectorised_draws(model):
     """PoolModel.pool_draws (Python ints, one step) equals ref/reuse.py's pool_draws of
     the model's step_words (for the Gaussian pool too, whose lanes are narrower)."""
     for t, wraps in [(0, 1), (3, 2), (77, 9), (1000, 40)]:
-        offsets, stride = model.pool_draws(t, wraps)
-        want_offsets, want_stride = pool_draws(model.step_words(t, 1 + wraps), model.cfg)
-        assert offsets.tolist() == want_offsets.tolist() and stride == int(want_stride)
+        offsets, s = model.pool_draws(t, wraps)
+        want_offsets, want_s = pool_draws(model.step_words(t, 1 + wraps), model.cfg)
+        assert offsets.tolist() == want_offsets.tolist() and s == int(want_s)
 
 
 @pytest.mark.parametrize("lanes", [1, 2, 3, 8])

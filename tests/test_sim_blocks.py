@@ -82,7 +82,7 @@ def test_scaler_testbench_rejects_a_pipeline_that_ignores_stalls():
 
 
 def test_pool_testbench_rejects_wrong_words_and_reads_that_ignore_read_en():
-    """word tied to 0 (every offset and stride wrong) fails the read check; read_en tied
+    """word tied to 0 (every offset and multiplier wrong) fails the read check; read_en tied
     to 1 fails the hold check of the gap run (the gap-free run alone would pass)."""
     case = next(c for c in tb_reuse.CASES if c.name == "reuse_pool_small")
     for port, const in (("word", 0), ("read_en", 1)):
