@@ -2,7 +2,8 @@
 
 Each check wraps a component in a *harness* that lets the solver drive every input
 freely on every clock (the sync domain is reset in the first clock only) and asserts a
-property on the component's ports and documented behaviour, never on its internals:
+property on the component's ports and documented behaviour, never on its internal
+registers (the address check reads the ports of the memories Amaranth elaborates):
 
 * :class:`SourceProperties` (any source with the interface of hw/source.py):
 
