@@ -296,7 +296,7 @@ def build_board(board: BoardSpec, cfg: PezoConfig, out: Path,
     if result.returncode != 0:
         error = _last_error(log)
         hint = ("the design does not fit this FPGA, try a smaller one (e.g. --set parallel=2, or "
-                "--set pool_size=64 on the Tang Nano 9K, whose open flow keeps memories in LUT-RAM); "
+                "--preset small on the Tang Nano 9K, whose open flow keeps memories in LUT-RAM); "
                 if "no BELs remaining" in error or "legal placement" in error else "")
         raise ToolError(f"{board.name} build failed ({error}); {hint}see {log}")
     build = BoardBuild(board, directory, {"bitstream": directory / board.bitstream,
