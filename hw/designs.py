@@ -1,5 +1,6 @@
 """The one registry of the named hardware designs: for each, its component, its golden
-model, its testbench and what it is (a Gaussian baseline, a perturbation source).
+model, its testbench and what it is (a Gaussian baseline, a perturbation source, or
+the on-device trainer, which contains a source).
 
 Every component is built as ``component(cfg)`` from one :class:`PezoConfig` and every
 model as ``model(cfg, seed_in)`` (the LFSR bank's K is ``cfg.lanes``; the scaler and the
@@ -27,6 +28,7 @@ from pezo.hw.lfsr import LfsrBank
 from pezo.hw.paper import PaperPool, PaperRotate
 from pezo.hw.rademacher import RademacherSource
 from pezo.hw.reuse import reuse
+from pezo.hw import trainer
 from pezo.hw.scaler import UniformScaler
 from pezo.ref import lfsr as ref_lfsr
 from pezo.ref import reuse as ref_reuse
@@ -40,10 +42,8 @@ from pezo.ref.gaussian.icdf import IcdfGaussian as IcdfModel
 from pezo.ref.gaussian_pool import GaussianPoolModel
 from pezo.ref.paper import PaperPoolModel, PaperRotateModel
 from pezo.ref.rademacher import Rademacher
-from pezo.toolchain import configure_amaranth
-
-#: Module name of every generated Verilog design (``pezo verilog --top`` renames it).
-TOPLEVEL = "top"
+from pezo.ref.train import fixed as ref_trainer
+from pezo.toolchain import TOPLEVEL, configure_amaranth
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,12 @@ def _bank(cfg: PezoConfig) -> LfsrBank:
     return LfsrBank.from_config(cfg)
 
 
+def _trainer(cfg: PezoConfig) -> wiring.Component:
+    # hw/trainer.py builds its source through this registry: the attribute is looked up
+    # when called, so either module may be imported first
+    return trainer.trainer_for_engine(cfg)
+
+
 _ENTRIES = (
     Design("engine", perturbation_engine, engine_model, "pezo.sim.tb_engine"),
     Design("lfsr", _bank, ref_lfsr.LfsrBank.from_config, "pezo.sim.tb_lfsr", source=False),
@@ -83,6 +89,7 @@ _ENTRIES = (
     Design("paper_pool", PaperPool, PaperPoolModel, "pezo.sim.tb_paper"),
     Design("paper_rotate", PaperRotate, PaperRotateModel, "pezo.sim.tb_paper"),
     Design("gaussian_pool", GaussianPool, GaussianPoolModel, "pezo.sim.tb_gaussian_pool"),
+    Design("trainer", _trainer, ref_trainer, "pezo.sim.tb_trainer", source=False),
 )
 
 #: Design name -> its registry entry.

@@ -184,6 +184,10 @@ class StreamEngine(wiring.Component):
     Then P words per clock while ``z.ready`` is 1.
     """
 
+    #: The stage between the bank and the scaler: a component with StreamReuse's ports
+    #: built as ``reuse_stage(cfg)`` (hw/paper.py's PaperRotate swaps in its rotation).
+    reuse_stage = StreamReuse
+
     def __init__(self, cfg: PezoConfig):
         self.cfg = cfg
         super().__init__(SourceSignature.from_config(cfg))
@@ -191,7 +195,7 @@ class StreamEngine(wiring.Component):
     def elaborate(self, platform) -> Module:
         m = Module()
         m.submodules.bank = bank = LfsrBank.from_config(self.cfg)
-        m.submodules.reuse = reuse = StreamReuse(self.cfg)
+        m.submodules.reuse = reuse = self.reuse_stage(self.cfg)
         m.submodules.scaler = scaler = UniformScaler(self.cfg)
         state = Signal(_Stream)
         target = Signal(self.cfg.step_bits)

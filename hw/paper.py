@@ -13,15 +13,17 @@ from __future__ import annotations
 
 import enum
 
-from amaranth import Cat, Const, Module, Mux, Signal, signed, unsigned
-from amaranth.lib import data, wiring
+from amaranth import Const, Module, Mux, Signal, signed
+from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
-from amaranth.lib.wiring import In, Out
 from amaranth.utils import exact_log2
 
 from pezo.errors import ConfigError
+from pezo.hw.arith import adder_tree
+from pezo.hw.engine import StreamEngine
 from pezo.hw.lfsr import LfsrBank
-from pezo.hw.scaler import PoolScaler, UniformScaler
+from pezo.hw.reuse import StreamReuse
+from pezo.hw.scaler import PoolScaler
 from pezo.hw.source import SourceSignature
 from pezo.ref.config import PezoConfig
 from pezo.ref.paper import default_params
@@ -113,9 +115,7 @@ class PaperPool(wiring.Component):
         ]
         # base = t * (d mod N) mod N as a sum of shifted copies of t (constant d)
         terms = [(target[:n] << k)[:n] for k in range(n) if d >> k & 1]
-        product = Const(0, n)
-        for term in terms:
-            product = (product + term)[:n]
+        product = adder_tree(terms)[:n] if terms else Const(0, n)
 
         fill_first = ~pool_valid | (pool_epoch != (self.start.payload & epoch_mask))
         with m.If(self.start.valid):
@@ -171,8 +171,9 @@ class PaperPool(wiring.Component):
         return m
 
 
-class RotateReuse(wiring.Component):
-    """The generator rotation of ``paper-rotate`` (ports as hw/reuse.py's StreamReuse).
+class RotateReuse(StreamReuse):
+    """The generator rotation of ``paper-rotate``: the ports and latency (0) of
+    hw/reuse.py's :class:`StreamReuse`, another rule for ``u``.
 
     K = ``cfg.lanes`` generators, R = ``effective_repeat``. When R <= P (K = P/R, one
     generation per transfer): output word p is ``lanes[(p + r) mod K]`` with the
@@ -188,17 +189,6 @@ class RotateReuse(wiring.Component):
     next : In(1), the transfer happens.
     restart : In(1), rotation and phase to 0 (start of a step); priority over ``next``.
     """
-
-    def __init__(self, cfg: PezoConfig):
-        self.cfg = cfg
-        B = cfg.word_bits
-        super().__init__({
-            "lanes": In(data.ArrayLayout(unsigned(B), cfg.lanes)),
-            "u": Out(data.ArrayLayout(unsigned(B), cfg.parallel)),
-            "advance": Out(1),
-            "next": In(1),
-            "restart": In(1),
-        })
 
     def elaborate(self, platform) -> Module:
         m = Module()
@@ -233,19 +223,9 @@ class RotateReuse(wiring.Component):
         return m
 
 
-class _Stream(enum.Enum):
-    IDLE = 0
-    BEGIN = 1
-    SEEK = 2
-    LOAD_REQUEST = 3
-    LOAD = 4
-    PRIME = 5
-    STREAM = 6
-
-
-class PaperRotate(wiring.Component):
+class PaperRotate(StreamEngine):
     """``paper-rotate``: K = ``cfg.lanes`` rotating LFSR generators concatenated R times,
-    scaled by the stream engine's :class:`UniformScaler`.
+    scaled by the stream engine's UniformScaler.
 
     Attributes
     ----------
@@ -255,68 +235,14 @@ class PaperRotate(wiring.Component):
 
     Latency (clocks from ``start`` valid to the first ``z.valid``; J = seek jumps, L =
     lane load clocks of hw/lfsr.py): 1 + 1 + J + 1 + L + 1 + 3 (the scaler's
-    pipeline), as hw/engine.py's StreamEngine. Then P words per clock.
+    pipeline). It is hw/engine.py's StreamEngine (bank, sequencing, scaler) with
+    :class:`RotateReuse` in place of StreamReuse. Then P words per clock.
     """
+
+    reuse_stage = RotateReuse
 
     def __new__(cls, cfg: PezoConfig, **kwargs):
         # checked before Amaranth tracks the object, so a rejected one is not reported unused
         if cfg.strategy == "pool":
             raise ConfigError("strategy", cfg.strategy, "paper-rotate needs a stream or none strategy")
         return super().__new__(cls, **kwargs)
-
-    def __init__(self, cfg: PezoConfig):
-        self.cfg = cfg
-        super().__init__(SourceSignature.from_config(cfg))
-
-    def elaborate(self, platform) -> Module:
-        m = Module()
-        m.submodules.bank = bank = LfsrBank.from_config(self.cfg)
-        m.submodules.reuse = reuse = RotateReuse(self.cfg)
-        m.submodules.scaler = scaler = UniformScaler(self.cfg)
-        state = Signal(_Stream)
-        target = Signal(self.cfg.step_bits)
-        lanes = Signal.like(bank.words)
-        valid = Signal(scaler.latency)
-        en = ~self.z.valid | self.z.ready
-        m.d.comb += [
-            self.start.ready.eq(1),
-            self.seed.ready.eq(1),
-            bank.seed.valid.eq(self.seed.valid),
-            bank.seed.payload.eq(self.seed.payload),
-            bank.seek.valid.eq(state == _Stream.BEGIN),
-            bank.seek.payload.eq(target),
-            reuse.lanes.eq(lanes),
-            scaler.en.eq(en),
-            scaler.u.eq(reuse.u),
-            scaler.moment_u.eq(lanes[0]),
-            self.z.payload.eq(scaler.z),
-            self.z.valid.eq(valid[-1]),
-        ]
-        with m.If(self.start.valid):
-            m.d.sync += [target.eq(self.start.payload), valid.eq(0), state.eq(_Stream.BEGIN)]
-        with m.Elif(self.seed.valid):
-            m.d.sync += [valid.eq(0), state.eq(_Stream.IDLE)]
-        with m.Else():
-            with m.Switch(state):
-                with m.Case(_Stream.BEGIN):
-                    m.d.sync += state.eq(_Stream.SEEK)
-                with m.Case(_Stream.SEEK):
-                    with m.If(~bank.busy):
-                        m.d.sync += state.eq(_Stream.LOAD_REQUEST)
-                with m.Case(_Stream.LOAD_REQUEST):
-                    m.d.comb += [bank.load.eq(1), scaler.restart.eq(1), reuse.restart.eq(1)]
-                    m.d.sync += state.eq(_Stream.LOAD)
-                with m.Case(_Stream.LOAD):
-                    with m.If(~bank.busy):
-                        m.d.sync += state.eq(_Stream.PRIME)
-                with m.Case(_Stream.PRIME):
-                    m.d.comb += bank.advance.eq(1)
-                    m.d.sync += [lanes.eq(bank.words), state.eq(_Stream.STREAM)]
-                with m.Case(_Stream.STREAM):
-                    with m.If(en):
-                        m.d.comb += [reuse.next.eq(1), bank.advance.eq(reuse.advance),
-                                     scaler.moment_en.eq(reuse.advance)]
-                        m.d.sync += valid.eq(Cat(1, valid[:-1]))
-                        with m.If(reuse.advance):
-                            m.d.sync += lanes.eq(bank.words)
-        return m

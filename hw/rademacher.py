@@ -20,11 +20,11 @@ class RademacherCore(wiring.Component):
     :func:`pezo.hw.gaussian.source.core_signature` with K = ceil(P / B).
     """
 
-    LATENCY = 1
+    #: clocks from ``u`` to ``z``
+    latency = 1
 
     def __init__(self, cfg: PezoConfig):
         self.cfg = cfg
-        self.latency = self.LATENCY
         super().__init__(core_signature(cfg, rademacher_lanes(cfg)))
 
     def elaborate(self, platform) -> Module:

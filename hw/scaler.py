@@ -23,6 +23,7 @@ from amaranth.lib.wiring import In, Out
 from amaranth.utils import exact_log2
 
 from pezo.errors import ConfigError
+from pezo.hw.arith import adder_tree
 from pezo.ref.config import PezoConfig
 from pezo.ref.scaler import acc_bits, mantissa_range, mantissa_thresholds, nominal_mantissa, search_thresholds
 
@@ -43,19 +44,11 @@ def moment_term(q: Value, moment_bits: int) -> Value:
     return Array(Const(x * x + x, 2 * moment_bits) for x in range(1 << moment_bits))[q]
 
 
-def tree_sum(terms: list[Value]) -> Value:
-    """The sum of ``terms`` as a balanced adder tree (depth ceil(log2 len))."""
-    while len(terms) > 1:
-        terms = [terms[i] + terms[i + 1] if i + 1 < len(terms) else terms[i]
-                 for i in range(0, len(terms), 2)]
-    return terms[0]
-
-
 def shift_add_scale(v: Value, mant: Value, cfg: PezoConfig) -> Value:
     """z = (v*mant + 2**(sh-1)) >> sh as a sum of gated shifted copies of v: signed B bits."""
     M, sh = cfg.mantissa_bits, cfg.scale_shift
     terms = [Mux(mant[j], v << j, 0) for j in range(M)] + [v << M, Const(1 << (sh - 1))]
-    return (tree_sum(terms) >> sh)[:cfg.word_bits].as_signed()
+    return (adder_tree(terms) >> sh)[:cfg.word_bits].as_signed()
 
 
 def thermometer_count(bits: list[Value]) -> Value:

@@ -16,6 +16,10 @@ from pathlib import Path
 
 from pezo.errors import ToolError
 
+#: Module name of every generated Verilog top: simulated, synthesized, built for a board
+#: and written by ``pezo verilog`` (whose ``--top`` renames it).
+TOPLEVEL = "top"
+
 _HINTS = {
     "iverilog": "install Icarus Verilog: apt-get install -y iverilog (or run `make test`, which does it)",
     "vvp": "install Icarus Verilog: apt-get install -y iverilog (or run `make test`, which does it)",

@@ -21,21 +21,26 @@ the same words, which is what makes z replayable for +eps, -eps and the update.
     of lane 0) is the nominal one for b = 0 and ``select_mantissa(acc_{b-1}, L)`` after,
     where acc_{b-1} is the moment of lane 0's raw centred words of block b-1.
 
-Speed: a new step costs one lane load, 1 + wraps words of lane 0 and a vectorised
-gather (pool), or the step's lane words (stream); nothing is cached across steps but
-the pool of the current epoch, which the hardware keeps as well.
+Speed (``pezo speed`` measures it against numpy's ``standard_normal``): a new step
+costs the step seek and lane load (ref/lfsr.py's table look-ups), 1 + wraps words of
+lane 0 with the draws on Python ints and one vectorised gather (pool), or the step's
+lane words and one affine map per use and block, ``z = (rotl(u) * a + c) >> sh``, over
+whole arrays (stream). Nothing is cached across steps but the pool of the current
+epoch, which the hardware keeps as well; tables that depend on the configuration alone
+(the XOR networks the RTL has fixed) are shared.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from itertools import accumulate
 
 import numpy as np
 
 from pezo.ref.config import PezoConfig
-from pezo.ref.lfsr import LfsrBank, leap_table
-from pezo.ref.reuse import pool_draws, pool_indices, pool_wraps, stream_variation
-from pezo.ref.scaler import apply_scale, centre, fill_pool, moment_terms, nominal_mantissa, select_mantissa
+from pezo.ref.lfsr import LfsrBank, lane_word_ints
+from pezo.ref.reuse import pool_indices, pool_wraps
+from pezo.ref.scaler import centre, fill_pool, nominal_mantissa, select_mantissas, word_moment_terms
 
 
 class EngineModel(ABC):
@@ -86,18 +91,22 @@ class PoolModel(EngineModel):
         return self._fill
 
     def step_words(self, step: int, clocks: int) -> np.ndarray:
-        """Lane 0's first ``clocks`` words of ``step`` (uint64), without touching the bank:
-        bit b of word c is the parity of the loaded state and row b of c+1 leaps."""
-        cfg = self.cfg
-        state = self.bank.lane_states(step)[0]
-        rows = leap_table(cfg.lfsr_width, cfg.word_bits, clocks)[:clocks, :cfg.word_bits]
-        bits = (np.bitwise_count(rows & state) & np.uint8(1)).astype(np.uint64)
-        return (bits << np.arange(cfg.word_bits, dtype=np.uint64)).sum(axis=1, dtype=np.uint64)
+        """Lane 0's first ``clocks`` words of ``step`` (uint64), without touching the bank."""
+        return np.array(self.step_word_ints(step, clocks), dtype=np.uint64)
+
+    def step_word_ints(self, step: int, clocks: int) -> list[int]:
+        """The same words as Python ints (a step's draws need only a few of them)."""
+        bank = self.bank
+        return lane_word_ints(bank.width, bank.word_bits, bank.lane_state(step), clocks)
 
     def pool_draws(self, step: int, wraps: int) -> tuple[np.ndarray, int]:
-        """(offsets o_w per wrap, stride) of ``step`` from lane 0's first 1 + wraps words."""
-        offsets, stride = pool_draws(self.step_words(step, 1 + wraps), self.cfg)
-        return offsets, int(stride)
+        """(offsets o_w per wrap, stride) of ``step`` from lane 0's first 1 + wraps words:
+        ``pezo.ref.reuse.pool_draws`` of one step, computed on Python ints since a step
+        has only a few words (tests/test_ref_fast_paths.py checks the two agree)."""
+        N = self.cfg.pool_size
+        low = [word & (N - 1) for word in self.step_word_ints(step, 1 + wraps)]
+        offsets = [o & (N - 1) for o in accumulate([low[0]] + low[2:])]
+        return np.array(offsets, dtype=np.int64), 1 + 2 * (low[1] & (N // 2 - 1))
 
     def indices(self, step: int, n: int) -> np.ndarray:
         """Pool index read by parameters 0..n-1 of ``step`` (int64)."""
@@ -110,7 +119,7 @@ class PoolModel(EngineModel):
 
     def perturbation_real(self, step: int, n: int) -> np.ndarray:
         index = self.indices(step, n)
-        return self._real[index]
+        return self._real.take(index)
 
     def fresh_words_per_step(self, n: int, steps: int) -> float:
         """1 + wraps per step (stride, one offset per wrap of N parameters) plus the N
@@ -123,23 +132,55 @@ class PoolModel(EngineModel):
 class StreamModel(EngineModel):
     """The ``stream`` / ``none`` strategies: fresh lane words with R variations each."""
 
-    def perturbation(self, step: int, n: int) -> np.ndarray:
+    def __init__(self, cfg: PezoConfig, seed_in: int = 0):
+        super().__init__(cfg, seed_in)
+        B, R = cfg.word_bits, cfg.effective_repeat
+        r = np.arange(R, dtype=np.int64)[:, None, None]
+        sign = 1 - 2 * (r & 1)                             # odd uses negate
+        self._shift = B - (r * B) // R                     # rotl(u, rot_r) = (u * (2**B + 1)) >> (B - rot_r)
+        self._slope = 2 * sign                             # a = slope * mant
+        self._offset = sign * (1 - (1 << B))               # c = offset * mant + 2**(sh-1)
+        self._nominal = self._affine(np.array([[nominal_mantissa(cfg, cfg.moment_block)]], dtype=np.int64))
+
+    def _affine(self, mant: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(a, c) of the mantissas ``mant`` (blocks, 1): each (R, blocks, 1) int64."""
+        return self._slope * mant, self._offset * mant + (1 << (self.cfg.scale_shift - 1))
+
+    def _uses(self, step: int, n: int) -> np.ndarray:
+        """z of the step as (R, blocks, words per block) int64: [r, b, j] is use r of
+        fresh word j of moment block b (at least n words; the caller interleaves the uses).
+
+        With s_r = -1 for odd r, use r of word u is centre(rotl(u, rot_r)) * s_r
+        (stream_variation), so z = (rotl(u, rot_r) * a + c) >> sh with a = 2 s_r mant_b
+        and c = s_r (1 - 2**B) mant_b + 2**(sh-1): one affine map per (r, b)."""
         cfg = self.cfg
-        R, K, L = cfg.effective_repeat, cfg.lanes, cfg.moment_block
+        R, K, L, B = cfg.effective_repeat, cfg.lanes, cfg.moment_block, cfg.word_bits
         clocks = -(-(-(-n // R)) // K)
-        self.bank.load(step)
-        words = self.bank.words(clocks)
-        i = np.arange(n, dtype=np.int64)
-        j = i // R
-        u = words.reshape(-1).astype(np.int64)[j]
-        v = centre(stream_variation(u, i % R, cfg), cfg.word_bits)
         blocks = -(-clocks // L)
-        lane0 = moment_terms(centre(words[:, 0], cfg.word_bits), cfg)
-        acc = np.add.reduceat(lane0, np.arange(0, clocks, L)) if clocks else np.zeros(0, np.int64)
-        mant = np.empty(blocks, dtype=np.int64)
-        mant[0] = nominal_mantissa(cfg, L)
-        mant[1:] = [select_mantissa(int(a), cfg, L) for a in acc[:-1]]
-        return apply_scale(v, mant[(j // K) // L], cfg)
+        words = self.bank.step_words(step, clocks if blocks == 1 else blocks * L)
+        if blocks == 1:
+            slope, offset = self._nominal
+        else:
+            acc = word_moment_terms(words[:(blocks - 1) * L, 0], cfg).reshape(blocks - 1, L).sum(axis=1)
+            mant = np.empty((blocks, 1), dtype=np.int64)
+            mant[0] = nominal_mantissa(cfg, L)
+            mant[1:, 0] = select_mantissas(acc, cfg, L)
+            slope, offset = self._affine(mant)
+        z = np.multiply(words, (1 << B) + 1, dtype=np.int64).reshape(1, blocks, -1) >> self._shift
+        z &= (1 << B) - 1
+        z *= slope
+        z += offset
+        z >>= cfg.scale_shift
+        return z
+
+    def perturbation(self, step: int, n: int) -> np.ndarray:
+        return np.ascontiguousarray(self._uses(step, n).transpose(1, 2, 0)).reshape(-1)[:n]
+
+    def perturbation_real(self, step: int, n: int) -> np.ndarray:
+        z = self._uses(step, n)
+        out = np.empty(z.shape[1:] + z.shape[:1])
+        np.multiply(z.transpose(1, 2, 0), 1.0 / (1 << self.cfg.frac_bits), out=out)
+        return out.reshape(-1)[:n]
 
     def fresh_words_per_step(self, n: int, steps: int) -> float:
         """Every lane of every bank clock needed for n words."""

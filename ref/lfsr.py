@@ -47,6 +47,15 @@ Streams (identical in hw/lfsr.py):
   are poor for some B (:func:`close_lanes`; the config rejects them).
 
 After reset (and in a fresh model) the lanes hold the step-0 states for seed_in = 0.
+
+Model implementation (speed only; :func:`step`, :func:`apply_rows` and the row masks
+are the definition, and tests/test_ref_fast_paths.py checks the two agree on random
+geometries): every GF(2) map a step needs is a :class:`ByteMap`, applied to one state
+by ceil(W/8) table look-ups. The master of step t is J**t master0 by one map per
+non-zero base-16 digit of t (:class:`StepSeek`: nothing is kept from one step to the
+next, as in the RTL's seek); the words of C clocks from a state are one look-up in
+:func:`word_map`, whose images pack the C words into a little-endian integer, read as
+a numpy array without a per-word loop.
 """
 
 from __future__ import annotations
@@ -171,6 +180,167 @@ def apply_rows(rows: Rows, states: np.ndarray) -> np.ndarray:
             parity = np.bitwise_count(states & np.uint64(row)) & np.uint8(1)
             out |= parity.astype(np.uint64) << np.uint64(i)
     return out
+
+
+class ByteMap:
+    """A GF(2)-linear map applied by table look-up, for one state at a time.
+
+    ``columns[i]`` is the image of state bit i (a Python int of any width: a W-bit
+    state, or a packed sequence of words). The image of a state is the XOR of one entry
+    per byte of the state, each entry the image of that byte's bits: ceil(W/8)
+    look-ups instead of one parity per output bit (what :func:`apply_rows` computes)."""
+
+    def __init__(self, columns: list[int]):
+        self.columns = list(columns)
+        self.tables: list[list[int]] = []
+        for low in range(0, len(self.columns), 8):
+            table = [0]
+            for column in self.columns[low:low + 8]:
+                table += [entry ^ column for entry in table]
+            self.tables.append(table)
+
+    @classmethod
+    def from_rows(cls, rows: Rows, width: int) -> "ByteMap":
+        """The map of W-bit row masks (bit o of the image is the parity of ``state & rows[o]``)."""
+        return cls([sum((row >> i & 1) << o for o, row in enumerate(rows)) for i in range(width)])
+
+    def after(self, inner: "ByteMap") -> "ByteMap":
+        """The map ``self(inner(s))``."""
+        return ByteMap([self(column) for column in inner.columns])
+
+    def __call__(self, state: int) -> int:
+        image = 0
+        for table in self.tables:
+            image ^= table[state & 0xFF]
+            state >>= 8
+        return image
+
+
+#: Bits of the step number taken per seek table (16 maps J**(d * 16**i) per digit i).
+SEEK_DIGIT_BITS = 4
+
+
+class StepSeek:
+    """master(t) = J**t master0 by the base-16 digits d_i of t: one :class:`ByteMap`
+    of J**(d_i * 16**i) per non-zero digit (at most ceil(S/4) maps for S-bit steps).
+    The tables are constants of (W, B, K') and grow with the largest step asked for."""
+
+    def __init__(self, jump: ByteMap):
+        self._powers = [jump]                         # J**(16**i)
+        self._digits: list[list[ByteMap]] = []        # [i][d]: J**(d * 16**i), [i][0] unused
+
+    def _grow(self, digits: int) -> None:
+        while len(self._digits) < digits:
+            base = self._powers[-1]
+            maps = [base]
+            for _ in range((1 << SEEK_DIGIT_BITS) - 2):
+                maps.append(maps[-1].after(base))
+            self._powers.append(maps[-1].after(base))
+            self._digits.append([base] + maps)
+
+    def __call__(self, master0: int, step: int) -> int:
+        digits = -(-step.bit_length() // SEEK_DIGIT_BITS)
+        if digits > len(self._digits):
+            self._grow(digits)
+        state = master0
+        mask = (1 << SEEK_DIGIT_BITS) - 1
+        for maps in self._digits[:digits]:
+            if step & mask:
+                state = maps[step & mask](state)
+            step >>= SEEK_DIGIT_BITS
+        return state
+
+
+@lru_cache(maxsize=None)
+def step_seek(width: int, word_bits: int, slots: int) -> StepSeek:
+    """The shared :class:`StepSeek` of a bank geometry."""
+    return StepSeek(ByteMap.from_rows(jump_rows(width, word_bits, slots), width))
+
+
+@lru_cache(maxsize=None)
+def chain_maps(width: int, word_bits: int, lanes: int) -> tuple[ByteMap, ...]:
+    """G**k as :class:`ByteMap` for k = 0 .. lanes-1 (lane k of the step domain)."""
+    maps = [ByteMap([1 << i for i in range(width)])]
+    chain = ByteMap.from_rows(chain_rows(width, word_bits), width)
+    while len(maps) < lanes:
+        maps.append(chain.after(maps[-1]))
+    return tuple(maps)
+
+
+@lru_cache(maxsize=None)
+def word_slot(word_bits: int) -> np.dtype:
+    """The unsigned little-endian dtype (8, 16, 32 or 64 bits) that holds one B-bit word."""
+    return np.dtype(f"<u{max(1, 1 << (word_bits - 1).bit_length() >> 3)}")
+
+
+@lru_cache(maxsize=None)
+def word_map(width: int, word_bits: int, clocks: int) -> ByteMap:
+    """The words of the first ``clocks`` leaps from a state, packed: word c of the image
+    occupies bits c*slot .. c*slot + B - 1 (slot = :func:`word_slot`'s width), so the
+    image's little-endian bytes are the words as an array of that dtype."""
+    slot = 8 * word_slot(word_bits).itemsize
+    rows = leap_table(width, word_bits, clocks)[:clocks, :word_bits]
+    shifts = np.arange(width, dtype=np.uint64)
+    bits = np.zeros((width, clocks, slot), dtype=np.uint8)
+    bits[:, :, :word_bits] = ((rows[None, :, :] >> shifts[:, None, None]) & np.uint64(1)).astype(np.uint8)
+    packed = np.packbits(bits.reshape(width, -1), axis=1, bitorder="little")
+    return ByteMap([int.from_bytes(row.tobytes(), "little") for row in packed])
+
+
+def lane_words(width: int, word_bits: int, state: int, clocks: int) -> np.ndarray:
+    """The B-bit words of ``clocks`` leaps from one W-bit state, as an array of
+    :func:`word_slot`'s dtype (unsigned; read-only where it is one chunk).
+
+    Chunks of at most :attr:`LfsrBank.WORD_CHUNK` clocks, each one :func:`word_map`
+    look-up (the chunk rounded up to a power of two, so few tables are built); the
+    state moves from chunk to chunk by :func:`state_after`."""
+    if clocks <= LfsrBank.WORD_CHUNK:
+        return _chunk_words(width, word_bits, state, clocks)
+    chunks = []
+    for done in range(0, clocks, LfsrBank.WORD_CHUNK):
+        chunks.append(_chunk_words(width, word_bits, state, min(clocks - done, LfsrBank.WORD_CHUNK)))
+        state = state_after(width, word_bits, state, chunks[-1])
+    return np.concatenate(chunks)
+
+
+@lru_cache(maxsize=None)
+def bank_word_map(width: int, word_bits: int, lanes: int, clocks: int) -> ByteMap:
+    """The words of the first ``clocks`` leaps of K step-domain lanes (lane k = G**k
+    master) as one map of the master state, packed clock-major: word (c, k) in slot
+    c*K + k (:func:`word_map`'s layout), so one look-up loads and runs the whole bank."""
+    dtype = word_slot(word_bits)
+    words = word_map(width, word_bits, clocks)
+    columns = []
+    for bit in range(width):
+        per_lane = [np.frombuffer(words(lane(1 << bit)).to_bytes(clocks * dtype.itemsize, "little"), dtype=dtype)
+                    for lane in chain_maps(width, word_bits, lanes)]
+        columns.append(int.from_bytes(np.stack(per_lane, axis=1).tobytes(), "little"))
+    return ByteMap(columns)
+
+
+def lane_word_ints(width: int, word_bits: int, state: int, clocks: int) -> list[int]:
+    """The words of :func:`lane_words` as Python ints, without numpy: for the few words
+    of a step's pool draws, shifted out of one :func:`word_map` image."""
+    if clocks > LfsrBank.WORD_CHUNK:
+        return lane_words(width, word_bits, state, clocks).tolist()
+    slot, mask = word_slot(word_bits).itemsize << 3, (1 << word_bits) - 1
+    packed = word_map(width, word_bits, 1 << max(0, clocks - 1).bit_length())(state)
+    return [packed >> (slot * c) & mask for c in range(clocks)]
+
+
+def _chunk_words(width: int, word_bits: int, state: int, clocks: int) -> np.ndarray:
+    dtype = word_slot(word_bits)
+    size = 1 << max(0, clocks - 1).bit_length()
+    packed = word_map(width, word_bits, size)(state)
+    return np.frombuffer(packed.to_bytes(size * dtype.itemsize, "little"), dtype=dtype)[:clocks]
+
+
+def state_after(width: int, word_bits: int, state: int, words: np.ndarray) -> int:
+    """The state after the leaps that produced ``words`` from ``state``: each leap makes
+    it ``((s << B) | word) mod 2**W``, so only the last ceil(W/B) words matter."""
+    for word in words[max(0, len(words) - -(-width // word_bits)):].tolist():
+        state = ((state << word_bits) | word) & _mask(width)
+    return state
 
 
 def splitmix64(x: int) -> tuple[int, int]:
@@ -298,7 +468,7 @@ class LfsrBank:
 
     FILL_DOMAIN = "fill"
     STEP_DOMAIN = "step"
-    WORD_CHUNK = 4096
+    WORD_CHUNK = 1024
 
     def __init__(self, width: int, word_bits: int, lanes: int, seed: int, seed_in: int = 0,
                  *, fill: bool = False):
@@ -314,10 +484,8 @@ class LfsrBank:
         self.slots = slot_count(lanes, fill)
         self.master_base = derive_seeds(seed, 1, width)[0] & ~1
         self.master0 = master_state(self.master_base, seed_in, width)
-        self._leap = leap_rows(width, word_bits)
-        self._chain = chain_rows(width, word_bits)
-        self._jumps = [jump_rows(width, word_bits, self.slots)]   # J**(2**i)
-        self._masters = np.array([self.master0], dtype=np.uint64)
+        self._seek = step_seek(width, word_bits, self.slots)
+        self._lanes = chain_maps(width, word_bits, max(lanes, 2 if fill else 1))
         self.state = self.lane_states(0)
 
     @classmethod
@@ -329,50 +497,72 @@ class LfsrBank:
                    fill=cfg.strategy == "pool" and lanes == 1)
 
     def master(self, step: int) -> int:
-        """Master state of step ``step`` (J**step master0)."""
-        return int(self.masters(step, 1)[0])
+        """Master state of step ``step`` (J**step master0, by :class:`StepSeek`'s tables;
+        nothing is kept from one step to the next)."""
+        if step < 0:
+            raise ConfigError("step", step, "must be >= 0")
+        return self._seek(self.master0, step)
 
     def masters(self, first: int, count: int) -> np.ndarray:
-        """Master states of steps first .. first+count-1 (uint64).
-
-        Known states are cached; the cache doubles its length with J**(2**i), since
-        training asks for successive steps."""
-        if first < 0:
-            raise ConfigError("step", first, "must be >= 0")
-        while len(self._masters) < first + count:
-            i = len(self._masters).bit_length() - 1          # length is 2**i
-            while len(self._jumps) <= i:
-                self._jumps.append(compose(self._jumps[-1], self._jumps[-1]))
-            self._masters = np.concatenate([self._masters, apply_rows(self._jumps[i], self._masters)])
-        return self._masters[first:first + count]
+        """Master states of steps first .. first+count-1 (uint64)."""
+        return np.array([self.master(t) for t in range(first, first + count)], dtype=np.uint64)
 
     def states_from_masters(self, masters: np.ndarray, domain: str = STEP_DOMAIN) -> np.ndarray:
         """Lane states loaded for each master state: shape (len(masters), K), uint64.
 
         Step domain: lane k = G**k master; fill domain (one lane): lane 0 = G master."""
-        state = np.asarray(masters, dtype=np.uint64)
+        states = [self._loaded(m, domain) for m in np.asarray(masters, dtype=np.uint64).tolist()]
+        return np.array(states, dtype=np.uint64).reshape(len(states), -1)
+
+    def _loaded(self, master: int, domain: str) -> list[int]:
+        """The lane states loaded from one master state, as ints."""
         if domain == self.FILL_DOMAIN:
             if not self.fill:
                 raise ConfigError("domain", domain, "this bank has no fill slot")
-            return apply_rows(self._chain, state)[:, None]
-        lanes = [state]
-        for _ in range(1, self.lanes):
-            lanes.append(apply_rows(self._chain, lanes[-1]))
-        return np.stack(lanes, axis=1)
+            return [self._lanes[1](master)]
+        return [master] + [lane(master) for lane in self._lanes[1:self.lanes]]   # lane 0 = G**0 master
+
+    def lane_state(self, step: int, lane: int = 0, domain: str = STEP_DOMAIN) -> int:
+        """The state lane ``lane`` loads at the start of ``step``, as an int (one lane of
+        :meth:`lane_states`, without building the others)."""
+        lanes = 1 if domain == self.FILL_DOMAIN else self.lanes
+        if not 0 <= lane < lanes:
+            raise ConfigError("lane", lane, f"must be in 0..{lanes - 1}")
+        master = self.master(step)
+        if domain == self.FILL_DOMAIN:
+            return self._loaded(master, domain)[0]
+        return self._lanes[lane](master) if lane else master
 
     def lane_states(self, step: int, domain: str = STEP_DOMAIN) -> np.ndarray:
         """The K states loaded at the start of ``step`` (``domain`` fill: pool fill)."""
-        return self.states_from_masters(np.array([self.master(step)], dtype=np.uint64), domain)[0]
+        return np.array(self._loaded(self.master(step), domain), dtype=np.uint64)
+
+    def step_words(self, step: int, clocks: int, domain: str = STEP_DOMAIN) -> np.ndarray:
+        """Words of the first ``clocks`` leaps of every lane loaded for ``step``, without
+        touching the bank: shape (clocks, K), :func:`word_slot`'s unsigned dtype."""
+        master = self.master(step)
+        if domain == self.STEP_DOMAIN and 1 < self.lanes and clocks * self.lanes <= self.WORD_CHUNK:
+            size = 1 << max(0, clocks - 1).bit_length()
+            dtype = word_slot(self.word_bits)
+            packed = bank_word_map(self.width, self.word_bits, self.lanes, size)(master)
+            words = np.frombuffer(packed.to_bytes(size * self.lanes * dtype.itemsize, "little"), dtype=dtype)
+            return words.reshape(size, self.lanes)[:clocks]
+        lanes = [lane_words(self.width, self.word_bits, state, clocks) for state in self._loaded(master, domain)]
+        if len(lanes) == 1:
+            return lanes[0][:, None]
+        out = np.empty((clocks, len(lanes)), dtype=lanes[0].dtype)
+        for k, words in enumerate(lanes):
+            out[:, k] = words
+        return out
 
     def first_words(self, states: np.ndarray, clocks: int) -> np.ndarray:
         """Words of the first ``clocks`` leaps from each given state, without touching
         the bank: shape (clocks,) + states.shape, uint64."""
-        out = []
         states = np.asarray(states, dtype=np.uint64)
-        for _ in range(clocks):
-            states = apply_rows(self._leap, states)
-            out.append(states & np.uint64(_mask(self.word_bits)))
-        return np.stack(out)
+        out = np.empty((clocks, states.size), dtype=np.uint64)
+        for k, state in enumerate(states.reshape(-1).tolist()):
+            out[:, k] = lane_words(self.width, self.word_bits, state, clocks)
+        return out.reshape((clocks,) + states.shape)
 
     def load(self, step: int, domain: str = STEP_DOMAIN) -> None:
         """Load every lane for ``step`` (what the RTL does on start / replay / fill)."""
@@ -382,15 +572,9 @@ class LfsrBank:
         """Advance ``clocks`` leaps; returns the words, shape (clocks, K), uint64.
 
         Word [c, k] is lane k's B-bit word of clock c (the low B bits of its state after
-        the (c+1)-th leap), computed from the cached :func:`leap_table` in chunks."""
+        the (c+1)-th leap), from :func:`lane_words` (table look-ups, no per-word loop)."""
         out = np.empty((max(clocks, 0), self.lanes), dtype=np.uint64)
-        weights = np.uint64(1) << np.arange(self.word_bits, dtype=np.uint64)
-        done = 0
-        while done < clocks:
-            chunk = min(clocks - done, self.WORD_CHUNK)
-            table = leap_table(self.width, self.word_bits, chunk)
-            bits = np.bitwise_count(table[None, :chunk, :self.word_bits] & self.state[:, None, None]) & np.uint8(1)
-            out[done:done + chunk] = (bits.astype(np.uint64) @ weights).T
-            self.state = apply_rows(tuple(int(r) for r in table[chunk - 1]), self.state)
-            done += chunk
+        for k, state in enumerate(self.state.tolist()):
+            out[:, k] = lane_words(self.width, self.word_bits, state, max(clocks, 0))
+            self.state[k] = state_after(self.width, self.word_bits, state, out[:, k])
         return out

@@ -35,6 +35,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from pezo.ref.config import PezoConfig
@@ -47,9 +49,12 @@ def pool_draws(words: np.ndarray, cfg: PezoConfig) -> tuple[np.ndarray, np.ndarr
     step), unsigned; ``offsets[w] = o_w`` (pool indices 0..N-1) for each wrap, shape
     (wraps, ...), and ``stride`` (odd, 1..N-1) has the trailing shape. int64."""
     N = cfg.pool_size
-    low = (np.asarray(words, dtype=np.uint64) & np.uint64(N - 1)).astype(np.int64)
-    o = np.cumsum(np.concatenate([low[:1], low[2:]]), axis=0) & (N - 1)
-    return o, 1 + 2 * (low[1] & (N // 2 - 1))
+    low = np.bitwise_and(words, N - 1, dtype=np.int64)
+    stride = 1 + 2 * (low[1] & (N // 2 - 1))
+    low[1] = low[0]                   # the offsets sum w0, w2, w3, ...
+    o = np.add.accumulate(low[1:], axis=0)
+    o &= N - 1
+    return o, stride
 
 
 def pool_indices(offsets: np.ndarray, stride: int, n: int, cfg: PezoConfig) -> np.ndarray:
@@ -57,9 +62,18 @@ def pool_indices(offsets: np.ndarray, stride: int, n: int, cfg: PezoConfig) -> n
     built wrap by wrap (one row of N indices per offset)."""
     N = cfg.pool_size
     wraps = -(-n // N)
-    ramp = np.arange(N, dtype=np.int64) * stride
-    offsets = np.asarray(offsets, dtype=np.int64)[:wraps, None]
-    return ((ramp[None, :] + offsets) & (N - 1)).reshape(-1)[:n]
+    index = _ramp(N, wraps) * stride      # (i mod N) * stride = i * stride mod N
+    index += np.asarray(offsets, dtype=np.int64)[:wraps, None]
+    index &= N - 1
+    return index.reshape(-1)[:n]
+
+
+@lru_cache(maxsize=None)
+def _ramp(N: int, wraps: int) -> np.ndarray:
+    """0 .. wraps*N - 1 as (wraps, N) int64, a constant of the read (read-only)."""
+    ramp = np.arange(wraps * N, dtype=np.int64).reshape(wraps, N)
+    ramp.flags.writeable = False
+    return ramp
 
 
 def pool_wraps(n: int, cfg: PezoConfig) -> int:

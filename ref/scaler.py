@@ -66,6 +66,31 @@ def moment_terms(v: np.ndarray, cfg: PezoConfig) -> np.ndarray:
     return q * q + q
 
 
+def word_moment_terms(u: np.ndarray, cfg: PezoConfig) -> np.ndarray:
+    """``moment_terms(centre(u))`` of unsigned B-bit words u (int64), by a table look-up
+    where the table is small: q = |2u + 1 - 2**B| >> (B-T) depends only on the top T+1
+    bits of u (u >> (B-T-1)), so for T < B the table has 2**(T+1) entries."""
+    table = _word_moment_table(cfg)
+    if table is None:
+        return moment_terms(centre(u, cfg.word_bits), cfg)
+    return table[np.asarray(u) >> max(0, cfg.word_bits - cfg.moment_bits - 1)]
+
+
+#: Largest table :func:`word_moment_terms` builds (entries); wider moments compute q.
+WORD_MOMENT_TABLE = 1 << 16
+
+
+@lru_cache(maxsize=None)
+def _word_moment_table(cfg: PezoConfig) -> np.ndarray | None:
+    shift = max(0, cfg.word_bits - cfg.moment_bits - 1)
+    if 1 << (cfg.word_bits - shift) > WORD_MOMENT_TABLE:
+        return None
+    top = np.arange(1 << (cfg.word_bits - shift), dtype=np.int64) << shift
+    table = moment_terms(centre(top, cfg.word_bits), cfg)
+    table.flags.writeable = False
+    return table
+
+
 def moment_acc(v: np.ndarray, cfg: PezoConfig) -> int:
     """acc = sum(q*q + q) over the words v."""
     return int(moment_terms(v, cfg).sum())
@@ -104,6 +129,23 @@ def select_mantissa(acc: int, cfg: PezoConfig, n: int) -> int:
     """The adaptive mantissa for an accumulator value over n words."""
     lo, _ = mantissa_range(cfg)
     return lo + sum(1 for theta in mantissa_thresholds(cfg, n) if acc < theta)
+
+
+def select_mantissas(acc: np.ndarray, cfg: PezoConfig, n: int) -> np.ndarray:
+    """:func:`select_mantissa` of every accumulator value of ``acc`` (int64 array) at
+    once: ``lo`` plus the number of thresholds above acc, by one binary search."""
+    rising = _rising_thresholds(cfg, n)
+    return mantissa_range(cfg)[0] + len(rising) - np.searchsorted(rising, acc, side="right")
+
+
+@lru_cache(maxsize=None)
+def _rising_thresholds(cfg: PezoConfig, n: int) -> np.ndarray:
+    """The thresholds in increasing order as int64 (capped at the int64 maximum, which
+    no int64 accumulator exceeds, so every comparison keeps its result)."""
+    top = np.iinfo(np.int64).max
+    rising = np.array([min(theta, top) for theta in reversed(mantissa_thresholds(cfg, n))], dtype=np.int64)
+    rising.flags.writeable = False
+    return rising
 
 
 @lru_cache(maxsize=None)

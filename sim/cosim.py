@@ -36,8 +36,8 @@ from pezo.ref.train.loop import Run, TrainResult, TrainSettings
 from pezo.ref.train.sources import ENGINE_SOURCES, PEZO_PRESETS, PerturbationSource, make_source
 from pezo.ref.train.zo import zo_step
 from pezo.sim.runner import run_testbench
-from pezo.sim.tb_cosim import (BACKPRESSURE_ENV, OUT_ENV, PASSES_ENV, SEED_IN_ENV, STEPS_ENV,
-                               WORDS_ENV)
+from pezo.sim.streams import BACKPRESSURE_ENV
+from pezo.sim.tb_cosim import OUT_ENV, PASSES_ENV, SEED_IN_ENV, STEPS_ENV, WORDS_ENV
 from pezo.toolchain import build_dir
 
 #: ZO-SGD passes per step: +eps, -eps, update.

@@ -34,12 +34,10 @@ from amaranth.lib import wiring
 
 from pezo.errors import PezoError
 from pezo.ref.config import PezoConfig
-from pezo.toolchain import build_dir, configure_amaranth, tool_path
+from pezo.toolchain import TOPLEVEL, build_dir, configure_amaranth, tool_path
 
 #: Environment variable holding the path of the config TOML of the running testbench.
 CONFIG_ENV = "PEZO_CONFIG"
-#: Top-level module name of every simulated design.
-TOPLEVEL = "top"
 
 ComponentFactory = Callable[[PezoConfig], wiring.Component]
 

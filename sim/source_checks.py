@@ -1,12 +1,11 @@
 """cocotb checks of the common perturbation-source interface (``start`` / ``seed`` /
-``z``, see hw/engine.py), shared by the testbenches of the PeZO engine and of the
-Gaussian baselines.
+``z``, see hw/source.py), shared by the testbenches of every perturbation source.
 
 :class:`SourceBench` drives one source and compares every word it emits with the
-golden model; the ``check_*`` coroutines are the claims of the interface, each called
-from one ``@cocotb.test()`` of a testbench module. Randomness (steps, seeds,
-back-pressure) comes from Python's ``random``, seeded by cocotb
-(``COCOTB_RANDOM_SEED``), so a failing run is reproduced from the seed it prints.
+golden model; the ``check_*`` coroutines are the claims of the interface, and
+:func:`source_tests` makes them the five cocotb tests of a testbench module.
+Randomness (steps, seeds, back-pressure) comes from Python's ``random``, seeded by
+cocotb (``COCOTB_RANDOM_SEED``), so a failing run is reproduced from the seed it prints.
 """
 
 from __future__ import annotations
@@ -14,23 +13,27 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 
+import cocotb
 import numpy as np
+from amaranth import Shape
 
+from pezo.hw.source import SourceSignature
 from pezo.ref.config import PezoConfig
-from pezo.sim.runner import config_from_env, env_value
-from pezo.sim.streams import StreamDriver, WordSink, clocks, now, reset, start_clock
+from pezo.sim.runner import config_from_env
+from pezo.sim.streams import StreamDriver, clocks, expect_words, now, reset, start_clock, z_sink
 
-BACKPRESSURE_ENV = "PEZO_BACKPRESSURE"
+def check_interface(dut, cfg: PezoConfig) -> None:
+    """The DUT has the ports of ``SourceSignature.from_config(cfg)`` (hw/source.py, the
+    one definition of the interface): ``start``, ``seed`` and ``z`` streams whose
+    payloads have the signature's widths (S, W and P*B bits)."""
+    for name, member in SourceSignature.from_config(cfg).members.items():
+        want = Shape.cast(member.signature.members["payload"].shape).width
+        got = len(getattr(dut, f"{name}__payload"))
+        assert got == want, f"{name}__payload has {got} bits, the source interface {want}"
+
 
 #: golden model of a source: (cfg, seed_in) -> (step, n) -> n signed words (int64)
 Reference = Callable[[PezoConfig, int], Callable[[int, int], np.ndarray]]
-
-
-def expect_words(got: np.ndarray, want: np.ndarray, what: str) -> None:
-    """Assert word-by-word equality, naming the first differing word."""
-    bad = np.flatnonzero(got != want)
-    assert not len(bad), (f"{what}: {len(bad)} of {len(want)} words differ, first at word {bad[0]}: "
-                          f"rtl {int(got[bad[0]])}, ref {int(want[bad[0]])}")
 
 
 class SourceBench:
@@ -42,13 +45,12 @@ class SourceBench:
     def __init__(self, dut, reference: Reference, words: int):
         self.dut = dut
         self.cfg = config_from_env()
+        check_interface(dut, self.cfg)
         self.words = words
         start_clock(dut)
         self.start = StreamDriver(dut, "start")
         self.seed = StreamDriver(dut, "seed")
-        self.z = WordSink(dut, self.cfg.parallel, self.cfg.word_bits,
-                          backpressure=float(env_value(BACKPRESSURE_ENV, "0.3")),
-                          seed=random.getrandbits(32))
+        self.z = z_sink(dut, self.cfg.parallel, self.cfg.word_bits)
         self._reference = reference
         self._models: dict[int, Callable[[int, int], np.ndarray]] = {}
         self.seed_in = 0
@@ -160,3 +162,40 @@ async def check_runtime_seed(bench: SourceBench) -> None:
     await bench.check(t + 1)
     await bench.send_seed(0)
     await bench.check(t)
+
+
+def source_tests(module: str, bench: Callable[[object], SourceBench], *, waits: Sequence[int],
+                 max_wait: int, skip: bool = False) -> tuple[object, ...]:
+    """The five cocotb tests of the common interface for the testbench module ``module``
+    (pass ``__name__``), each building ``bench(dut)``:
+
+    ``words_after_start_match_model``, ``replay_gives_identical_words``,
+    ``start_abandons_run`` (a start after each of ``waits`` clocks and in a run),
+    ``reset_mid_run_returns_to_idle`` (a reset up to ``max_wait`` clocks after a start)
+    and ``runtime_seed_selects_model_seed``, in that order. Each test carries its
+    module's name, so cocotb names it (and seeds its ``random``) as if it were written
+    out in that module; ``skip`` skips all five."""
+    async def words_after_start_match_model(dut) -> None:
+        await check_words_after_start(bench(dut))
+
+    async def replay_gives_identical_words(dut) -> None:
+        await check_replay(bench(dut))
+
+    async def start_abandons_run(dut) -> None:
+        await check_start_abandons_run(bench(dut), waits)
+
+    async def reset_mid_run_returns_to_idle(dut) -> None:
+        await check_reset_mid_run(bench(dut), max_wait)
+
+    async def runtime_seed_selects_model_seed(dut) -> None:
+        await check_runtime_seed(bench(dut))
+
+    tests = []
+    for test, check in ((words_after_start_match_model, check_words_after_start),
+                        (replay_gives_identical_words, check_replay),
+                        (start_abandons_run, check_start_abandons_run),
+                        (reset_mid_run_returns_to_idle, check_reset_mid_run),
+                        (runtime_seed_selects_model_seed, check_runtime_seed)):
+        test.__module__, test.__qualname__, test.__doc__ = module, test.__name__, check.__doc__
+        tests.append(cocotb.test(skip=skip)(test))
+    return tuple(tests)

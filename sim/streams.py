@@ -6,22 +6,29 @@ common interface (``start``, ``seed``, ``z``)::
 
     start_clock(dut)
     start, seed = StreamDriver(dut, "start"), StreamDriver(dut, "seed")
-    z = WordSink(dut, parallel=cfg.parallel, word_bits=cfg.word_bits, backpressure=0.3, seed=1)
+    z = z_sink(dut, cfg.parallel, cfg.word_bits)   # back-pressure from PEZO_BACKPRESSURE
     await reset(dut)
     z.start()
     when = await start.send(t)          # sim time of the edge that accepted start(t)
     z.restart(since=when)               # keep only words transferred after that edge
     words = await z.take(n)             # words 0..n-1 of step t, signed int64
+    expect_words(words, model.perturbation(t, n), f"step {t}")
 
 Timing convention: every coroutine samples on the rising edge of ``clk`` (the values
 just before the edge, i.e. what the DUT's flip-flops see) and drives new input values
 right after it, so a transfer happens at an edge where ``valid`` and ``ready`` were
 both 1.
+
+The helpers every testbench shares live here once: :func:`reset` (the one reset
+routine), :func:`expect_words` (the one word-by-word comparison with the golden model)
+and :func:`z_sink` (the one back-pressure setting, ``PEZO_BACKPRESSURE``).
 """
 
 from __future__ import annotations
 
+import os
 import random
+from collections.abc import Sequence
 
 import numpy as np
 from cocotb import start_soon
@@ -33,6 +40,10 @@ from cocotb.utils import get_sim_time
 
 #: Clock period of every testbench, in ns.
 CLOCK_NS = 10
+#: Environment variable: probability that a sink holds ``ready`` low on a clock.
+BACKPRESSURE_ENV = "PEZO_BACKPRESSURE"
+#: Back-pressure of every testbench unless ``PEZO_BACKPRESSURE`` says otherwise.
+DEFAULT_BACKPRESSURE = 0.3
 
 
 def value(handle: SimHandleBase) -> int:
@@ -57,13 +68,29 @@ async def clocks(dut, n: int = 1) -> None:
         await RisingEdge(dut.clk)
 
 
-async def reset(dut, cycles: int = 2, *, idle: tuple[str, ...] = ("start", "seed")) -> None:
-    """Hold ``rst`` high for ``cycles`` edges with the ``idle`` input streams' valid low."""
-    for name in idle:
-        getattr(dut, f"{name}__valid").value = 0
+async def reset(dut, cycles: int = 2, *, zero: Sequence[str] = ("start__valid", "seed__valid")) -> None:
+    """Drive the input ports named in ``zero`` to 0, then hold ``rst`` (synchronous,
+    active high) for ``cycles`` rising edges of the running ``clk``; the one reset
+    routine of every testbench."""
+    for port in zero:
+        getattr(dut, port).value = 0
     dut.rst.value = 1
     await clocks(dut, cycles)
     dut.rst.value = 0
+
+
+def expect_words(got: np.ndarray, want: np.ndarray, what: str) -> None:
+    """Assert that the RTL's words ``got`` equal the golden model's ``want`` element for
+    element (same shape; 1-D: word index, 2-D: (transfer, lane), ...), naming how many
+    differ and the first one."""
+    got, want = np.asarray(got), np.asarray(want)
+    assert got.shape == want.shape, f"{what}: got words of shape {got.shape}, expected {want.shape}"
+    bad = np.argwhere(got != want)
+    if len(bad):
+        first = tuple(int(i) for i in bad[0])
+        where = first[0] if len(first) == 1 else first
+        raise AssertionError(f"{what}: {len(bad)} of {want.size} words differ, first at word {where}: "
+                             f"rtl {int(got[first])}, ref {int(want[first])}")
 
 
 class StreamDriver:
@@ -165,3 +192,15 @@ class WordSink:
                 return words[:n]
             await RisingEdge(self.clk)
         raise AssertionError(f"only {len(self.words)} of {n} words arrived in {limit} cycles")
+
+
+def backpressure() -> float:
+    """The testbench's back-pressure: ``PEZO_BACKPRESSURE`` (default 0.3), in [0, 1)."""
+    return float(os.environ.get(BACKPRESSURE_ENV, DEFAULT_BACKPRESSURE))
+
+
+def z_sink(dut, parallel: int, word_bits: int) -> WordSink:
+    """The sink of a source's ``z`` stream (P = ``parallel`` words of B = ``word_bits``
+    bits per transfer) under the testbench's :func:`backpressure`, its ``ready`` pattern
+    drawn from a seed of Python's ``random`` (seeded by cocotb, so a run is reproducible)."""
+    return WordSink(dut, parallel, word_bits, backpressure=backpressure(), seed=random.getrandbits(32))

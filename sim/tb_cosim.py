@@ -18,20 +18,17 @@ The recorder checks nothing itself; the trainer compares against the golden mode
 
 from __future__ import annotations
 
-import random
-
 import cocotb
 import numpy as np
 
 from pezo.sim.runner import config_from_env, env_value
-from pezo.sim.streams import StreamDriver, WordSink, now, reset, start_clock
+from pezo.sim.streams import StreamDriver, now, reset, start_clock, z_sink
 
 OUT_ENV = "PEZO_COSIM_OUT"
 SEED_IN_ENV = "PEZO_COSIM_SEED_IN"
 STEPS_ENV = "PEZO_COSIM_STEPS"
 PASSES_ENV = "PEZO_COSIM_PASSES"
 WORDS_ENV = "PEZO_COSIM_WORDS"
-BACKPRESSURE_ENV = "PEZO_BACKPRESSURE"
 
 
 @cocotb.test()
@@ -43,8 +40,7 @@ async def record_training_passes(dut):
     steps, passes, n = (int(env_value(k)) for k in (STEPS_ENV, PASSES_ENV, WORDS_ENV))
     start_clock(dut)
     start, seed = StreamDriver(dut, "start"), StreamDriver(dut, "seed")
-    z = WordSink(dut, cfg.parallel, cfg.word_bits, backpressure=float(env_value(BACKPRESSURE_ENV, "0.3")),
-                 seed=random.getrandbits(32))
+    z = z_sink(dut, cfg.parallel, cfg.word_bits)
     z.start()
     await reset(dut)
     z.restart(since=await seed.send(seed_in))

@@ -1,19 +1,20 @@
 """cocotb testbench of hw/floor.py: every word of ``lfsr-floor`` equals
 ``pezo.ref.floor.FloorModel`` after reset, after runtime seeds and after a reset in the
-middle of a run, under back-pressure (``ready`` low 30 % of the clocks)."""
+middle of a run, under back-pressure (``ready`` low with probability ``PEZO_BACKPRESSURE``,
+default 0.3)."""
 
 from __future__ import annotations
 
 import random
 
 import cocotb
-import numpy as np
 
 from pezo.hw.floor import LfsrFloor
 from pezo.ref.config import PezoConfig
 from pezo.ref.floor import FloorModel
 from pezo.sim.runner import SimCase, config_from_env
-from pezo.sim.streams import StreamDriver, WordSink, clocks, now, reset, start_clock
+from pezo.sim.source_checks import check_interface
+from pezo.sim.streams import StreamDriver, clocks, expect_words, now, reset, start_clock, z_sink
 
 CASES = [
     SimCase("floor_default", LfsrFloor, "pezo.sim.tb_floor", PezoConfig()),
@@ -24,26 +25,22 @@ CASES = [
 WORDS = 200
 
 
-def check(got: np.ndarray, want: np.ndarray, what: str) -> None:
-    bad = np.flatnonzero(got != want)
-    assert not len(bad), f"{what}: first mismatch at word {bad[0]}: rtl {got[bad[0]]}, ref {want[bad[0]]}"
-
-
 @cocotb.test()
 async def words_match_model_after_reset_seeds_and_mid_run_reset(dut):
     cfg = config_from_env()
+    check_interface(dut, cfg)
     start_clock(dut)
     seed = StreamDriver(dut, "seed")
     StreamDriver(dut, "start")
-    z = WordSink(dut, cfg.parallel, cfg.word_bits, backpressure=0.3, seed=random.getrandbits(32))
+    z = z_sink(dut, cfg.parallel, cfg.word_bits)
     await reset(dut)   # z.valid is 1 from time 0: start the sink once ready is driven
     z.start()
     z.restart(since=now())
-    check(await z.take(WORDS), FloorModel(cfg).words(WORDS // cfg.parallel), "after reset")
+    expect_words(await z.take(WORDS), FloorModel(cfg).words(WORDS // cfg.parallel), "after reset")
     for seed_in in (random.getrandbits(cfg.lfsr_width), 0, (1 << cfg.lfsr_width) - 1):
         z.restart(since=await seed.send(seed_in))
-        check(await z.take(WORDS), FloorModel(cfg, seed_in).words(WORDS // cfg.parallel), f"seed {seed_in:#x}")
+        expect_words(await z.take(WORDS), FloorModel(cfg, seed_in).words(WORDS // cfg.parallel), f"seed {seed_in:#x}")
     await clocks(dut, 7)
     await reset(dut)
     z.restart(since=now())
-    check(await z.take(WORDS), FloorModel(cfg).words(WORDS // cfg.parallel), "after a mid-run reset")
+    expect_words(await z.take(WORDS), FloorModel(cfg).words(WORDS // cfg.parallel), "after a mid-run reset")

@@ -28,9 +28,8 @@ from pezo.ref.config import PRESETS, PezoConfig
 from pezo.ref.gaussian.quality import ks_distance, moment_checks
 from pezo.ref.gaussian.tables import clt_scale
 from pezo.sim.runner import SimCase, config_from_env, env_value
-from pezo.sim.source_checks import (SourceBench, check_replay, check_reset_mid_run, check_runtime_seed,
-                                    check_start_abandons_run, check_words_after_start, expect_words)
-from pezo.sim.streams import StreamDriver, clocks, reset, split_words, start_clock, value
+from pezo.sim.source_checks import SourceBench, source_tests
+from pezo.sim.streams import StreamDriver, clocks, expect_words, reset, split_words, start_clock, value
 
 DESIGN_ENV = "PEZO_GAUSSIAN"
 QUALITY_ENV = "PEZO_QUALITY_SAMPLES"
@@ -108,36 +107,9 @@ class Source(SourceBench):
                          words=24 * config_from_env().parallel + 5)
 
 
-@cocotb.test(skip=QUALITY_ENV in os.environ)
-async def words_after_start_match_model(dut):
-    """After reset the source is idle; start(t) gives words 0.. of step t, forward and back."""
-    await check_words_after_start(Source(dut))
-
-
-@cocotb.test(skip=QUALITY_ENV in os.environ)
-async def replay_gives_identical_words(dut):
-    """start(t) three times gives identical words; t+1 differs; an earlier step and t
-    again reproduce theirs."""
-    await check_replay(Source(dut))
-
-
-@cocotb.test(skip=QUALITY_ENV in os.environ)
-async def start_abandons_run(dut):
-    """A start during the seek, the pipeline fill, or a run discards what was in flight."""
-    await check_start_abandons_run(Source(dut), waits=(1, 3, 9))
-
-
-@cocotb.test(skip=QUALITY_ENV in os.environ)
-async def reset_mid_run_returns_to_idle(dut):
-    """Reset during a run (after a seed) and during the pipeline fill: idle afterwards
-    with seed_in back to 0, then exact words."""
-    await check_reset_mid_run(Source(dut), max_wait=12)
-
-
-@cocotb.test(skip=QUALITY_ENV in os.environ)
-async def runtime_seed_selects_model_seed(dut):
-    """seed(x) gives the words of the model with seed_in = x (and idles until a start)."""
-    await check_runtime_seed(Source(dut))
+(words_after_start_match_model, replay_gives_identical_words, start_abandons_run,
+ reset_mid_run_returns_to_idle, runtime_seed_selects_model_seed) = source_tests(
+    __name__, Source, waits=(1, 3, 9), max_wait=12, skip=QUALITY_ENV in os.environ)
 
 
 async def collect(dut, cfg: PezoConfig, t: int, n: int) -> np.ndarray:

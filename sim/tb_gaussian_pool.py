@@ -13,14 +13,12 @@ from __future__ import annotations
 
 from functools import partial
 
-import cocotb
 
 from pezo.hw.gaussian_pool import GaussianPool
 from pezo.ref.config import PRESETS, PezoConfig
 from pezo.ref.gaussian_pool import GaussianPoolModel
 from pezo.sim.runner import SimCase, config_from_env, env_value
-from pezo.sim.source_checks import (SourceBench, check_replay, check_reset_mid_run, check_runtime_seed,
-                                    check_start_abandons_run, check_words_after_start)
+from pezo.sim.source_checks import SourceBench, source_tests
 
 
 GENERATOR_ENV = "PEZO_GENERATOR"
@@ -52,33 +50,6 @@ class Source(SourceBench):
                          words=2 * cfg.pool_size + 3 * cfg.parallel + 1)
 
 
-@cocotb.test()
-async def words_after_start_match_model(dut):
-    """After reset the source is idle; start(t) gives words 0.. of step t, forward and back."""
-    await check_words_after_start(Source(dut))
-
-
-@cocotb.test()
-async def replay_gives_identical_words(dut):
-    """start(t) three times gives identical words; t+1 differs; an earlier step and t
-    again reproduce theirs."""
-    await check_replay(Source(dut))
-
-
-@cocotb.test()
-async def start_abandons_run(dut):
-    """A start during the seek, the pool fill or a run discards what was in flight."""
-    await check_start_abandons_run(Source(dut), waits=(1, 3, 9, 40))
-
-
-@cocotb.test()
-async def reset_mid_run_returns_to_idle(dut):
-    """Reset during a run (after a seed) and during a fill: idle afterwards with seed_in
-    back to 0, then exact words."""
-    await check_reset_mid_run(Source(dut), max_wait=60)
-
-
-@cocotb.test()
-async def runtime_seed_selects_model_seed(dut):
-    """seed(x) gives the words of the model with seed_in = x (and idles until a start)."""
-    await check_runtime_seed(Source(dut))
+(words_after_start_match_model, replay_gives_identical_words, start_abandons_run,
+ reset_mid_run_returns_to_idle, runtime_seed_selects_model_seed) = source_tests(
+    __name__, Source, waits=(1, 3, 9, 40), max_wait=60)

@@ -18,7 +18,7 @@ from pezo.hw.lfsr import LfsrBank
 from pezo.ref.config import PezoConfig
 from pezo.ref.lfsr import LfsrBank as RefBank
 from pezo.sim.runner import SimCase, config_from_env, env_value
-from pezo.sim.streams import clocks, start_clock, value
+from pezo.sim.streams import clocks, reset, start_clock, value
 
 LANES_ENV = "PEZO_LANES"
 
@@ -67,11 +67,7 @@ class Bank:
         return [(flat >> (k * b)) & ((1 << b) - 1) for k in range(self.lanes)]
 
     async def reset(self) -> None:
-        for port in self.inputs:
-            getattr(self.dut, port).value = 0
-        self.dut.rst.value = 1
-        await clocks(self.dut, 2)
-        self.dut.rst.value = 0
+        await reset(self.dut, zero=self.inputs)
 
     async def seed(self, seed_in: int) -> None:
         self.dut.seed__payload.value = seed_in

@@ -29,7 +29,8 @@ from pezo.hw.reuse import reuse
 from pezo.ref.config import PRESETS, PezoConfig
 from pezo.ref.reuse import pool_draws, pool_indices, stream_variation
 from pezo.sim.runner import SimCase, config_from_env
-from pezo.sim.streams import clocks, split_words, start_clock, value
+from pezo.sim import streams
+from pezo.sim.streams import clocks, expect_words, split_words, start_clock, value
 
 
 def reuse_case(name: str, cfg: PezoConfig, quick: bool = True) -> SimCase:
@@ -52,14 +53,12 @@ CASES = [
 
 async def reset(dut, ports: tuple[str, ...]) -> None:
     """Inputs to 0 and, for a clocked design, start the clock and reset it."""
-    for port in ports:
-        getattr(dut, port).value = 0
     if not hasattr(dut, "clk"):
+        for port in ports:
+            getattr(dut, port).value = 0
         return
     start_clock(dut)
-    dut.rst.value = 1
-    await clocks(dut, 2)
-    dut.rst.value = 0
+    await streams.reset(dut, zero=ports)
 
 
 class Pool:
@@ -135,13 +134,6 @@ class Pool:
         return self.pool[idx].reshape(reads, self.P)
 
 
-def check(got: np.ndarray, want: np.ndarray, what: str) -> None:
-    assert got.shape == want.shape, f"{what}: got {got.shape[0]} reads, expected {want.shape[0]}"
-    bad = np.argwhere(got != want)
-    assert not len(bad), (f"{what}: first mismatch at read {bad[0][0]} lane {bad[0][1]}: "
-                          f"rtl {int(got[tuple(bad[0])])}, ref {int(want[tuple(bad[0])])}")
-
-
 @cocotb.test()
 async def pool_reads_match_ref_over_wraps(dut):
     """Two pools, each placed twice and read over 2.5 wraps with random gaps."""
@@ -153,7 +145,7 @@ async def pool_reads_match_ref_over_wraps(dut):
         for gap in (0.0, 0.3):
             fresh = pool.fresh_words(reads)
             got = await pool.run(fresh, reads, gap)
-            check(got, pool.expected(fresh, reads), f"pool {round_}, gap {gap}, fresh {fresh.tolist()}")
+            expect_words(got, pool.expected(fresh, reads), f"pool {round_}, gap {gap}, fresh {fresh.tolist()}")
 
 
 @cocotb.test()
@@ -166,7 +158,7 @@ async def place_has_priority_over_read(dut):
     reads = 2 * pool.D + 1
     fresh = pool.fresh_words(reads)
     got = await pool.run(fresh, reads, 0.1, place_reading=True)
-    check(got, pool.expected(fresh, reads), f"after a place mid-wrap, fresh {fresh.tolist()}")
+    expect_words(got, pool.expected(fresh, reads), f"after a place mid-wrap, fresh {fresh.tolist()}")
 
 
 async def settle(dut) -> None:

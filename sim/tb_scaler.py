@@ -36,7 +36,7 @@ from pezo.hw.scaler import PoolScaler, UniformScaler
 from pezo.ref.config import PRESETS, PezoConfig
 from pezo.ref.scaler import apply_scale, centre, fill_pool, moment_acc, nominal_mantissa, select_mantissa
 from pezo.sim.runner import SimCase, config_from_env, env_value
-from pezo.sim.streams import clocks, split_words, start_clock, value
+from pezo.sim.streams import clocks, expect_words, reset, split_words, start_clock, value
 
 WINDOW_ENV = "PEZO_WINDOW"
 WIDTH_ENV = "PEZO_WIDTH"
@@ -143,9 +143,7 @@ class Scaler:
 
     async def reset(self) -> None:
         self.idle()
-        self.dut.rst.value = 1
-        await clocks(self.dut, 2)
-        self.dut.rst.value = 0
+        await reset(self.dut, zero=())
         self.model = ScalerModel(self.cfg, self.window, self.width)
 
     def moment_word(self) -> int:
@@ -315,9 +313,7 @@ class Fill:
         assert value(self.dut.mant) == mant, f"{what}: mantissa {value(self.dut.mant)}, ref {mant} (acc {acc})"
         rtl_mean = split_words(value(self.dut.mean), 1, cfg.word_bits + 2)[0]
         assert rtl_mean == mean, f"{what}: mean {rtl_mean}, ref {mean}"
-        bad = np.flatnonzero(got != z)
-        assert not len(bad), (f"{what}: {len(bad)} words differ, first at {bad[0]}: rtl {got[bad[0]]}, "
-                              f"ref {z[bad[0]]} (mean {mean}, mant {mant})")
+        expect_words(got, z, f"{what} (mean {mean}, mant {mant})")
 
 
 @cocotb.test()
@@ -355,9 +351,5 @@ async def start_and_abort_restart_the_fill(dut):
 
 async def reset_ports(dut, ports: tuple[str, ...]) -> None:
     """Inputs to 0, clock started, reset."""
-    for port in ports:
-        getattr(dut, port).value = 0
     start_clock(dut)
-    dut.rst.value = 1
-    await clocks(dut, 2)
-    dut.rst.value = 0
+    await reset(dut, zero=ports)

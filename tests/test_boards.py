@@ -8,12 +8,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from amaranth.lib import wiring
 from amaranth.sim import Simulator
 
 from pezo.cli import main
+from pezo.errors import ConfigError
 from pezo.hw import boards
 from pezo.hw.board_top import BoardCore, hex_digits
 from pezo.hw.boards import BOARDS, CONSTRAINTS_DIR, BoardTop, prepare, source_factory
+from pezo.hw.source import SourceSignature
 from pezo.ref.config import preset
 from pezo.ref.engine import engine_model
 
@@ -113,6 +116,15 @@ def test_board_core_heartbeat_toggles_every_2_to_the_k_clocks():
     sim.run()
     edges = np.flatnonzero(np.diff(np.array(beats, dtype=np.int8)))
     assert len(edges) == 4 and set(np.diff(edges)) == {half_period}
+
+
+def test_board_core_takes_only_a_source_of_its_config():
+    """Something without the source interface (hw/source.py), or a source interface of
+    another P, is a one-line ConfigError."""
+    for other in (wiring.Signature({"z": wiring.Out(16)}).create(),
+                  SourceSignature.from_config(SMALL.replace(parallel=4)).create()):
+        with pytest.raises(ConfigError, match="invalid source=.*perturbation-source interface"):
+            BoardCore(SMALL, other, CLK_HZ, 2)
 
 
 # --- pezo build ---------------------------------------------------------------------------

@@ -55,6 +55,12 @@ def test_compare_prints_table_and_checks_and_writes_the_json_keys(tmp_path, caps
     (["--perturb", "pezo-pool", "--set", "pool_size"], "--set expects FIELD=VALUE"),
     ([], "give exactly one --perturb"),
     (["--compare", "--seeds", "0"], "argument --seeds: must be at least 1, got 0"),
+    (["--fixed", "--perturb", "sgd"], "--fixed takes one --perturb source"),
+    (["--fixed", "--lr", "0.1"], "--fixed does not take --lr"),
+    (["--fixed", "--rtl"], "--fixed does not take --rtl"),
+    (["--fixed", "--eps-shift", "40"], "invalid eps_shift=40: allowed values are 0..32"),
+    (["--fixed", "--perturb", "pezo-pool", "--set", "strategy=stream"], "pezo-pool needs the pool strategy"),
+    (["--perturb", "gaussian", "--lr-shift", "3"], "--lr-shift is an option of --fixed"),
 ])
 def test_bad_input_is_one_line_with_exit_2(argv, message, capsys):
     assert main(["train", "--no-progress", *argv]) == 2
@@ -73,3 +79,18 @@ def test_perturb_pezo_is_the_pool_engine(capsys):
     from pezo.cli import build_parser
     args = build_parser().parse_args(["train", "--perturb", "pezo"])
     assert args.perturb == ["pezo-pool"]
+
+
+def test_fixed_prints_the_golden_trainer_beside_twin_and_float_and_writes_json(tmp_path, capsys):
+    out = tmp_path / "fixed.json"
+    rc = main(["train", "--fixed", "--model", "logreg", "--steps", "20", "--eval-every", "10", "--seeds", "2",
+               "--no-progress", "--json", str(out)])
+    assert rc == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("fixed-point trainer: logreg 64-10 (650 parameters), pezo-pool, 20 steps")
+    data = json.loads(out.read_text())
+    for label, name in (("fixed-point", "fixed"), ("float twin", "twin"), ("float ZO", "float")):
+        row = next(line for line in lines[2:] if line.startswith(label))
+        assert f"{100 * data['runs'][name]['test_acc_mean']:.2f}" in row
+    assert data["seeds"] == [0, 1] and data["config"]["lr_shift"] == 10
+    assert any(line.startswith("golden model: ") and "training steps/s" in line for line in lines)

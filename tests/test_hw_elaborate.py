@@ -1,53 +1,54 @@
-"""Every preset's engine, scaler and reuse buffer elaborate and convert to Verilog with the
-common interface's port names; bad block parameters are one-line ConfigErrors."""
+"""Every preset's engine, scaler and reuse stage elaborate and convert to Verilog, the
+engine with the common source interface (hw/source.py); the pool is P memories of N
+words; bad block parameters are one-line ConfigErrors."""
 
 from __future__ import annotations
 
 import pytest
+from amaranth import Shape, signed
 from amaranth.back import verilog
 
 from pezo.errors import ConfigError
 from pezo.hw.engine import perturbation_engine
 from pezo.hw.reuse import reuse
 from pezo.hw.scaler import PoolScaler, UniformScaler
+from pezo.hw.source import SourceSignature
 from pezo.ref.config import PRESETS, preset
-from pezo.toolchain import configure_amaranth
-
-ENGINE_PORTS = ("start__payload", "start__valid", "start__ready", "seed__payload", "seed__valid",
-                "seed__ready", "z__payload", "z__valid", "z__ready", "clk", "rst")
+from pezo.sim.pysim import memories
+from pezo.toolchain import TOPLEVEL, configure_amaranth
 
 
-def to_verilog(component) -> str:
+def convert(component) -> None:
+    """Convert ``component`` to Verilog (Amaranth and Yosys accept it)."""
     configure_amaranth()
-    return verilog.convert(component, name="top", emit_src=False)
+    verilog.convert(component, name=TOPLEVEL, emit_src=False)
 
 
 @pytest.mark.parametrize("name", list(PRESETS))
-def test_engine_of_every_preset_converts_to_verilog(name):
+def test_engine_of_every_preset_has_the_source_interface_and_converts(name):
     cfg = preset(name)
-    text = to_verilog(perturbation_engine(cfg))
-    header = text[text.index("module top("):].split(";", 1)[0]
-    for port in ENGINE_PORTS:
-        assert port in header, f"{name}: port {port} missing from the Verilog top"
-    assert f"[{cfg.parallel * cfg.word_bits - 1}:0] z__payload" in text
+    engine = perturbation_engine(cfg)
+    assert engine.signature == SourceSignature.from_config(cfg)
+    z = engine.signature.members["z"].signature.members["payload"]
+    assert Shape.cast(z.shape).width == cfg.parallel * cfg.word_bits
+    convert(engine)
 
 
 @pytest.mark.parametrize("name", ["default", "stream", "none", "small"])
 def test_scaler_and_reuse_convert_to_verilog(name):
     cfg = preset(name)
-    assert "module top(" in to_verilog(UniformScaler(cfg))
-    assert "module top(" in to_verilog(reuse(cfg))
+    convert(UniformScaler(cfg))
+    convert(reuse(cfg))
     if cfg.strategy == "pool":
-        assert "module top(" in to_verilog(PoolScaler(cfg))
+        convert(PoolScaler(cfg))
 
 
 def test_pool_banks_are_memories():
-    """The pool is P copies of N words (memories Yosys can map to LUT-RAM or block RAM)."""
+    """The pool is P copies of N signed B-bit words (memories Yosys can map to LUT-RAM or
+    block RAM)."""
     cfg = preset("refresh")
-    text = to_verilog(perturbation_engine(cfg))
-    for p in range(cfg.parallel):
-        declaration = f"reg [{cfg.word_bits - 1}:0] pool{p} [{cfg.pool_size - 1}:0];"
-        assert declaration in text, f"copy {p} is not a {cfg.pool_size}-word memory"
+    pools = [(mem.shape, mem.depth) for mem in memories(perturbation_engine(cfg))]
+    assert pools == [(signed(cfg.word_bits), cfg.pool_size)] * cfg.parallel, pools
 
 
 @pytest.mark.parametrize("window,width,field", [(3, 1, "window"), (0, 1, "window"), (16, 0, "width")])

@@ -168,11 +168,12 @@ def test_fresh_words_per_step():
     assert none.fresh_words_per_step(d, steps) == -(-d // 8) * 8
 
 
-def test_new_step_is_at_least_as_fast_as_numpy_standard_normal():
-    """The bit-exact z of a new step (lane load, draws, addressing, gather; the epoch's
-    fill done once, as in training) for n = 2**14 parameters is at least as fast as
-    numpy's standard_normal(n) with one reused Generator (best of 5 rounds each)."""
-    cfg = PezoConfig()
+@pytest.mark.parametrize("name", ["default", "stream"])
+def test_new_step_is_at_least_as_fast_as_numpy_standard_normal(name):
+    """The bit-exact z of a new step (lane load, draws, addressing, gather, scaling; the
+    pool epoch's fill done once, as in training) for n = 2**14 parameters is at least as
+    fast as numpy's standard_normal(n) with one reused Generator (best of 5 rounds each)."""
+    cfg = preset(name)
     n, calls = 1 << 14, 20
     engine = engine_model(cfg)
     engine.perturbation_real(0, n)

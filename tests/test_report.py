@@ -179,6 +179,10 @@ def _doc(scale=SCALE, quality=QUALITY, **extra) -> dict:
     return doc
 
 
+def test_report_renders_the_on_device_trainer_section():
+    assert "## On-device trainer\n\nFAILED: boom" in render(_doc(trainer={"error": "boom"}))
+
+
 def test_headline_has_every_target_and_both_p_with_bram_and_dsp():
     doc = _doc()
     rows = {(h["target"], h["parallel"]): h for h in doc["headlines"]}

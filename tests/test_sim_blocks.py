@@ -17,11 +17,9 @@ from pezo.hw.scaler import PoolScaler, UniformScaler
 from pezo.sim import tb_reuse, tb_scaler
 from pezo.sim.runner import SimulationFailed
 
+from cases import cocotb_tests
+
 CASES = [c for c in tb_scaler.CASES + tb_reuse.CASES if c.quick]
-
-
-def cocotb_tests(module) -> set[str]:
-    return {n for n, o in vars(module).items() if type(o).__module__.startswith("cocotb")}
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])

@@ -11,26 +11,21 @@ import pytest
 
 from pezo.hw.engine import PoolEngine, StreamEngine, perturbation_engine
 from pezo.ref.config import PezoConfig
-from pezo.sim.runner import SimCase, SimulationFailed
+from pezo.sim.runner import SimCase
 from pezo.sim.random_config import random_config, run_seed
-from pezo.sim.source_checks import BACKPRESSURE_ENV
+from pezo.sim.streams import BACKPRESSURE_ENV
 from pezo.sim.tb_engine import CASES
 
-QUICK = [c for c in CASES if c.quick]
-SLOW = [c for c in CASES if not c.quick]
+from cases import case_params, expect_bench_fails, run_drawn
+
 COCOTB_TESTS = 6
 
 
-@pytest.mark.parametrize("case", QUICK, ids=[c.name for c in QUICK])
+@pytest.mark.parametrize("case", case_params(CASES))
 def test_engine_words_match_model_bit_exact(case):
+    """Slow: the long multi-step regression (one cocotb test)."""
     result = case.run()
-    assert result.ok and len(result.passed) >= COCOTB_TESTS
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("case", SLOW, ids=[c.name for c in SLOW])
-def test_engine_long_multi_step_regression(case):
-    assert case.run().ok
+    assert result.ok and len(result.passed) >= (COCOTB_TESTS if case.quick else 1)
 
 
 def test_engine_random_config_matches_model_bit_exact():
@@ -39,15 +34,9 @@ def test_engine_random_config_matches_model_bit_exact():
     rng = random.Random(seed)
     cfg = random_config(rng)
     backpressure = round(rng.uniform(0.1, 0.6), 2)
-    what = f"PEZO_RANDOM_SEED={seed} backpressure={backpressure} config={cfg}"
-    print(what)
     case = SimCase("engine_random", perturbation_engine, "pezo.sim.tb_engine", cfg,
                    env={BACKPRESSURE_ENV: str(backpressure)})
-    try:
-        result = case.run(seed=seed)
-    except SimulationFailed as exc:
-        pytest.fail(f"{what}: {exc}")
-    assert len(result.passed) >= COCOTB_TESTS, what
+    run_drawn(case, seed, f"PEZO_RANDOM_SEED={seed} backpressure={backpressure} config={cfg}", COCOTB_TESTS)
 
 
 def _engine_with_other_seed(cfg: PezoConfig) -> PoolEngine | StreamEngine:
@@ -56,8 +45,5 @@ def _engine_with_other_seed(cfg: PezoConfig) -> PoolEngine | StreamEngine:
 
 def test_engine_testbench_detects_wrong_words():
     """An engine whose constants differ from the testbench's config must fail, by name."""
-    case = next(c for c in QUICK if c.name == "engine_small")
-    wrong = SimCase("engine_wrong_seed", _engine_with_other_seed, case.test_module, case.cfg,
-                    testcase=["words_after_start_match_model"])
-    with pytest.raises(SimulationFailed, match="words_after_start_match_model"):
-        wrong.run()
+    case = next(c for c in CASES if c.name == "engine_small")
+    expect_bench_fails(case, "engine_wrong_seed", _engine_with_other_seed)

@@ -13,31 +13,25 @@ import random
 import pytest
 
 from pezo.sim.random_config import random_gaussian_config, run_seed
-from pezo.sim.runner import SimulationFailed
 from pezo.sim.tb_gaussian import CASES, QUALITY_ENV, gaussian_case
 
-INTERFACE = [c for c in CASES if QUALITY_ENV not in c.env and c.quick]
-QUALITY = [c for c in CASES if QUALITY_ENV in c.env and c.quick]
-SLOW = [c for c in CASES if not c.quick]
+from cases import case_params, run_drawn
+
+INTERFACE = [c for c in CASES if QUALITY_ENV not in c.env]
+QUALITY = [c for c in CASES if QUALITY_ENV in c.env]
 COCOTB_TESTS = 5
 
 
-@pytest.mark.parametrize("case", INTERFACE, ids=[c.name for c in INTERFACE])
+@pytest.mark.parametrize("case", case_params(INTERFACE))
 def test_gaussian_words_match_model_bit_exact(case):
+    """Slow: the default preset's 96-lane CLT and icdf."""
     result = case.run()
     assert result.ok and len(result.passed) >= COCOTB_TESTS
 
 
-@pytest.mark.parametrize("case", QUALITY, ids=[c.name for c in QUALITY])
+@pytest.mark.parametrize("case", case_params(QUALITY))
 def test_gaussian_rtl_stream_quality(case):
-    assert case.run().ok
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("case", SLOW, ids=[c.name for c in SLOW])
-def test_gaussian_slow_cases(case):
-    """The default preset's 96-lane CLT (bit-exact interface checks) and other long RTL
-    Box-Muller samples against docs/design.md's KS bar of 0.01."""
+    """Slow: 1e5 RTL icdf samples against docs/design.md's KS bar of 0.01."""
     assert case.run().ok
 
 
@@ -47,10 +41,5 @@ def test_gaussian_random_config_matches_model_bit_exact(design):
     PEZO_RANDOM_SEED=<seed> reproduces a failure."""
     seed = run_seed()
     cfg = random_gaussian_config(random.Random(seed))
-    what = f"PEZO_RANDOM_SEED={seed} design={design} config={cfg}"
-    print(what)
-    try:
-        result = gaussian_case(f"gauss_random_{design}", design, cfg).run(seed=seed)
-    except SimulationFailed as exc:
-        pytest.fail(f"{what}: {exc}")
-    assert len(result.passed) >= COCOTB_TESTS, what
+    run_drawn(gaussian_case(f"gauss_random_{design}", design, cfg), seed,
+              f"PEZO_RANDOM_SEED={seed} design={design} config={cfg}", COCOTB_TESTS)

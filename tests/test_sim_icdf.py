@@ -9,17 +9,19 @@ from __future__ import annotations
 import random
 
 import pytest
-from amaranth.back import verilog
+from amaranth import Shape
 
 from pezo.flow.comparison import COMPARISON, quality, spec
 from pezo.flow.measure import Job, measure
+from pezo.hw.gaussian.box_muller import BLOCK_ROM
 from pezo.hw.gaussian.icdf import IcdfCore, IcdfGaussian
 from pezo.ref.config import PRESETS
 from pezo.ref.gaussian.icdf import icdf_table
+from pezo.sim.pysim import memories
 from pezo.sim.random_config import random_gaussian_config, run_seed
-from pezo.sim.runner import SimulationFailed
 from pezo.sim.tb_gaussian import gaussian_case
-from pezo.toolchain import configure_amaranth
+
+from cases import run_drawn
 
 COCOTB_TESTS = 5
 #: Issue 8's competence target for icdf on xilinx7 at P = 1.
@@ -31,28 +33,24 @@ def test_icdf_random_config_matches_model_bit_exact():
     reproduces a failure. B < 16 makes m = ceil(32 / B) > 2 lanes per output."""
     seed = run_seed()
     cfg = random_gaussian_config(random.Random(seed))
-    what = f"PEZO_RANDOM_SEED={seed} design=icdf config={cfg}"
-    print(what)
-    try:
-        result = gaussian_case("gauss_random_icdf", "icdf", cfg).run(seed=seed)
-    except SimulationFailed as exc:
-        pytest.fail(f"{what}: {exc}")
-    assert len(result.passed) >= COCOTB_TESTS, what
+    run_drawn(gaussian_case("gauss_random_icdf", "icdf", cfg), seed, f"PEZO_RANDOM_SEED={seed} design=icdf config={cfg}",
+              COCOTB_TESTS)
 
 
 @pytest.mark.parametrize("parallel,roms", [(1, 1), (4, 2)])
 def test_coefficient_rom_is_one_block_memory_per_pair_of_outputs(parallel, roms):
+    """The table (c0 | c1 | c2, one word per segment) is one memory per pair of outputs,
+    a read port per output, marked for block RAM, holding the golden model's words."""
     cfg = PRESETS["default"].replace(parallel=parallel)
-    configure_amaranth()
     source = IcdfGaussian(cfg)
-    text = verilog.convert(source, name="top", emit_src=False)
     table = icdf_table(cfg.frac_bits)
     width = table.c0_bits + table.c1_bits + table.c2_bits
-    memories = [line for line in text.splitlines()
-                if line.strip().startswith(f"reg [{width - 1}:0]") and f"[{table.depth - 1}:0]" in line]
-    assert len(memories) == roms, memories
-    assert text.count('rom_style = "block"') >= roms
-    assert source.latency == IcdfCore.LATENCY == 10
+    rom = [mem for mem in memories(source) if (Shape.cast(mem.shape).width, mem.depth) == (width, table.depth)]
+    assert len(rom) == roms, rom
+    for mem in rom:
+        assert mem.attrs == BLOCK_ROM and len(mem.read_ports) == min(2, parallel) and not mem.write_ports
+        assert list(mem.init) == list(table.words())
+    assert source.latency == IcdfCore.latency == 10
 
 
 @pytest.mark.parametrize("parallel", [1, 8])

@@ -18,9 +18,11 @@ from pezo.sim.runner import SimulationFailed, run_testbench
 from pezo.sim import tb_lfsr
 from pezo.sim.tb_lfsr import CASES, LANES_ENV
 
+from cases import cocotb_tests, run_drawn
+
 QUICK = [c for c in CASES if c.quick]
 #: Names of the cocotb tests in the testbench module (each case must pass all of them).
-COCOTB_TESTS = {n for n, o in vars(tb_lfsr).items() if type(o).__module__.startswith("cocotb")}
+COCOTB_TESTS = cocotb_tests(tb_lfsr)
 
 
 @pytest.mark.parametrize("case", QUICK, ids=[c.name for c in QUICK])
@@ -38,11 +40,7 @@ def test_lfsr_bank_random_config_matches_ref_bit_exact():
                      step_bits=rng.randint(4, 10), seed=rng.getrandbits(63) | 1)
     lanes = rng.randint(1, 6)
     what = f"PEZO_RANDOM_SEED={seed} lanes={lanes} config={cfg}"
-    print(what)
-    try:
-        result = tb_lfsr.lfsr_case("lfsr_random", cfg, lanes).run(seed=seed)
-    except SimulationFailed as exc:
-        pytest.fail(f"{what}: {exc}")
+    result = run_drawn(tb_lfsr.lfsr_case("lfsr_random", cfg, lanes), seed, what, len(COCOTB_TESTS))
     assert set(result.passed) == COCOTB_TESTS, what
 
 

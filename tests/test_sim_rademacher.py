@@ -10,11 +10,12 @@ import random
 import pytest
 
 from pezo.sim.random_config import random_gaussian_config, run_seed
-from pezo.sim.runner import SimulationFailed
 from pezo.sim.tb_rademacher import CASES, rademacher_case
 
+from cases import case_params, run_drawn
 
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+
+@pytest.mark.parametrize("case", case_params(CASES))
 def test_rtl_words_match_model_bit_exact(case):
     result = case.run()
     assert result.ok and len(result.passed) == 5
@@ -28,10 +29,5 @@ def test_rtl_random_config_matches_model_bit_exact():
     cfg = random_gaussian_config(rng)
     parallel = rng.choice([1, 2, 4, 16, 64])
     cfg = cfg.replace(parallel=parallel, pool_size=max(cfg.pool_size, 2 * parallel))
-    what = f"PEZO_RANDOM_SEED={seed} config={cfg}"
-    print(what)
-    try:
-        result = rademacher_case("rademacher_random", cfg).run(seed=seed)
-    except SimulationFailed as exc:
-        pytest.fail(f"{what}: {exc}")
-    assert len(result.passed) == 5, what
+    result = run_drawn(rademacher_case("rademacher_random", cfg), seed, f"PEZO_RANDOM_SEED={seed} config={cfg}", 5)
+    assert len(result.passed) == 5

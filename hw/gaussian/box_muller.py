@@ -8,6 +8,7 @@ import math
 from amaranth import Cat, Const, Module, Mux, Signal, Value, signed
 from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
+from amaranth.utils import ceil_log2
 
 from pezo.hw.gaussian.source import GaussianSource, Stages, core_signature, saturate
 from pezo.ref.config import PezoConfig
@@ -24,7 +25,7 @@ def normalise(m: Module, x: Value, name: str, levels: tuple[int, ...] | None = N
     and drives only those bits of lz (the others are 0): a pipelined shifter runs the high
     levels, registers, then the low levels on the partly shifted value."""
     n = len(x)
-    steps = max(1, (n - 1).bit_length())
+    steps = max(1, ceil_log2(n))
     lz = Signal(steps, name=f"{name}_lz")
     y = x
     for s in (reversed(range(steps)) if levels is None else levels):
@@ -94,13 +95,12 @@ class BoxMullerCore(wiring.Component):
     Interpolation products are rounded half up (``+ half`` folded into the product stage).
     """
 
-    LATENCY = 12
-
     def __init__(self, cfg: PezoConfig):
         self.cfg = cfg
         self.fmt = bm_format(cfg)
         self.half_rate = cfg.parallel == 1
-        self.latency = self.LATENCY + self.half_rate
+        #: clocks from ``u`` to ``z``: 12, 13 at P = 1 (a pair enters a clock after its u1)
+        self.latency = 12 + self.half_rate
         self.units = max(1, cfg.parallel // 2)
         super().__init__(core_signature(cfg, cfg.parallel))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from amaranth import Const, Module
 from amaranth.lib import wiring
+from amaranth.utils import ceil_log2
 
 from pezo.hw.gaussian.source import GaussianSource, Stages, core_signature, saturate
 from pezo.hw.scaler import centred
@@ -31,7 +32,7 @@ class CltCore(wiring.Component):
         self.cfg = cfg
         self.scale = clt_scale(cfg)
         k = cfg.clt_k
-        self.latency = ((k - 1).bit_length() + len(self.scale.digits).bit_length() + 1)
+        self.latency = ceil_log2(k) + ceil_log2(len(self.scale.digits) + 1) + 1
         super().__init__(core_signature(cfg, k * cfg.parallel))
 
     def elaborate(self, platform) -> Module:
@@ -44,9 +45,9 @@ class CltCore(wiring.Component):
         low, high = (-bound + rounding) >> scale.shift, (bound + rounding) >> scale.shift
         for p in range(cfg.parallel):
             terms = [centred(self.u[p * k + j], B) for j in range(k)]
-            total, _ = st.adder_tree(terms, f"sum{p}")
+            total = st.adder_tree(terms, f"sum{p}")
             scaled = [(total << bit) if sign > 0 else -(total << bit) for sign, bit in scale.digits]
-            product, _ = st.adder_tree(scaled + [Const(rounding)], f"scale{p}")
+            product = st.adder_tree(scaled + [Const(rounding)], f"scale{p}")
             m.d.comb += self.z[p].eq(st.reg(saturate(product >> scale.shift, B, low, high), f"z{p}"))
         m.d.comb += self.z_valid.eq(st.valid_chain(self.valid, self.flush, self.latency))
         return m

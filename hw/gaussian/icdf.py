@@ -43,13 +43,13 @@ class IcdfCore(wiring.Component):
     with K = m * P lanes of L bits.
     """
 
-    LATENCY = 10
+    #: clocks from ``u`` to ``z``
+    latency = 10
 
     def __init__(self, cfg: PezoConfig):
         self.cfg = cfg
         self.table = icdf_table(cfg.frac_bits)
         self.lanes_per_sample, self.lane_bits = sample_lanes(cfg.lfsr_width)
-        self.latency = self.LATENCY
         super().__init__(core_signature(cfg, self.lanes_per_sample * cfg.parallel, self.lane_bits))
 
     def elaborate(self, platform) -> Module:

@@ -9,6 +9,7 @@ from amaranth import Module, Mux, Signal, Value, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from pezo.hw.arith import adder_tree
 from pezo.hw.lfsr import LfsrBank
 from pezo.hw.source import SourceSignature
 from pezo.ref.config import PezoConfig
@@ -66,17 +67,11 @@ class Stages:
             self.m.d.sync += bits.eq((bits << 1) | valid)
         return bits[latency - 1]
 
-    def adder_tree(self, terms: list[Value], name: str) -> tuple[Value, int]:
-        """Sum of ``terms`` by a tree of two-input adders, one register level per adder
-        level: returns (registered sum, levels = ceil(log2 len(terms)))."""
-        level = 0
-        while len(terms) > 1:
-            pairs = [terms[i] + terms[i + 1] for i in range(0, len(terms) - 1, 2)]
-            if len(terms) % 2:
-                pairs.append(terms[-1])
-            terms = self.regs(pairs, f"{name}_l{level}_")
-            level += 1
-        return terms[0], level
+    def adder_tree(self, terms: list[Value], name: str) -> Value:
+        """Sum of ``terms`` by :func:`pezo.hw.arith.adder_tree` with one register level
+        per adder level (registers ``<name>_l<level>_<i>``): latency ceil(log2
+        len(terms)) clocks."""
+        return adder_tree(terms, lambda values, level: self.regs(values, f"{name}_l{level}_"))
 
 
 def saturate(value: Value, bits: int, low: int, high: int) -> Value:
@@ -110,11 +105,13 @@ class GaussianSource(wiring.Component):
     z : Out(stream of ArrayLayout(signed(B), P)): element p of transfer c is word c*P + p
         of the step, F fractional bits. Back-pressure stalls the whole pipeline and the
         bank (``en = ~z.valid | z.ready``), so nothing is lost or duplicated.
+    latency : int, the core's ``latency``: clocks from a clock of lane words to its z
+        words.
 
-    Latency: ``J + K + 4 + core.latency`` clocks from the clock where start(t) is valid
-    to the first valid z (J = master jumps of the seek, K lanes loaded by a chain; the
-    bank's registered ``busy`` adds a clock to the seek and to the load); then P words
-    per clock.
+    Latency: ``J + K + 4 + latency`` clocks from the clock where start(t) is valid to the
+    first valid z (J = master jumps of the seek, K lanes loaded by a chain; the bank's
+    registered ``busy`` adds a clock to the seek and to the load); then P words per
+    clock.
     """
 
     def __init__(self, cfg: PezoConfig, lanes: int, core: wiring.Component, lane_bits: int | None = None):

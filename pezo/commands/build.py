@@ -14,6 +14,11 @@ import argparse
 from pezo.commands.options import add_config_options, check_output_dir, config_from_options, config_label
 from pezo.errors import PezoError
 from pezo.hw.boards import BOARDS, SOURCE_DESIGNS, BoardBuild, board_spec, build_board, source_factory
+from pezo.hw.trainer import engine_trainer_config
+from pezo.hw.trainer_link import TrainerBoardTop
+
+#: The design name that builds the trainer's board top instead of a source's.
+TRAINER = "trainer"
 from pezo.toolchain import build_dir
 
 
@@ -27,7 +32,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_config_options(p)
     p.add_argument("--design", default="engine", metavar="NAME",
                    help=f"perturbation source from the registry: {', '.join(SOURCE_DESIGNS)} "
-                        "(default: %(default)s, the PeZO engine)")
+                        "(default: %(default)s, the PeZO engine), or trainer: the on-device ZO trainer "
+                        "(MLP 64-16-10 on the PeZO engine of the chosen config) behind a UART protocol "
+                        "(hw/trainer_link.py)")
     p.add_argument("--seed-in", default="0", metavar="N",
                    help="runtime seed the top sends after reset (default: 0, the master seed)")
     p.add_argument("--out", metavar="DIR", help="output directory (default: build/boards/<board>)")
@@ -36,15 +43,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     board = board_spec(args.board, args.size)
-    source = source_factory(args.design)
+    trainer = args.design == TRAINER
+    source = None if trainer else source_factory(args.design)
     seed_in = _seed_in(args.seed_in)
     cfg = config_from_options(args)
+    top = TrainerBoardTop(board, engine_trainer_config(cfg)) if trainer else None
     out = check_output_dir(args.out, "--out") if args.out else build_dir("boards", board.name)
     where = "bitstream" if board.tools else "Verilog + constraints"
     print(f"board {board.name}: {board.description}", flush=True)
     print(f"design {args.design}, {config_label(args)} (P={cfg.parallel}, B={cfg.word_bits}, "
           f"strategy {cfg.strategy}); building the {where} in {out} ...", flush=True)
-    result = build_board(board, cfg, out, source, seed_in=seed_in)
+    result = build_board(board, cfg, out, source, seed_in=seed_in, top=top)
     _print_result(result)
     return 0
 

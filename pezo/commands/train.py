@@ -1,5 +1,7 @@
-"""``pezo train``: ZO training on digits with a chosen perturbation source, or the
-comparison of every source (``--compare``) with the PeZO target checks."""
+"""``pezo train``: ZO training on digits with a chosen perturbation source, the
+comparison of every source (``--compare``) with the PeZO target checks, the RTL
+co-simulation (``--rtl``) or the fixed-point golden trainer (``--fixed``) beside its
+float twin and the ordinary float run."""
 
 from __future__ import annotations
 
@@ -14,10 +16,13 @@ from pezo.commands.options import check_output_file, parse_sets, positive_int
 from pezo.errors import PezoError
 from pezo.ref.config import preset
 from pezo.ref.train.compare import compare_sources
+from pezo.ref.train.fixed_config import TrainerConfig
+from pezo.ref.train.fixed_train import DEFAULT_STEPS as FIXED_STEPS
+from pezo.ref.train.fixed_train import FIXED_RUNS, FIXED_TOLERANCE_POINTS, compare_fixed
 from pezo.ref.train.loop import TrainResult, TrainSettings
 from pezo.ref.train.models import MODELS
 from pezo.ref.train.run import METHODS, check_method, train
-from pezo.ref.train.sources import ENGINE_SOURCES, PEZO_PRESETS
+from pezo.ref.train.sources import ENGINE_SOURCES, PEZO_PRESETS, SOURCES, source_config
 
 DEFAULTS = TrainSettings()
 #: What ``pezo train --rtl`` uses unless the options say otherwise: 64-8-10 MLP (610
@@ -63,9 +68,18 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="co-simulate: train with perturbations read from the engine RTL (Icarus) and with the "
                         "golden model, print both loss sequences and whether they are bit-exact (exit 1 if not); "
                         f"default --perturb pezo-pool, --hidden {RTL_HIDDEN}, --steps {RTL_STEPS}")
-    p.add_argument("--seeds", type=positive_int, default=5, help="seeds 0..N-1 in --compare (default: %(default)s)")
+    p.add_argument("--fixed", action="store_true",
+                   help="run the fixed-point golden trainer of docs/trainer.md at full length and print its test "
+                        "accuracy beside its float twin's and the ordinary float ZO run's with the same source "
+                        f"(default --perturb pezo-pool, --steps {FIXED_STEPS}; --seeds N: seeds 0..N-1)")
+    p.add_argument("--eps-shift", type=int, metavar="E",
+                   help="with --fixed: eps = 2**-E (default: the measured one of docs/trainer.md)")
+    p.add_argument("--lr-shift", type=int, metavar="L",
+                   help="with --fixed: lr = 2**-L (default: the measured one of docs/trainer.md)")
+    p.add_argument("--seeds", type=positive_int,
+                   help="seeds 0..N-1 in --compare (default: 5) or --fixed (default: --seed only)")
     p.add_argument("--workers", type=positive_int,
-                   help="parallel training processes in --compare (default: CPU count)")
+                   help="parallel training processes in --compare (default: CPU count) and --fixed (default: 1)")
     p.add_argument("--json", metavar="FILE", help="write the result as JSON")
     p.add_argument("--curves", metavar="FILE", help="write the accuracy and loss curves as CSV")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -80,6 +94,11 @@ def run(args: argparse.Namespace) -> int:
     for path, option in ((args.json, "--json"), (args.curves, "--curves")):
         if path:
             check_output_file(path, option)
+    if args.fixed:
+        return _train_fixed(args, methods, overrides)
+    for flag, option in ((args.eps_shift, "--eps-shift"), (args.lr_shift, "--lr-shift")):
+        if flag is not None:
+            raise PezoError(f"{option} is an option of --fixed (the float runs take --eps and --lr)")
     if args.rtl:
         return _train_rtl(args, methods, overrides)
     zo_lr = args.lr if args.lr is not None else DEFAULTS.lr
@@ -112,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _compare(args: argparse.Namespace, settings: TrainSettings, methods: list[str],
              overrides: dict[str, object] | None) -> int:
-    result = compare_sources(model=settings.model, seeds=args.seeds, sources=methods or None,
+    result = compare_sources(model=settings.model, seeds=args.seeds or 5, sources=methods or None,
                              progress=not args.no_progress, settings=settings,
                              pezo_overrides=overrides, workers=args.workers)
     st = result["settings"]
@@ -170,6 +189,42 @@ def _train_rtl(args: argparse.Namespace, methods: list[str], overrides: dict[str
                                 "differences": result.differences,
                                 "train_loss_rtl": result.rtl.train_loss, "train_loss_golden": result.golden.train_loss})
     return 0 if result.bit_exact else 1
+
+
+def _train_fixed(args: argparse.Namespace, methods: list[str], overrides: dict[str, object] | None) -> int:
+    """``pezo train --fixed``: the golden fixed-point trainer, its float twin and the
+    ordinary float ZO run, same source, steps and seeds; one line per run."""
+    for on, option in ((args.compare, "--compare"), (args.rtl, "--rtl"), (args.curves, "--curves"),
+                       (args.lr is not None, "--lr"), (args.eps != DEFAULTS.eps, "--eps")):
+        if on:
+            raise PezoError(f"--fixed does not take {option} (eps and lr are powers of two: --eps-shift, --lr-shift)")
+    methods = methods or [RTL_METHOD]
+    if len(methods) != 1 or methods[0] == "sgd":
+        raise PezoError(f"--fixed takes one --perturb source ({', '.join(SOURCES)})")
+    source = methods[0]
+    shifts = {k: v for k, v in (("eps_shift", args.eps_shift), ("lr_shift", args.lr_shift)) if v is not None}
+    pezo = source_config(source).replace(**(overrides or {}))
+    tcfg = TrainerConfig(model=args.model, hidden=args.hidden or DEFAULTS.hidden, batch=args.batch, source=source,
+                         pezo=pezo, **shifts)
+    seeds = list(range(args.seeds)) if args.seeds else [args.seed]
+    steps = args.steps or FIXED_STEPS
+    say = None if args.no_progress else (lambda line: print(f"  {line}", flush=True))
+    result = compare_fixed(tcfg, seeds, steps, args.eval_every, workers=args.workers or 1, progress=say)
+    shape = "-".join(str(n) for n in (tcfg.n_in, *([tcfg.hidden] if tcfg.model == "mlp" else []), tcfg.n_out))
+    print(f"fixed-point trainer: {tcfg.model} {shape} ({tcfg.n_params} parameters), {source}, {steps} steps, "
+          f"batch {tcfg.batch}, eps 2^-{tcfg.eps_shift}, lr 2^-{tcfg.lr_shift}, seeds {', '.join(map(str, seeds))}")
+    print(f"{'run':<30} {'test acc %':>10}  per seed")
+    for name, label in FIXED_RUNS:
+        run = result["runs"][name]
+        print(f"{label:<30} {100 * run['test_acc_mean']:>10.2f}  "
+              + " ".join(f"{100 * a:.2f}" for a in run["test_acc"]))
+    print(f"fixed - twin: {result['gap_points']:+.2f} points (target: within {FIXED_TOLERANCE_POINTS} points)")
+    rate = result["runs"]["fixed"]["steps_per_s"]
+    print(f"golden model: {rate:.0f} training steps/s on this CPU"
+          + (" (while sharing it with the other runs)" if (args.workers or 1) > 1 else ""))
+    if args.json:
+        _write_json(args.json, result)
+    return 0
 
 
 def _curves(result: TrainResult) -> dict[str, list]:

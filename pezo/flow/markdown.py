@@ -7,7 +7,7 @@ with a fixed number of digits.
 
 from __future__ import annotations
 
-from pezo.flow import stats_section
+from pezo.flow import stats_section, trainer_section
 
 
 def _fmt(value: object, digits: int = 1) -> str:
@@ -52,7 +52,8 @@ def render(doc: dict) -> str:
     lines += [f"Regenerate with: `{doc['regenerate']}` (results are cached under `build/cache/`; "
               "`pezo report --full` also synthesizes P=8 for every target and runs every simulation case).", ""]
     lines += (_headline(doc) + _paper(doc) + _savings(doc) + _losses(doc) + _resources(doc) + _quality(doc)
-              + _regression(doc) + _training(doc) + stats_section.markdown(doc) + _notes(doc))
+              + _regression(doc) + _training(doc) + trainer_section.markdown(doc) + stats_section.markdown(doc)
+              + _notes(doc))
     return "\n".join(lines) + "\n"
 
 

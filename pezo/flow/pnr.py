@@ -37,7 +37,7 @@ from pathlib import Path
 from pezo.errors import ToolError
 from pezo.flow.cells import Resources
 from pezo.flow.synth import TARGETS, run_tool
-from pezo.toolchain import tool_path
+from pezo.toolchain import TOPLEVEL, tool_path
 
 HARNESS_TOP = "pezo_pnr_top"
 OUT_PINS = 4
@@ -77,7 +77,7 @@ def nextpnr_version(target: str) -> str:
         return "unknown"
 
 
-def core_ports(netlist: dict, top: str = "top") -> list[tuple[str, str, int]]:
+def core_ports(netlist: dict, top: str = TOPLEVEL) -> list[tuple[str, str, int]]:
     """(name, direction, width) of every port of module ``top`` in a Yosys JSON netlist."""
     try:
         ports = netlist["modules"][top]["ports"]
@@ -86,7 +86,7 @@ def core_ports(netlist: dict, top: str = "top") -> list[tuple[str, str, int]]:
     return [(name, p["direction"], len(p["bits"])) for name, p in ports.items()]
 
 
-def harness_verilog(ports: list[tuple[str, str, int]], core: str = "top") -> str:
+def harness_verilog(ports: list[tuple[str, str, int]], core: str = TOPLEVEL) -> str:
     """Verilog of the place-and-route harness around module ``core`` (see module doc)."""
     inputs = [(n, w) for n, d, w in ports if d == "input" and n not in ("clk", "rst")]
     outputs = [(n, w) for n, d, w in ports if d == "output"]

@@ -54,7 +54,7 @@ from pathlib import Path
 from pezo.errors import ToolError
 from pezo.flow.cells import bram_units, cell_class
 from pezo.flow.synth import TARGETS, run_tool
-from pezo.toolchain import tool_path
+from pezo.toolchain import TOPLEVEL, tool_path
 
 #: Assumed capacitance of a net by the class of its driver (LUT output = 1).
 C_DRIVER: dict[str, float] = {"lut": 1.0, "ff": 1.0, "carry": 0.5, "mux": 0.5, "lutram": 1.5,
@@ -88,7 +88,7 @@ def cells_sim(target: str) -> Path:
     return path
 
 
-def testbench(ports: list[tuple[str, str, int]], clocks: int, top: str = "top") -> str:
+def testbench(ports: list[tuple[str, str, int]], clocks: int, top: str = TOPLEVEL) -> str:
     """The workload testbench for a core with these (name, direction, width) ports."""
     names = {n for n, _, _ in ports}
     decls, conns = [], []
@@ -184,7 +184,7 @@ class PowerResult:
     clocks: int
 
 
-def net_weights(netlist: dict, target: str, top: str = "top") -> dict[int, float]:
+def net_weights(netlist: dict, target: str, top: str = TOPLEVEL) -> dict[int, float]:
     """Weight (driver capacitance + C_SINK * fanout) of every net bit id of ``top``."""
     family = TARGETS[target][0]
     module = netlist["modules"][top]
@@ -212,7 +212,7 @@ def net_weights(netlist: dict, target: str, top: str = "top") -> dict[int, float
     return {b: C_DRIVER.get(driver.get(b, "other"), 1.0) + C_SINK * fanout.get(b, 0) for b in bits}
 
 
-def clock_units(netlist: dict, target: str, top: str = "top") -> float:
+def clock_units(netlist: dict, target: str, top: str = TOPLEVEL) -> float:
     """Units per clock that do not depend on the data: clock pins (2 C_CLOCK per clocked
     cell, both edges) and the internal energy E_ACCESS of every block RAM and DSP cell."""
     family = TARGETS[target][0]
@@ -243,7 +243,7 @@ def estimate_power(netlist_v: Path, netlist_json: Path, target: str, out_dir: Pa
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     netlist = json.loads(Path(netlist_json).read_text())
-    module = netlist["modules"]["top"]
+    module = netlist["modules"][TOPLEVEL]
     ports = [(n, p["direction"], len(p["bits"])) for n, p in module["ports"].items()]
     (out_dir / "power_tb.v").write_text(testbench(ports, clocks))
     (out_dir / "activity.vcd").unlink(missing_ok=True)

@@ -11,8 +11,9 @@ path and the report still completes):
    nextpnr Fmax for ice40/ecp5 and the power estimate on xilinx7, in parallel over the
    cores, cached (measure.py);
 5. training parity (``pezo.ref.train.compare.compare_sources``) with the settings
-   stated in the report (cached), and the perturbation statistics of ``pezo stats``
-   (``pezo.flow.stats_section``, cached);
+   stated in the report (cached), the fixed-point on-device trainer against its float
+   twin (``pezo.flow.trainer_section``, cached) and the perturbation statistics of
+   ``pezo stats`` (``pezo.flow.stats_section``, cached);
 6. ``build/report/report.{md,csv,json}`` and PNG plots.
 
 The headline is the default PeZO engine (``pezo-pool``) against the best Gaussian
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,8 +46,11 @@ from pezo.flow.measure import Job, run_jobs
 from pezo.flow.power import static_units
 from pezo.flow.regress import BackgroundRegression
 from pezo.flow.stats_section import step_stats
+from pezo.flow.trainer_section import step_trainer
 from pezo.flow.synth import TARGETS
 from pezo.ref.config import PezoConfig, preset
+from pezo.ref.train.fixed_config import TrainerConfig
+from pezo.ref.train.fixed_train import DEFAULT_STEPS as FIXED_STEPS
 from pezo.ref.train.loop import TrainSettings
 from pezo.toolchain import build_dir
 
@@ -66,7 +71,8 @@ class ReportSettings:
     ``targets`` x ``parallels`` for ``xilinx7``; the other targets at ``other_parallels``
     only unless ``full`` (P=8 synthesis of the Gaussian baselines takes minutes each in
     WebAssembly Yosys). Training: ``train_seeds`` seeds of ``train_steps`` steps, by
-    default the settings of ``pezo train --compare --seeds 5``."""
+    default the settings of ``pezo train --compare --seeds 5``; the on-device trainer
+    section runs ``train_seeds`` seeds of ``trainer_steps`` steps."""
 
     base: PezoConfig = field(default_factory=lambda: preset("default"))
     designs: tuple[DesignSpec, ...] = COMPARISON
@@ -79,6 +85,12 @@ class ReportSettings:
     train_seeds: int = 5
     train_steps: int = TrainSettings.steps
     workers: int | None = None
+
+    @property
+    def trainer_steps(self) -> int:
+        """Steps of the on-device trainer runs: its full length (``DEFAULT_STEPS`` of
+        ref/train/fixed_train.py) at the default ``train_steps``, scaled with it otherwise."""
+        return max(1, FIXED_STEPS * self.train_steps // TrainSettings.steps)
 
     def parallels_for(self, target: str) -> tuple[int, ...]:
         return self.parallels if (self.full or target == HEADLINE_TARGET) else self.other_parallels
@@ -177,6 +189,13 @@ def step_training(settings: ReportSettings, cache: Cache) -> dict:
                              progress=True, workers=settings.workers)
     cache.put(key, result)
     return result
+
+
+def trainer_cycles(tcfg: TrainerConfig) -> int:
+    """Clocks per training step of the ``ZoTrainer`` RTL for ``tcfg``, measured in
+    simulation (sim/tb_trainer.py, one build directory per model)."""
+    from pezo.sim.tb_trainer import measure_cycles_per_step
+    return measure_cycles_per_step(tcfg, f"report_trainer_cycles_{tcfg.model}")
 
 
 def _guard(name: str, fn: Callable[[], dict]) -> dict:
@@ -423,6 +442,11 @@ def run_report(settings: ReportSettings, out_dir: Path | None = None) -> dict:
     doc["training"] = (_guard("training", lambda: step_training(settings, cache)) if settings.training
                        else {"skipped": True})
     doc["training_settings"] = {"seeds": settings.train_seeds, "steps": settings.train_steps, "model": "mlp"}
+    _say("[5/6] on-device trainer (fixed-point golden model vs float)")
+    doc["trainer"] = (_guard("trainer", lambda: step_trainer(cache, settings.train_seeds, settings.trainer_steps,
+                                                             workers=settings.workers or os.cpu_count(),
+                                                             cycles_per_step=trainer_cycles))
+                      if settings.training else {"skipped": True})
     _say("[5/6] perturbation statistics (pezo stats)")
     doc["stats"] = _guard("stats", lambda: step_stats(settings.base, cache))
     _say("[6/6] writing the report")

@@ -35,7 +35,7 @@ from pathlib import Path
 
 from pezo.errors import ConfigError, ToolError
 from pezo.flow.cells import Resources, cells_by_type, count_resources
-from pezo.toolchain import tool_path
+from pezo.toolchain import TOPLEVEL, tool_path
 
 #: target -> (family of cells.py, Yosys synthesis command).
 TARGETS: dict[str, tuple[str, str]] = {
@@ -115,7 +115,7 @@ def synth_script(target: str, top: str, sources: list[str]) -> str:
             "write_verilog -noattr netlist.v\n")
 
 
-def synthesize(verilog_text: str, target: str, out_dir: Path, top: str = "top",
+def synthesize(verilog_text: str, target: str, out_dir: Path, top: str = TOPLEVEL,
                timeout: float = SYNTH_TIMEOUT_S) -> SynthResult:
     """Synthesize ``verilog_text`` (top module ``top``) for ``target`` into ``out_dir``."""
     family, _ = TARGETS[check_target(target)]

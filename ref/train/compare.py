@@ -39,13 +39,14 @@ import numpy as np
 from tqdm import tqdm
 
 from pezo.errors import ConfigError
+from pezo.ref.config import preset
 from pezo.ref.train.data import digits
 from pezo.ref.train.loop import TrainResult, TrainSettings
 from pezo.ref.train.models import make_model
 from pezo.ref.train.run import METHODS, check_method, source_for, train
 from pezo.ref.train.sources import PEZO_PRESETS, PerturbationSource, PezoSource
 
-TIMING_ROUNDS = 3
+TIMING_ROUNDS = 5
 TIMING_STEPS = 2000  # steps per timed run (at most the training run's steps)
 ACC_TOLERANCE = 0.01   # 1 percentage point
 FRESH_RATIO = 100.0
@@ -71,6 +72,34 @@ def words_per_second(factories: dict[str, Factory], n: int, steps: int) -> dict[
                 generate(step)
             best[name] = max(best[name], n * steps / (time.perf_counter() - start))
     return best
+
+
+def model_speed(presets: list[str], sizes: list[int], steps: int = TIMING_STEPS) -> dict[str, object]:
+    """Words per second of the bit-exact engine model of each preset
+    (``engine_model(cfg, 0).perturbation_real``, a new model per run, as in
+    :func:`words_per_second`) and of numpy's standard_normal, for n parameters per
+    step, each n in ``sizes``::
+
+        {"steps": int, "rounds": int,
+         "rates": {n: {NUMPY: words/s, preset: words/s, ...}},
+         "vs_numpy": {n: {preset: ratio, ...}}}
+    """
+    for name in presets:
+        if steps > 1 << preset(name).step_bits:
+            raise ConfigError("steps", steps, f"preset {name} addresses {1 << preset(name).step_bits} steps")
+    rates, ratios = {}, {}
+    for n in sizes:
+        if n < 1:
+            raise ConfigError("params", n, "must be at least 1")
+        factories: dict[str, Factory] = {NUMPY: partial(_numpy_run, n)}
+        factories.update({name: partial(_engine_run, name, n) for name in presets})
+        rates[n] = words_per_second(factories, n, steps)
+        ratios[n] = {name: rates[n][name] / rates[n][NUMPY] for name in presets}
+    return {"steps": steps, "rounds": TIMING_ROUNDS, "rates": rates, "vs_numpy": ratios}
+
+
+def _engine_run(name: str, n: int) -> Callable[[int], np.ndarray]:
+    return partial(_generate, PezoSource(name, preset(name), 0), n)
 
 
 def _numpy_run(n: int) -> Callable[[int], np.ndarray]:

@@ -75,16 +75,22 @@ class TrainResult:
 
 
 class Run:
-    """The model, data, initial parameters and minibatch stream of one (settings, seed)."""
+    """The model, data, initial parameters and minibatch stream of one (settings, seed).
 
-    def __init__(self, settings: TrainSettings, seed: int, data: Dataset | None = None):
+    ``data`` defaults to the standardised digits and ``model`` to ``settings.model``;
+    the minibatch order depends only on the seed and the training-set size, so runs of
+    the same seed on other features of the same split (the fixed-point trainer's
+    pixels) see the same examples in the same order."""
+
+    def __init__(self, settings: TrainSettings, seed: int, data: Dataset | None = None,
+                 model: Model | None = None):
         if seed < 0:
             raise ConfigError("seed", seed, "must be >= 0")
         self.settings = settings
         self.seed = seed
         self.data = data or digits()
-        self.model: Model = make_model(settings.model, self.data.n_features, self.data.n_classes,
-                                       settings.hidden)
+        self.model: Model = model or make_model(settings.model, self.data.n_features, self.data.n_classes,
+                                                settings.hidden)
         rng = np.random.default_rng([seed, 0])
         self.theta = self.model.init(rng)
         self._order_rng = np.random.default_rng([seed, 1])

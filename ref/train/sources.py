@@ -22,6 +22,14 @@ trick, and what the hardware does by restarting the engine at the same step).
 Interface of a source (also what an RTL co-simulation source implements): ``name``,
 ``z(step, n) -> np.ndarray[float64]`` and ``fresh_per_step(n, steps) -> float``, the
 fresh random numbers drawn per step (averaged over a run of ``steps`` steps).
+
+Every source also gives its z as integer words, ``z_words(step, n)``: int64, signed
+B-bit, F fractional bits (B, F = ``cfg.word_bits``, ``cfg.frac_bits``), what the
+fixed-point trainer (ref/train/fixed.py) multiplies. For the RTL-backed sources these
+are the bit-exact words of the golden model (``z = z_words / 2**F`` exactly); the float
+``gaussian`` and ``uniform`` sources, which have no RTL, are quantised to that format
+(round half to even, saturated to B bits), with ``cfg`` the ``default`` preset unless
+given.
 """
 
 from __future__ import annotations
@@ -53,6 +61,8 @@ class PerturbationSource(ABC):
     name = ""
     #: steps the source can address (None: unbounded)
     max_steps: int | None = None
+    #: the word format of ``z_words`` (and the RTL configuration, where there is one)
+    cfg: PezoConfig
 
     def __init__(self, seed: int):
         self.seed = seed
@@ -69,14 +79,29 @@ class PerturbationSource(ABC):
         """z of ``step`` (float64, shape (n,)), regenerated: the same for the same step."""
         return self.generate(step, n)
 
+    def _check_step(self, step: int) -> None:
+        """A ConfigError unless ``step`` is in 0 .. max_steps - 1 (the ``start`` payload)."""
+        if self.max_steps is not None and not 0 <= step < self.max_steps:
+            raise ConfigError("step", step, f"must be in 0..{self.max_steps - 1} (step_bits={self.cfg.step_bits})")
+
+    def z_words(self, step: int, n: int) -> np.ndarray:
+        """z of ``step`` as int64 signed B-bit words with F fractional bits (B, F =
+        ``cfg.word_bits``, ``cfg.frac_bits``), shape (n,): ``z(step, n) * 2**F`` rounded
+        half to even and saturated to B bits (exact for a z on that grid)."""
+        top = 1 << (self.cfg.word_bits - 1)
+        scaled = np.rint(self.z(step, n) * (1 << self.cfg.frac_bits))
+        return np.clip(scaled, -top, top - 1).astype(np.int64)
+
 
 class _PhiloxSource(PerturbationSource):
-    """i.i.d. numbers from Philox-4x64 keyed by the seed, counter = step << 192."""
+    """i.i.d. numbers from Philox-4x64 keyed by the seed, counter = step << 192;
+    ``cfg`` gives the word format of :meth:`z_words` (default: the ``default`` preset)."""
 
-    def __init__(self, seed: int):
+    def __init__(self, seed: int, cfg: PezoConfig | None = None):
         super().__init__(seed)
         if not 0 <= seed < 2**128:
             raise ConfigError("seed", seed, "must be in 0 .. 2**128-1")
+        self.cfg = cfg or preset("default")
 
     def _generator(self, step: int) -> np.random.Generator:
         if step < 0:
@@ -122,9 +147,13 @@ class PezoSource(PerturbationSource):
 
     def generate(self, step: int, n: int) -> np.ndarray:
         """``engine.perturbation_real(step, n)``: the bit-exact words of a new step."""
-        if not 0 <= step < self.max_steps:
-            raise ConfigError("step", step, f"must be in 0..{self.max_steps - 1} (step_bits={self.cfg.step_bits})")
+        self._check_step(step)
         return self.engine.perturbation_real(step, n)
+
+    def z_words(self, step: int, n: int) -> np.ndarray:
+        """``engine.perturbation(step, n)``: the bit-exact integer words."""
+        self._check_step(step)
+        return self.engine.perturbation(step, n)
 
     def fresh_per_step(self, n: int, steps: int) -> float:
         return self.engine.fresh_words_per_step(n, steps)
@@ -146,9 +175,13 @@ class ModelSource(PerturbationSource):
         self.max_steps = 1 << cfg.step_bits
 
     def generate(self, step: int, n: int) -> np.ndarray:
-        if not 0 <= step < self.max_steps:
-            raise ConfigError("step", step, f"must be in 0..{self.max_steps - 1} (step_bits={self.cfg.step_bits})")
+        self._check_step(step)
         return self.model.samples_real(step, n)
+
+    def z_words(self, step: int, n: int) -> np.ndarray:
+        """``model.samples(step, n)``: the bit-exact integer words."""
+        self._check_step(step)
+        return self.model.samples(step, n)
 
     def fresh_per_step(self, n: int, steps: int) -> float:
         return float(n)
@@ -169,25 +202,35 @@ MODELS: dict[str, Callable[[PezoConfig, int], EngineModel]] = {
 MODEL_SOURCES = {"rademacher": Rademacher, "icdf": IcdfGaussian}
 
 
+def source_config(name: str, cfg: PezoConfig | None = None) -> PezoConfig:
+    """The PezoConfig the named source is built on: ``cfg``, or the source's preset
+    (``PEZO_PRESETS``; ``default`` for the others). The strategy of a ``pezo-*`` config
+    must match the name; an unknown name raises a ConfigError listing the known ones."""
+    if name not in SOURCES:
+        raise ConfigError("perturb", name, f"known sources are {', '.join(SOURCES)}")
+    base = preset(PEZO_PRESETS.get(name, "default"))
+    cfg = cfg or base
+    if name in PEZO_PRESETS:
+        if cfg.strategy == "pool" and base.strategy != "pool":
+            raise ConfigError("strategy", cfg.strategy, f"{name} needs a stream or none strategy")
+        if cfg.strategy != "pool" and base.strategy == "pool":
+            raise ConfigError("strategy", cfg.strategy, f"{name} needs the pool strategy")
+    return cfg
+
+
 def make_source(name: str, seed: int, cfg: PezoConfig | None = None) -> PerturbationSource:
     """The named source for a training seed.
 
     ``cfg`` replaces the preset of a ``pezo-*`` source (e.g. another pool size; its
     strategy must match the name) or of a model-backed source (``rademacher``,
-    ``icdf``). An unknown name raises a ConfigError listing the known ones.
+    ``icdf``), or sets the word format of the float sources' ``z_words``
+    (:func:`source_config`). An unknown name raises a ConfigError listing the known ones.
     """
+    cfg = source_config(name, cfg)
     if name == "gaussian":
-        return GaussianSource(seed)
+        return GaussianSource(seed, cfg)
     if name == "uniform":
-        return UniformSource(seed)
+        return UniformSource(seed, cfg)
     if name in PEZO_PRESETS:
-        base = preset(PEZO_PRESETS[name])
-        cfg = cfg or base
-        if cfg.strategy == "pool" and base.strategy != "pool":
-            raise ConfigError("strategy", cfg.strategy, f"{name} needs a stream or none strategy")
-        if cfg.strategy != "pool" and base.strategy == "pool":
-            raise ConfigError("strategy", cfg.strategy, f"{name} needs the pool strategy")
         return PezoSource(name, cfg, seed, MODELS[name])
-    if name in MODEL_SOURCES:
-        return ModelSource(name, MODEL_SOURCES[name], cfg or preset("default"), seed)
-    raise ConfigError("perturb", name, f"known sources are {', '.join(SOURCES)}")
+    return ModelSource(name, MODEL_SOURCES[name], cfg, seed)

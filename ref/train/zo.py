@@ -39,12 +39,13 @@ def zo_step(theta: np.ndarray, loss: Loss, source: PerturbationSource, step: int
 
 
 def train_zo(settings: TrainSettings, source: PerturbationSource, seed: int,
-             on_step: Callable[[int], None] | None = None) -> TrainResult:
-    """Train ``settings.model`` on digits with ZO-SGD and ``source``; returns the curves."""
+             on_step: Callable[[int], None] | None = None, run: Run | None = None) -> TrainResult:
+    """Train ``settings.model`` on digits with ZO-SGD and ``source``; returns the curves.
+    ``run`` replaces ``Run(settings, seed)`` (another model or data, same settings)."""
     if source.max_steps is not None and settings.steps > source.max_steps:
         raise ConfigError("steps", settings.steps,
                           f"the {source.name} source addresses at most {source.max_steps} steps")
-    run = Run(settings, seed)
+    run = run or Run(settings, seed)
     result = TrainResult(source.name, seed)
     start = time.perf_counter()
     run.record(result, 0)
