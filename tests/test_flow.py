@@ -103,6 +103,32 @@ def test_vcd_toggles_counts_each_bit_change(tmp_path):
     assert toggles["b"] == [1], "changes to and from x count no toggle"
 
 
+MEMORY_AND_PRODUCT = """
+module top(input clk, input rst, input we, input [7:0] addr, input [15:0] d, output reg [31:0] q);
+  (* ram_style = "block" *) reg [15:0] mem [0:255];
+  reg [15:0] r;
+  always @(posedge clk) begin
+    if (we) mem[addr] <= d;
+    r <= mem[addr];
+    q <= r * d;
+  end
+endmodule
+"""
+
+
+@pytest.mark.slow
+def test_gowin_place_and_route_reports_fmax_of_a_design_with_block_ram_and_dsp(tmp_path):
+    """synth_gowin maps the memory (marked ram_style = "block", as the baselines' tables
+    are) to block RAM and the product to a DSP, which nextpnr-gowin cannot place: pnr.py
+    places the core synthesized without them."""
+    syn = synthesize(MEMORY_AND_PRODUCT, "gowin", tmp_path)
+    assert syn.resources.bram >= 1 and syn.resources.dsp >= 1
+    pnr = place_and_route("gowin", syn.netlist_json, syn.netlist_v, syn.resources, tmp_path / "pnr")
+    assert pnr.fmax_mhz > 0
+    assert pnr.device.startswith("GW1NR-")
+    assert pnr.utilization["RAMW"]["used"] > 0, "the memory went to LUT-RAM"
+
+
 def test_ice40_place_and_route_reports_fmax(tmp_path):
     syn = synthesize(tiny_verilog(1), "ice40", tmp_path)
     pnr = place_and_route("ice40", syn.netlist_json, syn.netlist_v, syn.resources, tmp_path / "pnr")

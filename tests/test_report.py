@@ -96,6 +96,24 @@ def test_outputs_written_from_a_summary(tmp_path):
         assert (tmp_path / name).stat().st_size > 0
 
 
+def test_every_missing_fmax_cell_says_why():
+    """A failed P&R points at the reason below the table, a target without open P&R says
+    so; no Fmax cell of a measured design is a bare '-'."""
+    records = fake_records(SCALE)
+    failed = next(r for r in records if r["target"] == "ice40" and r["design"] == HEADLINE_DESIGN)
+    failed["pnr"] = {"error": "nextpnr-gowin failed with status 1; log: pnr/nextpnr.log"}
+    doc = {"regenerate": "make report", "paper": PAPER, "quality": {}, "regression": {"skipped": True},
+           "training": {"skipped": True}, "plan": {"xilinx7": [8, 1]}, **summarise(records, QUALITY, COMPARISON)}
+    text = render(doc)
+    fmax_column = 9
+    cells = {(line.split("|")[1].strip(), line.split("|")[fmax_column + 1].strip()) for line in text.splitlines()
+             if line.startswith("| ") and line.count("|") == 15}
+    assert (HEADLINE_DESIGN, "P&R failed (below)") in cells
+    assert "- pezo-pool pnr: nextpnr-gowin failed with status 1; log: pnr/nextpnr.log" in text
+    assert ("lfsr-floor", "no open P&R") in cells
+    assert all(fmax != "-" for _, fmax in cells)
+
+
 def test_report_plan_synthesizes_p8_and_p1_on_xilinx7_with_equal_b():
     jobs = plan(ReportSettings())
     x7 = [j for j in jobs if j.target == "xilinx7"]

@@ -136,7 +136,10 @@ def _losses(doc: dict) -> list[str]:
 def _resources(doc: dict) -> list[str]:
     lines = ["## Resources, Fmax and power estimate per target", "",
              "LUTs = logic LUTs + LUT-RAM in LUT equivalents (see `pezo/flow/cells.py`). x floor = LUTs / "
-             "lfsr-floor's. Fmax from nextpnr (ice40/ecp5, design wrapped in a pin harness). Power: dynamic "
+             "lfsr-floor's. Fmax from nextpnr, the design wrapped in a pin harness (see `pezo/flow/pnr.py`): "
+             "iCE40 and ECP5 place the synthesized netlist; Gowin places the core synthesized again with memories "
+             "in LUT-RAM and multipliers in LUTs (the open nextpnr-gowin has no block-RAM or DSP placer), so its "
+             "Fmax is of that mapping; xilinx7 has no open place-and-route (Vivado). Power: dynamic "
              "and total (dynamic + static) estimate per clock; rel = total / the best Gaussian baseline's "
              "(same target and P). `*` marks a Gaussian baseline below the quality bar.", ""]
     for target, by_p in doc["results"].items():
@@ -148,7 +151,7 @@ def _resources(doc: dict) -> list[str]:
                 mark = " *" if row["gaussian"] and row["meets_bar"] is False else ""
                 body.append([name + mark, _fmt(row["luts"]), _fmt(row["lut_logic"]), _fmt(row["lutram"]),
                              _fmt(row["ffs"]), _fmt(row["carry"]), _fmt(row["bram"]), _fmt(row["dsp"]),
-                             _fmt(row.get("floor_ratio"), 2), _fmt(row["fmax_mhz"]), _fmt(row["device"]),
+                             _fmt(row.get("floor_ratio"), 2), _fmax(target, row), _fmt(row["device"]),
                              _fmt(row.get("power_units")), _fmt(row.get("power_total")),
                              _fmt(row["power_rel"], 2)])
                 failures += [f"- {name} {step}: {e['error']}" for step, e in row["errors"].items()]
@@ -156,6 +159,19 @@ def _resources(doc: dict) -> list[str]:
                             "Fmax MHz", "device", "power dyn", "power total", "power rel"], body)
             lines += (["Failed steps:", ""] + failures + [""] if failures else [])
     return lines
+
+
+def _fmax(target: str, row: dict) -> str:
+    """The Fmax cell: MHz, or why there is none (P&R failed: the reason is listed below
+    the table; a target without open place-and-route)."""
+    if row["fmax_mhz"] is not None:
+        return _fmt(row["fmax_mhz"])
+    if "pnr" in row["errors"]:
+        return "P&R failed (below)"
+    if "synth" in row["errors"]:
+        return "-"
+    from pezo.flow.pnr import DEVICES
+    return "-" if target in DEVICES else "no open P&R"
 
 
 def _quality(doc: dict) -> list[str]:

