@@ -283,8 +283,9 @@ class Fill:
         dut.start.value = 1
         await clocks(dut)
         dut.start.value = 0
-        k, wait, moment_words, passes, written = 0, 0, 0, 0, {}
-        for clock in range(40 * self.N * (self.cfg.mantissa_bits + 2) + 200):
+        k, wait, moment_words, passes, written, waited = 0, 0, 0, 0, {}, 0
+        fill_clocks = PoolScaler(self.cfg).fill_clocks
+        for clock in range(2 * fill_clocks + 200):
             if stop_after is not None and clock == stop_after:
                 return None
             dut.word_valid.value = int(wait == 0)
@@ -299,6 +300,7 @@ class Fill:
             await clocks(dut)
             if wait:
                 wait -= 1
+                waited += 1
             k += advance
             if passes == 1:
                 moment_words += advance
@@ -310,6 +312,10 @@ class Fill:
                 k, wait = 0, random.choice([0, 1, 3, 9])
             if value(dut.done):
                 assert passes == 2, f"done after {passes} passes"
+                # done is read as it was before this edge: it rose `clock + 1` clocks after
+                # the clock of start, `waited` of which the lane's (some overlap the search)
+                assert fill_clocks <= clock + 1 <= fill_clocks + waited, \
+                    f"fill took {clock + 1} clocks, fill_clocks {fill_clocks} + {waited} waiting"
                 return written
         raise AssertionError("the fill never finished")
 
