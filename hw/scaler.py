@@ -209,9 +209,10 @@ class PoolScaler(wiring.Component):
     Schedule (clocks; n = log2 N; the lane's words are usable once ``word_valid``):
 
     1. ``start``; next clock ``reload`` (load the fill lane);
-    2. moment pass, N clocks with ``word_valid``: each consumes ``word`` (``advance``)
-       and adds its table term ``q*q + q`` to ``acc`` (signed W bits, W = 1 + the
-       widest of the moment, the sum and the largest threshold);
+    2. moment pass, N clocks with ``word_valid``: each consumes ``word`` (``advance``),
+       registers its table term ``q*q + q`` (``operand``) and, one clock later, adds it
+       to ``acc`` (signed W bits, W = 1 + the widest of the moment, the sum and the
+       largest threshold), so no table sits on the accumulator's carry path;
     3. one clock: ``reload`` (the lane starts over, meanwhile:)
     4. 2**M search clocks by subtraction from ``acc`` (no comparator): in clock k,
        ``c += 1`` when acc < 0, and ``acc -= steps[k]`` from
@@ -219,7 +220,7 @@ class PoolScaler(wiring.Component):
        k), so c counts the thresholds above the moment
        (:func:`pezo.ref.scaler.ladder_mantissa`); ``mant = 2**M + c``; the last clock
        sets ``acc = floor(3N/4)``;
-    5. sum pass, N clocks with ``word_valid``: ``acc += u``; with X = ``acc >> (n-1)``
+    5. sum pass, N clocks with ``word_valid``: ``acc += u`` (registered as in 2); with X = ``acc >> (n-1)``
        (B+1 bits), ``mean = X - 2**B`` = floor((sum(v) + N/2) / N) is wiring;
     6. one clock: ``reload`` (the lane starts over for the write pass);
     7. one clock with ``word_valid`` takes word 0 into the word register;
@@ -309,6 +310,8 @@ class PoolScaler(wiring.Component):
         steps = ladder_steps(cfg, N)
         count = Signal(range(N), reset_less=True)
         word = Signal(B, reset_less=True)
+        operand = Signal(max(B, 2 * T), reset_less=True)  # the pass's addend of the word taken last clock
+        word_new = Signal()
         # the moment, then acc - threshold (>= -threshold), then floor(3N/4) + sum(u)
         acc = Signal(signed(max(acc_bits(N, cfg), sum(steps).bit_length(), B + n) + 1), reset_less=True)
         x = Signal(B + 1)  # mean + 2**B
@@ -337,19 +340,20 @@ class PoolScaler(wiring.Component):
         m.d.comb += self.advance.eq(((moment | total | is_(_Fill.PREP)) & self.word_valid)
                                     | is_(_Fill.NEXT))
 
+        m.d.sync += word_new.eq(0)
         with m.If(self.abort):
             m.d.sync += [phase.eq(_Fill.IDLE), self.done.eq(0)]
         with m.Elif(self.start):
             m.d.sync += [phase.eq(_Fill.LOAD_MOMENT), self.done.eq(0), acc.eq(0), count.eq(0), last.eq(0)]
         with m.Else():
-            with m.If(((moment | total) & self.word_valid) | search):
-                operand = Mux(search, rom[k], Mux(moment, moment_term(magnitude(self.word, B)[B - T:], T),
-                                                  self.word))
-                m.d.sync += acc.eq(acc + operand)
+            with m.If(word_new | search):
+                m.d.sync += acc.eq(acc + Mux(search, rom[k], operand))
             with m.If(is_(_Fill.LOAD_MOMENT)):
                 m.d.sync += go(_Fill.LOAD_MOMENT, _Fill.MOMENT)
             with m.If((moment | total) & self.word_valid):
-                m.d.sync += [count.eq(count + 1), last.eq(count == N - 2)]
+                # registered, so the term table is not on the accumulator's carry path
+                m.d.sync += [operand.eq(Mux(moment, moment_term(magnitude(self.word, B)[B - T:], T), self.word)),
+                             word_new.eq(1), count.eq(count + 1), last.eq(count == N - 2)]
                 with m.If(last):
                     m.d.sync += [is_(_Fill.MOMENT).eq(0), is_(_Fill.LOAD_TOTAL).eq(moment),
                                  is_(_Fill.TOTAL).eq(0), is_(_Fill.LOAD_WRITE).eq(total)]
