@@ -65,8 +65,8 @@ class PoolEngine(wiring.Component):
       + J + 1 (load request) + L + 1 (place request) + place (PoolReuse.place_latency) + 1
       (first read);
     * pool to fill (after reset, a seed, or the first start of a new epoch e): the
-      seek to e, then the :class:`PoolScaler` fill (about N*(M+2) + 3M + 6 clocks plus
-      two lane loads), then the start above from the step seek on.
+      seek to e, then the :class:`PoolScaler` fill (:attr:`PoolScaler.fill_clocks`
+      clocks plus the lane loads' waits), then the start above from the step seek on.
 
     Then P words per clock while ``z.ready`` is 1, for as long as the step runs. Lane 0
     leaps once per wrap of N words (the next wrap's offset word), at no cost in clocks.

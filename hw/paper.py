@@ -65,8 +65,9 @@ class PaperPool(wiring.Component):
 
     Latency (clocks from ``start`` valid to the first ``z.valid``): pool of the step's
     epoch already filled: 1 (start registered) + 1 (base) + 1 (first read); otherwise
-    the bank seek to the epoch and the :class:`PoolScaler` fill (about N*(M+2) + M + 7
-    clocks plus two lane loads) come first. Then P words per clock.
+    the bank seek to the epoch and the :class:`PoolScaler` fill
+    (:attr:`PoolScaler.fill_clocks` clocks plus the lane loads' waits) come first. Then
+    P words per clock.
     """
 
     def __new__(cls, cfg: PezoConfig, params: int | None = None, **kwargs):

@@ -4,7 +4,7 @@ F = frac_bits, M = mantissa_bits, T = moment_bits, sh = B + M - F):
 * :class:`UniformScaler` (``stream`` / ``none``): P words per clock, a running moment
   over windows of L words and a mantissa ladder, pipelined (``latency`` 4);
 * :class:`PoolScaler` (``pool``): the pool fill, sequential, since it runs once per
-  epoch: a moment-and-mean pass, an M-clock binary search, and a bit-serial scaling
+  epoch: a moment-and-mean pass, a 2**M-clock search by subtraction, and a bit-serial scaling
   pass that writes the mean-free words (ref/scaler.py section 5).
 
 Shared wiring: centring ``v = {~u[B-1], u[B-2:0], 1}`` (signed, B+1 bits, odd);
@@ -25,7 +25,7 @@ from amaranth.utils import exact_log2
 from pezo.errors import ConfigError
 from pezo.hw.arith import Register, adder_tree
 from pezo.ref.config import PezoConfig
-from pezo.ref.scaler import acc_bits, mantissa_range, mantissa_thresholds, nominal_mantissa, search_thresholds
+from pezo.ref.scaler import acc_bits, ladder_steps, mantissa_range, mantissa_thresholds, nominal_mantissa
 
 
 def centred(u: Value, word_bits: int) -> Value:
@@ -191,47 +191,56 @@ class _Fill(enum.Enum):
     IDLE = 0
     LOAD_MOMENT = 1 << 0
     MOMENT = 1 << 1
-    LOAD_WRITE = 1 << 2
+    LOAD_TOTAL = 1 << 2
     SEARCH = 1 << 3
-    PREP = 1 << 4
-    NEXT = 1 << 5
-    HORNER = 1 << 6
-    LAST = 1 << 7
+    TOTAL = 1 << 4
+    LOAD_WRITE = 1 << 5
+    PREP = 1 << 6
+    NEXT = 1 << 7
+    HORNER = 1 << 8
+    LAST = 1 << 9
 
 
 class PoolScaler(wiring.Component):
     """The pool fill: N fill words in, N mean-free scaled pool words out
-    (``pezo.ref.scaler.fill_pool``), every step sequential.
+    (``pezo.ref.scaler.fill_pool``), every step sequential, with two adders: ``acc``
+    (moment, mantissa search and sum, one after the other) and the Horner ``h``.
 
     Schedule (clocks; n = log2 N; the lane's words are usable once ``word_valid``):
 
     1. ``start``; next clock ``reload`` (load the fill lane);
-    2. moment pass, N clocks with ``word_valid``: each takes ``word`` into the word
-       register (``advance``) and, one clock later, adds the table term ``q*q + q`` to
-       ``acc`` (2T + n bits) and v to ``total`` (started at N/2, so ``mean = total >>
-       n`` is wiring: floor((sum(v) + N/2) / N), signed B+2 bits);
-    3. one clock: ``reload`` (the lane starts over for the second pass, meanwhile):
-    4. 3M search clocks, three per mantissa bit: from the top bit k down, the first
-       clock registers ``table[c | 2**k]`` (:func:`pezo.ref.scaler.search_thresholds`;
-       the index ``c | 2**k`` is a register, so the table is a 2**M-entry ROM), the
-       second registers ``acc < table[c | 2**k]`` (one comparator), the third sets
-       ``c |= 2**k`` when it holds; ``mant = 2**M + c``;
-    5. one clock with ``word_valid`` takes word 0 into the word register;
-    6. per pool word j, one load clock and M+1 Horner clocks (one adder): the load
-       clock writes word j-1 (``write_en``, for j >= 1), sets ``v' = v_j - mean``
-       (``vreg``, signed B+2 bits), takes word j+1 and presets ``h = 2**(sh-M-2)``
-       (a constant: a synchronous set/reset, no multiplexer); the Horner clocks apply
-       ``h = 2*h + mant[k]*v'`` for k = M .. 0, so ``h = v'*mant + 2**(sh-1)`` and
-       z_j = ``h >> sh``;
-    7. a last load clock writes word N-1; ``done`` rises at its end.
+    2. moment pass, N clocks with ``word_valid``: each consumes ``word`` (``advance``),
+       registers its table term ``q*q + q`` (``operand``) and, one clock later, adds it
+       to ``acc`` (signed W bits, W = 1 + the widest of the moment, the sum and the
+       largest threshold), so no table sits on the accumulator's carry path;
+    3. one clock: ``reload`` (the lane starts over, meanwhile:)
+    4. 2**M search clocks by subtraction from ``acc`` (no comparator): in clock k,
+       ``c += 1`` when acc < 0, and ``acc -= steps[k]`` from
+       :func:`pezo.ref.scaler.ladder_steps` (a 2**M-entry ROM indexed by the counter
+       k), so c counts the thresholds above the moment
+       (:func:`pezo.ref.scaler.ladder_mantissa`); ``mant = 2**M + c``; the last clock
+       sets ``acc = floor(3N/4)``;
+    5. sum pass, N clocks with ``word_valid``: ``acc += u`` (registered as in 2); with X = ``acc >> (n-1)``
+       (B+1 bits), ``mean = X - 2**B`` = floor((sum(v) + N/2) / N) is wiring;
+    6. one clock: ``reload`` (the lane starts over for the write pass);
+    7. one clock with ``word_valid`` takes word 0 into the word register;
+    8. per pool word j, one load clock and M+1 Horner clocks: the load clock writes
+       word j-1 (``write_en``, for j >= 1), sets ``v' = v_j - mean = 2u_j + 1 - X``
+       (``vreg``, signed B+2 bits), takes word j+1 and presets ``h = 2**(sh-1)`` (a
+       constant: a synchronous set/reset, no multiplexer); the Horner clocks apply ``h
+       = (h + mant[k]*v') >> 1`` for k = 0 .. M (arithmetic shift, the mantissa's low
+       bit first), so ``h = floor((v'*mant + 2**(sh-1)) / 2**(M+1))`` and z_j = ``h >>
+       (sh-M-1)``;
+    9. a last load clock writes word N-1; ``done`` rises at its end.
 
     Only the phase, ``have`` and ``done`` are reset; the data registers are
     ``reset_less``, so each clear above is a flip-flop's synchronous set/reset (no
     multiplexer) and the schedule sets every one of them before it is used.
 
-    Fill time: 2 + N + 1 + 3M + 1 + N*(M+2) + 1 clocks plus the lane loads' waits (the
-    second load overlaps the search). The lane leaps N + 1 times in pass 2 (one word
-    beyond the pool; harmless, the step reloads the bank).
+    Fill time: :attr:`fill_clocks` = 2 + N + 1 + 2**M + N + 1 + 1 + N*(M+2) + 1 clocks
+    from ``start`` to ``done`` plus the lane loads' waits (the second load's overlaps
+    the search). The lane leaps N + 1 times in the write pass (one word beyond the
+    pool; harmless, the step reloads the bank).
 
     Attributes
     ----------
@@ -242,13 +251,14 @@ class PoolScaler(wiring.Component):
     advance : Out(1), ``word`` is consumed at this clock edge: a decode of the phase
         register and ``word_valid``, also in a clock of ``start`` or ``abort`` (the
         word is then dropped; a new fill reloads the lane).
-    reload : Out(1), load the fill lane (combinational, one clock per pass).
+    reload : Out(1), load the fill lane (combinational, one clock per pass, three
+        passes).
     write_en : Out(1), write ``write_data`` to pool index ``write_index`` at this
         clock edge (a decode of registers).
     write_index : Out(unsigned(n)), the pool index j.
     write_data : Out(signed(B)), z_j: signed two's complement, F fractional bits.
     mant : Out(unsigned(M+1)), the mantissa (valid from the end of the search).
-    mean : Out(signed(B+2)), the fill words' mean (valid from the end of pass 1).
+    mean : Out(signed(B+2)), the fill words' mean (valid from the end of the sum pass).
     done : Out(1), the pool is written (registered).
     """
 
@@ -270,6 +280,13 @@ class PoolScaler(wiring.Component):
             "done": Out(1),
         })
 
+    @property
+    def fill_clocks(self) -> int:
+        """Clocks from ``start`` to ``done`` when the lane never waits (``word_valid``
+        always 1): N*(M+4) + 2**M + 6."""
+        N, M = self.cfg.pool_size, self.cfg.mantissa_bits
+        return 2 + N + 1 + (1 << M) + N + 1 + 1 + N * (M + 2) + 1
+
     def elaborate(self, platform) -> Module:
         m = Module()
         cfg = self.cfg
@@ -290,84 +307,75 @@ class PoolScaler(wiring.Component):
                 return [is_(src).eq(0)] + ([is_(dst).eq(1)] if dst is not _Fill.IDLE else [])
             return [is_(src).eq(0), is_(_Fill.LAST).eq(last), is_(_Fill.NEXT).eq(~last)]
 
+        steps = ladder_steps(cfg, N)
         count = Signal(range(N), reset_less=True)
         word = Signal(B, reset_less=True)
+        operand = Signal(max(B, 2 * T), reset_less=True)  # the pass's addend of the word taken last clock
         word_new = Signal()
-        acc = Signal(acc_bits(N, cfg), reset_less=True)
-        total = Signal(signed(B + 2 + n), reset_less=True)
+        # the moment, then acc - threshold (>= -threshold), then floor(3N/4) + sum(u)
+        acc = Signal(signed(max(acc_bits(N, cfg), sum(steps).bit_length(), B + n) + 1), reset_less=True)
+        x = Signal(B + 1)  # mean + 2**B
         c = Signal(M, reset_less=True)
-        index = Signal(M, reset_less=True)  # c | probe
-        probe = Signal(M, reset_less=True)
-        c_next = Signal(M)
-        threshold = Signal(len(acc), reset_less=True)  # table[index], registered
-        below = Signal(reset_less=True)  # acc < threshold, registered
-        stage = Signal(range(3), reset_less=True)  # clock of a search step
+        k = Signal(M, reset_less=True)  # search clock
         vreg = Signal(signed(B + 2), reset_less=True)
-        h = Signal(signed(B + M + 3), reset_less=True)
+        # |h + v'| < 2**(B+2) + 2**(sh-1): h stays within 2**(B+1) + 2**(sh-1)
+        h = Signal(signed(((1 << (B + 2)) + (1 << (sh - 1))).bit_length() + 1), reset_less=True)
         have = Signal()  # h holds a finished word
-        bits = Signal(M + 1, reset_less=True)  # mantissa bits still to apply, next at the top
-        step = Signal(range(M + 1), reset_less=True)
-        table = Array(Const(t, len(acc)) for t in search_thresholds(cfg, N))
+        # mantissa bits still to apply, next at the bottom, above them a 1 that ends the word
+        bits = Signal(M + 2, reset_less=True)
+        rom = Array(Const(-t, signed(len(acc))) for t in steps)
+        moment, total, search = is_(_Fill.MOMENT), is_(_Fill.TOTAL), is_(_Fill.SEARCH)
         m.d.comb += [
-            self.mean.eq(total >> n),
+            x.eq(acc[n - 1:n + B]),
+            self.mean.eq(Cat(x[:B], ~x[B], ~x[B]).as_signed()),
             self.mant.eq(Cat(c, Const(1, 1))),
-            self.reload.eq(is_(_Fill.LOAD_MOMENT) | is_(_Fill.LOAD_WRITE)),
+            self.reload.eq(is_(_Fill.LOAD_MOMENT) | is_(_Fill.LOAD_TOTAL) | is_(_Fill.LOAD_WRITE)),
             self.write_en.eq((is_(_Fill.NEXT) | is_(_Fill.LAST)) & have),
             self.write_index.eq(count),
-            self.write_data.eq((h >> sh)[:B]),
-            c_next.eq(Mux(below, index, c)),
+            self.write_data.eq((h >> (sh - M - 1))[:B]),
         ]
-        m.d.sync += word_new.eq(0)
-        with m.If(word_new):
-            m.d.sync += [acc.eq(acc + moment_term(magnitude(word, B)[B - T:], T)),
-                         total.eq(total + centred(word, B))]
 
         # a decode of registers (and the bank's registered ``word_valid``), not of
         # ``start`` / ``abort``: a word taken in an aborted clock is never used
-        m.d.comb += self.advance.eq(((is_(_Fill.MOMENT) | is_(_Fill.PREP)) & self.word_valid)
+        m.d.comb += self.advance.eq(((moment | total | is_(_Fill.PREP)) & self.word_valid)
                                     | is_(_Fill.NEXT))
 
-        def take() -> None:
-            m.d.sync += word.eq(self.word)
-
+        m.d.sync += word_new.eq(0)
         with m.If(self.abort):
             m.d.sync += [phase.eq(_Fill.IDLE), self.done.eq(0)]
         with m.Elif(self.start):
-            m.d.sync += [phase.eq(_Fill.LOAD_MOMENT), self.done.eq(0), acc.eq(0), total.eq(N // 2),
-                         count.eq(0), last.eq(0)]
+            m.d.sync += [phase.eq(_Fill.LOAD_MOMENT), self.done.eq(0), acc.eq(0), count.eq(0), last.eq(0)]
         with m.Else():
+            with m.If(word_new | search):
+                m.d.sync += acc.eq(acc + Mux(search, rom[k], operand))
             with m.If(is_(_Fill.LOAD_MOMENT)):
                 m.d.sync += go(_Fill.LOAD_MOMENT, _Fill.MOMENT)
-            with m.If(is_(_Fill.MOMENT)):
-                with m.If(self.word_valid):
-                    take()
-                    m.d.sync += [word_new.eq(1), count.eq(count + 1), last.eq(count == N - 2)]
-                    with m.If(last):
-                        m.d.sync += go(_Fill.MOMENT, _Fill.LOAD_WRITE)
+            with m.If((moment | total) & self.word_valid):
+                # registered, so the term table is not on the accumulator's carry path
+                m.d.sync += [operand.eq(Mux(moment, moment_term(magnitude(self.word, B)[B - T:], T), self.word)),
+                             word_new.eq(1), count.eq(count + 1), last.eq(count == N - 2)]
+                with m.If(last):
+                    m.d.sync += [is_(_Fill.MOMENT).eq(0), is_(_Fill.LOAD_TOTAL).eq(moment),
+                                 is_(_Fill.TOTAL).eq(0), is_(_Fill.LOAD_WRITE).eq(total)]
+            with m.If(is_(_Fill.LOAD_TOTAL)):
+                m.d.sync += [c.eq(0), k.eq(0), *go(_Fill.LOAD_TOTAL, _Fill.SEARCH)]
+            with m.If(search):
+                m.d.sync += [c.eq(c + acc[-1]), k.eq(k + 1)]
+                with m.If(k.all()):
+                    m.d.sync += [acc.eq(3 * N // 4), *go(_Fill.SEARCH, _Fill.TOTAL)]
             with m.If(is_(_Fill.LOAD_WRITE)):
-                m.d.sync += [c.eq(0), index.eq(1 << (M - 1)), probe.eq(1 << (M - 1)), stage.eq(0),
-                             *go(_Fill.LOAD_WRITE, _Fill.SEARCH)]
-            with m.If(is_(_Fill.SEARCH)):
-                m.d.sync += [threshold.eq(table[index]), below.eq(acc < threshold),
-                             stage.eq(Mux(stage == 2, 0, stage + 1))]
-                with m.If(stage == 2):
-                    m.d.sync += [c.eq(c_next), index.eq(c_next | (probe >> 1)), probe.eq(probe >> 1)]
-                    with m.If(probe[0]):
-                        m.d.sync += go(_Fill.SEARCH, _Fill.PREP)
+                m.d.sync += go(_Fill.LOAD_WRITE, _Fill.PREP)
             with m.If(is_(_Fill.PREP)):
                 with m.If(self.word_valid):
-                    take()
-                    m.d.sync += [have.eq(0), *go(_Fill.PREP, _Fill.NEXT)]
+                    m.d.sync += [word.eq(self.word), have.eq(0), *go(_Fill.PREP, _Fill.NEXT)]
             with m.If(is_(_Fill.NEXT)):
-                take()
-                m.d.sync += [vreg.eq(centred(word, B) - self.mean), h.eq(1 << (sh - M - 2)),
-                             bits.eq(self.mant), step.eq(M), *go(_Fill.NEXT, _Fill.HORNER)]
+                m.d.sync += [word.eq(self.word), vreg.eq(Cat(Const(1, 1), word) - x), h.eq(1 << (sh - 1)),
+                             bits.eq(Cat(self.mant, Const(1, 1))), *go(_Fill.NEXT, _Fill.HORNER)]
                 with m.If(have):
                     m.d.sync += [count.eq(count + 1), last.eq(count == N - 2)]
             with m.If(is_(_Fill.HORNER)):
-                m.d.sync += [h.eq((h << 1) + Mux(bits[M], vreg, 0)), bits.eq(bits << 1),
-                             step.eq(step - 1)]
-                with m.If(step == 0):
+                m.d.sync += [h.eq((h + Mux(bits[0], vreg, 0)) >> 1), bits.eq(bits >> 1)]
+                with m.If(bits[2:] == 0):  # applying the mantissa's top bit
                     m.d.sync += [have.eq(1), *go(_Fill.HORNER, Mux(last, _Fill.LAST, _Fill.NEXT))]
             with m.If(is_(_Fill.LAST)):
                 m.d.sync += [self.done.eq(1), *go(_Fill.LAST, _Fill.IDLE)]

@@ -32,9 +32,9 @@ With B = word_bits, F = frac_bits, M = mantissa_bits, T = moment_bits, sh = B + 
    Subtracting the pool's own mean removes its bias from every coordinate that reads
    the pool. |v_j - mean| < 2**(B+1), so |z_j| < 2**(F+2) <= 2**(B-2): no overflow.
    The hardware runs this sequentially (hw/scaler.py, :class:`PoolScaler`): one pass
-   of N clocks accumulates acc and sum(v); a binary search of M clocks finds the
-   mantissa against :func:`search_thresholds` (identical to the ladder, see
-   :func:`search_mantissa`); a second pass builds each z_j bit-serially.
+   of N clocks accumulates acc and sum(v); 2**M clocks of subtractions from acc find
+   the mantissa (:func:`ladder_steps`, identical to the ladder, see
+   :func:`ladder_mantissa`); a second pass builds each z_j bit-serially.
 
 Moment bits (T = ``moment_bits``, default 4): q*q + q of a T-bit q is a 2**T-entry
 table instead of a squarer. The estimate ``2**(2*(B-T)) * (acc + n/3)`` of sum(v**2)
@@ -156,20 +156,24 @@ def nominal_mantissa(cfg: PezoConfig, n: int) -> int:
     return select_mantissa(int(round(expected)), cfg, n)
 
 
-def search_thresholds(cfg: PezoConfig, n: int) -> tuple[int, ...]:
-    """The binary search's table: entry x in 1 .. 2**M - 1 is theta[x - 1] (entry 0,
-    never read, is 0), so that ``c >= x  <=>  acc < table[x]`` for the ladder count c."""
-    return (0,) + mantissa_thresholds(cfg, n)
+def ladder_steps(cfg: PezoConfig, n: int) -> tuple[int, ...]:
+    """The RTL's search table (2**M entries, unsigned): the thresholds' successive
+    differences from the smallest up, ``steps[0] = theta[-1]``, ``steps[j] = theta[-1-j]
+    - theta[-j]`` (j = 1 .. 2**M - 2, each >= 0 since the thresholds decrease), and a
+    last entry 0, so that the partial sums are the thresholds in increasing order."""
+    theta = mantissa_thresholds(cfg, n)
+    rising = theta[::-1]
+    return (rising[0],) + tuple(b - a for a, b in zip(rising, rising[1:])) + (0,)
 
 
-def search_mantissa(acc: int, cfg: PezoConfig, n: int) -> int:
-    """select_mantissa by M steps of a binary search, as the RTL runs it: from the top
-    bit k = M-1 down, ``c |= 2**k`` when ``acc < table[c | 2**k]``; mant = 2**M + c."""
-    table = search_thresholds(cfg, n)
-    c = 0
-    for k in reversed(range(cfg.mantissa_bits)):
-        if acc < table[c | 1 << k]:
-            c |= 1 << k
+def ladder_mantissa(acc: int, cfg: PezoConfig, n: int) -> int:
+    """select_mantissa as the RTL runs it, by 2**M subtractions from the accumulator: in
+    clock k, ``d -= steps[k]`` (:func:`ladder_steps`; d starts at acc) and ``c += 1`` when
+    d < 0 before the subtraction, so c counts the thresholds above acc; mant = 2**M + c."""
+    d, c = acc, 0
+    for step in ladder_steps(cfg, n):
+        c += d < 0
+        d -= step
     return mantissa_range(cfg)[0] + c
 
 

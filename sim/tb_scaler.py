@@ -15,8 +15,10 @@ by cocotb (``COCOTB_RANDOM_SEED``), so a run is reproducible.
 plays lane 0 (a list of fill words; ``word`` shows the next one, ``advance`` moves on,
 ``reload`` starts the list over and holds ``word_valid`` low for a random number of
 clocks, as a bank load does). Every pool word written (index and value), the mean and
-the mantissa must equal ``pezo.ref.scaler.fill_pool`` of the first N words, pass 1 must
-consume exactly N words, and ``done`` must rise once the last word is written. Fill
+the mantissa must equal ``pezo.ref.scaler.fill_pool`` of the first N words, the moment
+and sum passes must each consume exactly N words (three reloads in all), and ``done``
+must rise once the last word is written, within ``PoolScaler.fill_clocks`` plus the
+clocks the lane waited. Fill
 words are drawn uniform, narrow (a high mantissa), biased (a large mean) or only
 full-scale (the lowest mantissa), so the mean subtraction and the search are exercised.
 """
@@ -265,7 +267,7 @@ class Fill:
     def fill_words(self, kind: str) -> list[int]:
         B = self.cfg.word_bits
         top = (1 << B) - 1
-        count = self.N + 4  # pass 2 reads two words ahead
+        count = self.N + 4  # the write pass reads two words ahead
         if kind == "uniform":
             return [random.getrandbits(B) for _ in range(count)]
         if kind == "narrow":
@@ -283,8 +285,9 @@ class Fill:
         dut.start.value = 1
         await clocks(dut)
         dut.start.value = 0
-        k, wait, moment_words, passes, written = 0, 0, 0, 0, {}
-        for clock in range(40 * self.N * (self.cfg.mantissa_bits + 2) + 200):
+        k, wait, pass_words, passes, written, waited = 0, 0, 0, 0, {}, 0
+        fill_clocks = PoolScaler(self.cfg).fill_clocks
+        for clock in range(2 * fill_clocks + 200):
             if stop_after is not None and clock == stop_after:
                 return None
             dut.word_valid.value = int(wait == 0)
@@ -299,17 +302,23 @@ class Fill:
             await clocks(dut)
             if wait:
                 wait -= 1
+                waited += 1
             k += advance
-            if passes == 1:
-                moment_words += advance
+            pass_words += advance
             if reload:
-                assert passes < 2, "a third lane reload"
+                assert passes < 3, "a fourth lane reload"
                 passes += 1
-                if passes == 2:
-                    assert moment_words == self.N, f"pass 1 took {moment_words} words, expected {self.N}"
+                # the moment and the sum passes read the N fill words from the lane's start
+                if passes >= 2:
+                    assert pass_words == self.N, f"pass {passes - 1} took {pass_words} words, expected {self.N}"
+                pass_words = 0
                 k, wait = 0, random.choice([0, 1, 3, 9])
             if value(dut.done):
-                assert passes == 2, f"done after {passes} passes"
+                assert passes == 3, f"done after {passes} passes"
+                # done is read as it was before this edge: it rose `clock + 1` clocks after
+                # the clock of start, `waited` of which the lane's (some overlap the search)
+                assert fill_clocks <= clock + 1 <= fill_clocks + waited, \
+                    f"fill took {clock + 1} clocks, fill_clocks {fill_clocks} + {waited} waiting"
                 return written
         raise AssertionError("the fill never finished")
 

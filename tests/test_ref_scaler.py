@@ -6,7 +6,7 @@ import pytest
 from pezo.ref.config import PezoConfig, preset
 from pezo.ref.engine import engine_model
 from pezo.ref.scaler import (apply_scale, centre, mantissa_range, mantissa_thresholds, moment_acc,
-                             nominal_mantissa, search_mantissa, select_mantissa)
+                             ladder_mantissa, ladder_steps, nominal_mantissa, select_mantissa)
 
 
 def test_centring_is_odd_symmetric_and_complement_negates():
@@ -95,15 +95,17 @@ def test_shift_add_rounds_half_up():
 
 @pytest.mark.parametrize("name", ["default", "small", "p1"])
 @pytest.mark.parametrize("mantissa_bits", [1, 4, 6])
-def test_binary_search_equals_the_ladder(name, mantissa_bits):
-    """The RTL's M-clock search gives select_mantissa for every accumulator value near
+def test_rtl_search_equals_the_ladder(name, mantissa_bits):
+    """The RTL's 2**M-clock search (2**M table entries, none negative) gives select_mantissa for every accumulator value near
     and between the thresholds (each threshold, one below and one above)."""
     cfg = preset(name).replace(mantissa_bits=mantissa_bits)
     n = cfg.pool_size
     thresholds = mantissa_thresholds(cfg, n)
     accs = {0, 2 * thresholds[0] + 1} | {t + d for t in thresholds for d in (-1, 0, 1) if t + d >= 0}
+    steps = ladder_steps(cfg, n)
+    assert len(steps) == 1 << mantissa_bits and min(steps) >= 0, steps
     for acc in sorted(accs):
-        assert search_mantissa(acc, cfg, n) == select_mantissa(acc, cfg, n), acc
+        assert ladder_mantissa(acc, cfg, n) == select_mantissa(acc, cfg, n), acc
 
 
 def test_moment_bits_default_matches_the_exact_moment():
