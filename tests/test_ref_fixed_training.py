@@ -73,13 +73,13 @@ def test_fixed_run_is_golden_steps_over_the_seeds_minibatches():
 
 
 def test_fixed_and_twin_both_learn_and_stay_close():
-    # 1000 steps of logreg from 11 % (Glorot init): both pass 30 % test accuracy (36 %
-    # measured; a full run reaches about 88 %, tests/test_benchmark_fixed_training.py) and
-    # their mean squared errors agree within 5 % (the same z, batches and init)
+    # 2000 steps of logreg from 11 % (Glorot init): both pass 40 % test accuracy (55-62 %
+    # measured on seeds 0-2; a full run reaches about 91 %, tests/test_benchmark_fixed_training.py)
+    # and their mean squared errors agree within 5 % (the same z, batches and init)
     t = TrainerConfig(model="logreg", eps_shift=8, lr_shift=10)
-    fixed_run, _ = train_fixed(t, seed=0, steps=1000, eval_every=1000)
-    twin_run = train_twin(t, seed=0, steps=1000, eval_every=1000)
-    assert fixed_run.final_test_acc > 0.3 and twin_run.final_test_acc > 0.3
+    fixed_run, _ = train_fixed(t, seed=0, steps=2000, eval_every=2000)
+    twin_run = train_twin(t, seed=0, steps=2000, eval_every=2000)
+    assert fixed_run.final_test_acc > 0.4 and twin_run.final_test_acc > 0.4
     assert abs(fixed_run.final_loss / twin_run.final_loss - 1) < 0.05
     assert fixed_run.train_loss[-1] < fixed_run.train_loss[0]
 
