@@ -8,6 +8,7 @@ a synthesis or a training run and never leaves a half-written file.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 from pathlib import Path
 
@@ -86,6 +87,15 @@ def _int_at_least(text: str, low: int) -> int:
     if value < low:
         raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
     return value
+
+
+def write_json(path: str, data: dict) -> None:
+    """Write ``data`` as indented JSON to ``path`` and say so; an OS error is one line."""
+    try:
+        Path(path).write_text(json.dumps(data, indent=2) + "\n")
+    except OSError as exc:
+        raise PezoError(f"cannot write {path}: {exc.strerror}") from None
+    print(f"wrote {path}")
 
 
 def check_output_file(path: str, option: str) -> Path:

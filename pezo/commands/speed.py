@@ -4,11 +4,8 @@
 from __future__ import annotations
 
 import argparse
-import json
-from pathlib import Path
 
-from pezo.commands.options import check_output_file, positive_int
-from pezo.errors import PezoError
+from pezo.commands.options import check_output_file, positive_int, write_json
 from pezo.ref.train.compare import NUMPY, TIMING_STEPS, model_speed
 
 DEFAULT_PRESETS = ["default", "p1", "stream"]
@@ -45,9 +42,5 @@ def run(args: argparse.Namespace) -> int:
         cells = "".join(f" {rates[name] / 1e6:>8.1f} M ({result['vs_numpy'][n][name]:>4.2f}x)" for name in presets)
         print(f"{n:>8} {rates[NUMPY] / 1e6:>8.1f} M{cells}")
     if args.json:
-        try:
-            Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
-        except OSError as exc:
-            raise PezoError(f"cannot write {args.json}: {exc.strerror}") from None
-        print(f"wrote {args.json}")
+        write_json(args.json, result)
     return 0

@@ -4,11 +4,8 @@ noise floor and the issue-7 targets (ref/stats.py defines each statistic)."""
 from __future__ import annotations
 
 import argparse
-import json
-from pathlib import Path
 
-from pezo.commands.options import add_config_options, check_output_file, config_from_options
-from pezo.errors import PezoError
+from pezo.commands.options import add_config_options, check_output_file, config_from_options, write_json
 from pezo.ref.stats import DEFAULT_STEPS, STATS, format_value, measure_sources, target_text
 from pezo.ref.train.sources import SOURCES
 
@@ -35,11 +32,7 @@ def run(args: argparse.Namespace) -> int:
     result = measure_sources(cfg, args.steps, args.source or SOURCES, progress=not args.no_progress)
     print("\n".join(table(result)))
     if args.json:
-        try:
-            Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
-        except OSError as exc:
-            raise PezoError(f"cannot write {args.json}: {exc.strerror}") from None
-        print(f"wrote {args.json}")
+        write_json(args.json, result)
     return 0
 
 

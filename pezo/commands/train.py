@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
-from pathlib import Path
 
 from tqdm import tqdm
 
-from pezo.commands.options import check_output_file, parse_sets, positive_int
+from pezo.commands.options import check_output_file, parse_sets, positive_int, write_json
 from pezo.errors import PezoError
 from pezo.ref.config import preset
 from pezo.ref.train.compare import compare_sources
@@ -119,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
     for step, acc, loss in zip(result.steps, result.test_acc, result.train_loss):
         print(f"{step:>8} {100 * acc:>10.2f} {loss:>10.4f}")
     if args.json:
-        _write_json(args.json, {"settings": {**settings.to_dict(), "perturb": method, "seed": args.seed,
+        write_json(args.json, {"settings": {**settings.to_dict(), "perturb": method, "seed": args.seed,
                                              "pezo_overrides": overrides},
                                 "test_acc": result.final_test_acc, "final_loss": result.final_loss,
                                 "seconds": result.seconds, "curves": _curves(result)})
@@ -155,7 +153,7 @@ def _compare(args: argparse.Namespace, settings: TrainSettings, methods: list[st
         if "note" in check:
             print(f"        why: {check['note']}")
     if args.json:
-        _write_json(args.json, result)
+        write_json(args.json, result)
     if args.curves:
         _write_csv(args.curves, [(name, step, acc, loss) for name, s in result["sources"].items()
                                  for step, acc, loss in zip(s["curves"]["step"], s["curves"]["test_acc_mean"],
@@ -183,7 +181,7 @@ def _train_rtl(args: argparse.Namespace, methods: list[str], overrides: dict[str
     result = run_rtl_training(methods[0], settings, args.seed, overrides, sim_seed=args.seed)
     print("\n".join(report_lines(result)))
     if args.json:
-        _write_json(args.json, {"settings": {**settings.to_dict(), "perturb": methods[0], "seed": args.seed,
+        write_json(args.json, {"settings": {**settings.to_dict(), "perturb": methods[0], "seed": args.seed,
                                              "pezo_overrides": overrides, "config": result.cfg.to_dict()},
                                 "n_params": result.n_params, "bit_exact": result.bit_exact,
                                 "differences": result.differences,
@@ -223,20 +221,12 @@ def _train_fixed(args: argparse.Namespace, methods: list[str], overrides: dict[s
     print(f"golden model: {rate:.0f} training steps/s on this CPU"
           + (" (while sharing it with the other runs)" if (args.workers or 1) > 1 else ""))
     if args.json:
-        _write_json(args.json, result)
+        write_json(args.json, result)
     return 0
 
 
 def _curves(result: TrainResult) -> dict[str, list]:
     return {"step": result.steps, "test_acc": result.test_acc, "train_loss": result.train_loss}
-
-
-def _write_json(path: str, data: dict) -> None:
-    try:
-        Path(path).write_text(json.dumps(data, indent=2) + "\n")
-    except OSError as exc:
-        raise PezoError(f"cannot write {path}: {exc.strerror}") from None
-    print(f"wrote {path}")
 
 
 def _write_csv(path: str, rows: list[tuple]) -> None:
