@@ -21,7 +21,8 @@ from pezo.flow.cells import FAMILIES, cell_class, count_resources
 from pezo.flow.measure import Job, Measurement, measure
 from pezo.flow.pnr import place_and_route
 from pezo.flow.power import estimate_power, vcd_toggles
-from pezo.flow.synth import synthesize
+from pezo.errors import ToolError
+from pezo.flow.synth import run_tool, synthesize
 from pezo.ref.config import preset
 from pezo.toolchain import configure_amaranth
 
@@ -259,3 +260,12 @@ def test_source_fingerprint_reads_the_imported_packages(monkeypatch, tmp_path):
     assert source_digest(("ref/*.py",)) == before
     (copy / "config.py").write_text((copy / "config.py").read_text() + "\n# changed\n")
     assert source_digest(("ref/*.py",)) != before
+
+
+def test_a_failed_tool_names_its_first_error_line_and_its_log(tmp_path):
+    script = "print('Info: placing'); print('ERROR: Unable to place cell x, no BELs remaining'); raise SystemExit(1)"
+    with pytest.raises(ToolError) as caught:
+        run_tool([sys.executable, "-c", script], tmp_path / "tool.log", tmp_path, timeout=60)
+    message = str(caught.value)
+    assert "(ERROR: Unable to place cell x, no BELs remaining)" in message and "tool.log" in message
+    assert "\n" not in message

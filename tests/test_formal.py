@@ -58,6 +58,13 @@ def test_source_checks_pass_on_a_good_source_and_fail_on_mutants(source, passes,
     assert prove(lambda cfg: source, SMALL_STREAM, tmp_path, depth=8, name="counter").passed is passes
 
 
+@pytest.mark.parametrize("source, passes", [(Counter(), True), (Counter(ignores_ready=True), False)],
+                         ids=["good", "ignores-ready"])
+def test_yosys_sat_engine_agrees_with_symbiyosys(source, passes, tmp_path):
+    """The fallback engine (Yosys' SAT solver) passes and rejects what SymbiYosys does."""
+    assert check(SourceProperties(source), tmp_path, depth=8, name="counter", engine="sat").passed is passes
+
+
 def test_engine_keeps_the_stream_rule_for_16_clocks(tmp_path):
     result = prove(lambda cfg: make_design("engine", cfg), SMALL_STREAM, tmp_path, depth=16, name="engine")
     assert result.passed, result.log

@@ -76,7 +76,10 @@ def run_tool(argv: list[str], log: Path, cwd: Path, timeout: float) -> None:
         except OSError as exc:
             raise ToolError(f"{Path(argv[0]).name} could not run ({exc}); log: {log}", log) from None
     if proc.returncode != 0:
-        raise ToolError(f"{Path(argv[0]).name} failed with status {proc.returncode}; log: {log}", log)
+        first = next((line.strip() for line in log.read_text(errors="replace").splitlines()
+                      if line.startswith("ERROR:")), "")
+        said = f" ({first[:160]})" if first else ""
+        raise ToolError(f"{Path(argv[0]).name} failed with status {proc.returncode}{said}; log: {log}", log)
 
 
 @dataclass(frozen=True)
