@@ -21,7 +21,8 @@ from amaranth import Cat, Module, Mux, Signal
 from amaranth.lib import wiring
 
 from pezo.hw.lfsr import LfsrBank
-from pezo.hw.pool_control import add_step_states, connect_seed, epoch_mask, must_fill
+from pezo.hw.pool_control import (add_scaler_fill_states, add_step_states, connect_seed,
+                                   epoch_mask, must_fill)
 from pezo.hw.reuse import PoolReuse, StreamReuse
 from pezo.hw.scaler import PoolScaler, UniformScaler
 from pezo.hw.source import SourceSignature
@@ -121,16 +122,7 @@ class PoolEngine(wiring.Component):
                     m.d.sync += state.eq(Mux(need_fill, _Pool.FILL_SEEK, _Pool.STEP_SEEK))
                     with m.If(need_fill):
                         m.d.sync += [pool_valid.eq(0), pool_epoch.eq(target & mask)]
-                with m.Case(_Pool.FILL_SEEK):
-                    with m.If(~bank.busy):
-                        m.d.sync += state.eq(_Pool.FILL_START)
-                with m.Case(_Pool.FILL_START):
-                    m.d.comb += scaler.start.eq(1)
-                    m.d.sync += state.eq(_Pool.FILL)
-                with m.Case(_Pool.FILL):
-                    m.d.comb += bank.load.eq(scaler.reload)
-                    with m.If(scaler.done):
-                        m.d.sync += [pool_valid.eq(1), state.eq(_Pool.STEP_BEGIN)]
+                add_scaler_fill_states(m, state, _Pool, bank, scaler, pool_valid, _Pool.STEP_BEGIN)
                 add_step_states(m, state, _Pool, bank, reuse, self.z.valid, en)
         return m
 

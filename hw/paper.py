@@ -22,7 +22,7 @@ from pezo.errors import ConfigError
 from pezo.hw.arith import adder_tree
 from pezo.hw.engine import StreamEngine
 from pezo.hw.lfsr import LfsrBank
-from pezo.hw.pool_control import connect_seed, epoch_mask, must_fill
+from pezo.hw.pool_control import add_scaler_fill_states, connect_seed, epoch_mask, must_fill
 from pezo.hw.reuse import StreamReuse
 from pezo.hw.scaler import PoolScaler
 from pezo.hw.source import SourceSignature
@@ -129,16 +129,7 @@ class PaperPool(wiring.Component):
             with m.Switch(state):
                 with m.Case(_Pool.BEGIN):
                     m.d.sync += state.eq(_Pool.FILL_SEEK)
-                with m.Case(_Pool.FILL_SEEK):
-                    with m.If(~bank.busy):
-                        m.d.sync += state.eq(_Pool.FILL_START)
-                with m.Case(_Pool.FILL_START):
-                    m.d.comb += scaler.start.eq(1)
-                    m.d.sync += state.eq(_Pool.FILL)
-                with m.Case(_Pool.FILL):
-                    m.d.comb += bank.load.eq(scaler.reload)
-                    with m.If(scaler.done):
-                        m.d.sync += [pool_valid.eq(1), state.eq(_Pool.PLACE)]
+                add_scaler_fill_states(m, state, _Pool, bank, scaler, pool_valid, _Pool.PLACE)
                 with m.Case(_Pool.PLACE):
                     m.d.sync += state.eq(_Pool.STREAM)
                 with m.Case(_Pool.STREAM):

@@ -1,8 +1,9 @@
 """The control shared by the pool sources (hw/engine.py's PoolEngine, hw/gaussian_pool.py's
 GaussianPool, hw/paper.py's PaperPool): the source's seed wiring, the epoch whose pool a
-step reads, and the step sequencing from the step seek to the streaming words. Each
-design keeps its own state enum and its fill; these functions add the common part to
-its :class:`Module`.
+step reads, and the step sequencing from the step seek to the streaming words, and the
+PoolScaler fill's states. Each design keeps its own state enum (the Verilog state
+encoding is the design's) and the parts that differ; these functions add the common
+part to its :class:`Module`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from amaranth.lib import wiring
 
 from pezo.hw.lfsr import LfsrBank
 from pezo.hw.reuse import PoolReuse
+from pezo.hw.scaler import PoolScaler
 from pezo.ref.config import PezoConfig
 
 
@@ -76,3 +78,30 @@ def add_step_states(m: Module, state: Signal, states: type[enum.Enum], bank: Lfs
         m.d.comb += reuse.read_en.eq(en)
         with m.If(en & reuse.ready):
             m.d.sync += z_valid.eq(1)
+
+
+def add_scaler_fill_states(m: Module, state: Signal, states: type[enum.Enum], bank: LfsrBank,
+                           scaler: PoolScaler, pool_valid: Signal, then: enum.Enum) -> None:
+    """Add the :class:`PoolScaler` fill's states to the ``with m.Switch(state)`` open at the
+    call; the design wires the scaler's word, ``word_valid`` and ``abort`` itself.
+
+    ``states`` is the design's enum, with members FILL_SEEK, FILL_START and FILL. The
+    design enters FILL_SEEK in the clock after its seek request to the epoch's first
+    step. FILL_SEEK waits for the bank's ``busy`` to fall, FILL_START starts the
+    scaler, FILL forwards the scaler's lane load requests to the bank and, with the
+    scaler's ``done``, sets ``pool_valid`` and goes to ``then``.
+
+    Latency (clocks from the first clock in FILL_SEEK to the first in ``then``): J (the
+    seek, :meth:`LfsrBank.seek_clocks`) + 1 (start) + :attr:`PoolScaler.fill_clocks`
+    plus the waits of the scaler's lane loads.
+    """
+    with m.Case(states.FILL_SEEK):
+        with m.If(~bank.busy):
+            m.d.sync += state.eq(states.FILL_START)
+    with m.Case(states.FILL_START):
+        m.d.comb += scaler.start.eq(1)
+        m.d.sync += state.eq(states.FILL)
+    with m.Case(states.FILL):
+        m.d.comb += bank.load.eq(scaler.reload)
+        with m.If(scaler.done):
+            m.d.sync += [pool_valid.eq(1), state.eq(then)]
