@@ -21,8 +21,8 @@ from amaranth import Cat, Module, Mux, Signal
 from amaranth.lib import wiring
 
 from pezo.hw.lfsr import LfsrBank
-from pezo.hw.pool_control import (add_scaler_fill_states, add_step_states, connect_seed,
-                                   epoch_mask, must_fill)
+from pezo.hw.pool_control import (add_bank_wait, add_scaler_fill_states, add_step_states,
+                                   connect_seed, epoch_mask, must_fill)
 from pezo.hw.reuse import PoolReuse, StreamReuse
 from pezo.hw.scaler import PoolScaler, UniformScaler
 from pezo.hw.source import SourceSignature
@@ -195,15 +195,11 @@ class StreamEngine(wiring.Component):
             with m.Switch(state):
                 with m.Case(_Stream.BEGIN):
                     m.d.sync += state.eq(_Stream.SEEK)
-                with m.Case(_Stream.SEEK):
-                    with m.If(~bank.busy):
-                        m.d.sync += state.eq(_Stream.LOAD_REQUEST)
+                add_bank_wait(m, state, bank, _Stream.SEEK, _Stream.LOAD_REQUEST)
                 with m.Case(_Stream.LOAD_REQUEST):
                     m.d.comb += [bank.load.eq(1), scaler.restart.eq(1), reuse.restart.eq(1)]
                     m.d.sync += state.eq(_Stream.LOAD)
-                with m.Case(_Stream.LOAD):
-                    with m.If(~bank.busy):
-                        m.d.sync += state.eq(_Stream.PRIME)
+                add_bank_wait(m, state, bank, _Stream.LOAD, _Stream.PRIME)
                 with m.Case(_Stream.PRIME):
                     m.d.comb += bank.advance.eq(1)
                     m.d.sync += [lanes.eq(bank.words), state.eq(_Stream.STREAM)]

@@ -17,7 +17,7 @@ from pezo.hw.gaussian.box_muller import BoxMullerCore
 from pezo.hw.gaussian.icdf import IcdfCore
 from pezo.hw.gaussian.source import saturate
 from pezo.hw.lfsr import LfsrBank
-from pezo.hw.pool_control import add_step_states, connect_seed, epoch_mask, must_fill
+from pezo.hw.pool_control import add_bank_wait, add_step_states, connect_seed, epoch_mask, must_fill
 from pezo.hw.reuse import PoolReuse
 from pezo.hw.source import SourceSignature
 from pezo.ref.config import PezoConfig
@@ -158,17 +158,13 @@ class GaussianPool(wiring.Component):
                     m.d.sync += state.eq(Mux(need_fill, _State.FILL_SEEK, _State.STEP_SEEK))
                     with m.If(need_fill):
                         m.d.sync += [pool_valid.eq(0), pool_epoch.eq(target & mask), second.eq(0)]
-                with m.Case(_State.FILL_SEEK):
-                    with m.If(~bank.busy):
-                        m.d.sync += state.eq(_State.FILL_LOAD_REQUEST)
+                add_bank_wait(m, state, bank, _State.FILL_SEEK, _State.FILL_LOAD_REQUEST)
                 with m.Case(_State.FILL_LOAD_REQUEST):
                     m.d.comb += bank.load.eq(1)
                     m.d.sync += state.eq(_State.FILL_LOAD)
                     with m.If(~second):
                         m.d.sync += total.eq(N // 2)
-                with m.Case(_State.FILL_LOAD):
-                    with m.If(~bank.busy):
-                        m.d.sync += state.eq(_State.FILL)
+                add_bank_wait(m, state, bank, _State.FILL_LOAD, _State.FILL)
                 with m.Case(_State.FILL):
                     with m.If(write & (written == N - 1)):
                         with m.If(second):

@@ -43,6 +43,17 @@ def connect_seed(m: Module, source: wiring.Component, bank: LfsrBank) -> None:
     ]
 
 
+def add_bank_wait(m: Module, state: Signal, bank: LfsrBank, waiting: enum.Enum,
+                  then: enum.Enum) -> None:
+    """Add the state ``waiting`` to the ``with m.Switch(state)`` open at the call: it follows
+    a bank request (seek or load) and goes to ``then`` in the first clock the bank's
+    ``busy`` is 0, so ``busy`` only moves the state register (hw/engine.py's rule).
+    Latency: the request's time (J or L clocks), at least 1 clock."""
+    with m.Case(waiting):
+        with m.If(~bank.busy):
+            m.d.sync += state.eq(then)
+
+
 def add_step_states(m: Module, state: Signal, states: type[enum.Enum], bank: LfsrBank,
                     reuse: PoolReuse, z_valid: Signal, en: Value) -> None:
     """Add the step's states to the ``with m.Switch(state)`` open at the call.
@@ -62,15 +73,11 @@ def add_step_states(m: Module, state: Signal, states: type[enum.Enum], bank: Lfs
     """
     with m.Case(states.STEP_BEGIN):
         m.d.sync += state.eq(states.STEP_SEEK)
-    with m.Case(states.STEP_SEEK):
-        with m.If(~bank.busy):
-            m.d.sync += state.eq(states.STEP_LOAD_REQUEST)
+    add_bank_wait(m, state, bank, states.STEP_SEEK, states.STEP_LOAD_REQUEST)
     with m.Case(states.STEP_LOAD_REQUEST):
         m.d.comb += bank.load.eq(1)
         m.d.sync += state.eq(states.STEP_LOAD)
-    with m.Case(states.STEP_LOAD):
-        with m.If(~bank.busy):
-            m.d.sync += state.eq(states.PLACE)
+    add_bank_wait(m, state, bank, states.STEP_LOAD, states.PLACE)
     with m.Case(states.PLACE):
         m.d.comb += reuse.place.eq(1)
         m.d.sync += state.eq(states.STREAM)
@@ -95,9 +102,7 @@ def add_scaler_fill_states(m: Module, state: Signal, states: type[enum.Enum], ba
     seek, :meth:`LfsrBank.seek_clocks`) + 1 (start) + :attr:`PoolScaler.fill_clocks`
     plus the waits of the scaler's lane loads.
     """
-    with m.Case(states.FILL_SEEK):
-        with m.If(~bank.busy):
-            m.d.sync += state.eq(states.FILL_START)
+    add_bank_wait(m, state, bank, states.FILL_SEEK, states.FILL_START)
     with m.Case(states.FILL_START):
         m.d.comb += scaler.start.eq(1)
         m.d.sync += state.eq(states.FILL)
