@@ -21,6 +21,8 @@ from amaranth import Cat, Module, Mux, Signal
 from amaranth.lib import wiring
 
 from pezo.hw.lfsr import LfsrBank
+from pezo.hw.pool_control import (add_bank_wait, add_scaler_fill_states, add_step_states,
+                                   connect_seed, epoch_mask, must_fill)
 from pezo.hw.reuse import PoolReuse, StreamReuse
 from pezo.hw.scaler import PoolScaler, UniformScaler
 from pezo.hw.source import SourceSignature
@@ -88,18 +90,15 @@ class PoolEngine(wiring.Component):
         need_fill = Signal()
         pool_valid = Signal()
         pool_epoch = Signal(S)
-        epoch_mask = ((1 << S) - 1) & ~(cfg.pool_refresh - 1) if cfg.pool_refresh else 0
+        mask = epoch_mask(cfg)
         filling = state == _Pool.FILL
         seek_epoch = (state == _Pool.BEGIN) & need_fill
         en = ~self.z.valid | self.z.ready
+        connect_seed(m, self, bank)
         m.d.comb += [
-            self.start.ready.eq(1),
-            self.seed.ready.eq(1),
-            bank.seed.valid.eq(self.seed.valid),
-            bank.seed.payload.eq(self.seed.payload),
             bank.seek.valid.eq((state == _Pool.BEGIN) | (state == _Pool.STEP_BEGIN)),
             # the fill seeks the epoch's first step, the step seek the step itself
-            bank.seek.payload.eq(Mux(seek_epoch, target & epoch_mask, target)),
+            bank.seek.payload.eq(Mux(seek_epoch, target & mask, target)),
             bank.fill.eq(filling),
             # each is 0 while the other runs: an OR, no select on the lanes' enable path
             bank.advance.eq(scaler.advance | reuse.advance),
@@ -112,10 +111,9 @@ class PoolEngine(wiring.Component):
             reuse.write_data.eq(scaler.write_data),
             self.z.payload.eq(reuse.words),
         ]
-        fill_first = ~pool_valid | (pool_epoch != (self.start.payload & epoch_mask))
         with m.If(self.start.valid):
             m.d.sync += [target.eq(self.start.payload), self.z.valid.eq(0), state.eq(_Pool.BEGIN),
-                         need_fill.eq(fill_first)]
+                         need_fill.eq(must_fill(self.start.payload, pool_valid, pool_epoch, mask))]
         with m.Elif(self.seed.valid):
             m.d.sync += [state.eq(_Pool.IDLE), self.z.valid.eq(0), pool_valid.eq(0)]
         with m.Else():
@@ -123,35 +121,9 @@ class PoolEngine(wiring.Component):
                 with m.Case(_Pool.BEGIN):
                     m.d.sync += state.eq(Mux(need_fill, _Pool.FILL_SEEK, _Pool.STEP_SEEK))
                     with m.If(need_fill):
-                        m.d.sync += [pool_valid.eq(0), pool_epoch.eq(target & epoch_mask)]
-                with m.Case(_Pool.FILL_SEEK):
-                    with m.If(~bank.busy):
-                        m.d.sync += state.eq(_Pool.FILL_START)
-                with m.Case(_Pool.FILL_START):
-                    m.d.comb += scaler.start.eq(1)
-                    m.d.sync += state.eq(_Pool.FILL)
-                with m.Case(_Pool.FILL):
-                    m.d.comb += bank.load.eq(scaler.reload)
-                    with m.If(scaler.done):
-                        m.d.sync += [pool_valid.eq(1), state.eq(_Pool.STEP_BEGIN)]
-                with m.Case(_Pool.STEP_BEGIN):
-                    m.d.sync += state.eq(_Pool.STEP_SEEK)
-                with m.Case(_Pool.STEP_SEEK):
-                    with m.If(~bank.busy):
-                        m.d.sync += state.eq(_Pool.STEP_LOAD_REQUEST)
-                with m.Case(_Pool.STEP_LOAD_REQUEST):
-                    m.d.comb += bank.load.eq(1)
-                    m.d.sync += state.eq(_Pool.STEP_LOAD)
-                with m.Case(_Pool.STEP_LOAD):
-                    with m.If(~bank.busy):
-                        m.d.sync += state.eq(_Pool.PLACE)
-                with m.Case(_Pool.PLACE):
-                    m.d.comb += reuse.place.eq(1)
-                    m.d.sync += state.eq(_Pool.STREAM)
-                with m.Case(_Pool.STREAM):
-                    m.d.comb += reuse.read_en.eq(en)
-                    with m.If(en & reuse.ready):
-                        m.d.sync += self.z.valid.eq(1)
+                        m.d.sync += [pool_valid.eq(0), pool_epoch.eq(target & mask)]
+                add_scaler_fill_states(m, state, _Pool, bank, scaler, pool_valid, _Pool.STEP_BEGIN)
+                add_step_states(m, state, _Pool, bank, reuse, self.z.valid, en)
         return m
 
 
@@ -204,11 +176,8 @@ class StreamEngine(wiring.Component):
         lanes = Signal.like(bank.words)
         valid = Signal(scaler.latency)  # words in the scaler's pipeline stages, output last
         en = ~self.z.valid | self.z.ready
+        connect_seed(m, self, bank)
         m.d.comb += [
-            self.start.ready.eq(1),
-            self.seed.ready.eq(1),
-            bank.seed.valid.eq(self.seed.valid),
-            bank.seed.payload.eq(self.seed.payload),
             bank.seek.valid.eq(state == _Stream.BEGIN),
             bank.seek.payload.eq(target),
             reuse.lanes.eq(lanes),
@@ -226,15 +195,11 @@ class StreamEngine(wiring.Component):
             with m.Switch(state):
                 with m.Case(_Stream.BEGIN):
                     m.d.sync += state.eq(_Stream.SEEK)
-                with m.Case(_Stream.SEEK):
-                    with m.If(~bank.busy):
-                        m.d.sync += state.eq(_Stream.LOAD_REQUEST)
+                add_bank_wait(m, state, bank, _Stream.SEEK, _Stream.LOAD_REQUEST)
                 with m.Case(_Stream.LOAD_REQUEST):
                     m.d.comb += [bank.load.eq(1), scaler.restart.eq(1), reuse.restart.eq(1)]
                     m.d.sync += state.eq(_Stream.LOAD)
-                with m.Case(_Stream.LOAD):
-                    with m.If(~bank.busy):
-                        m.d.sync += state.eq(_Stream.PRIME)
+                add_bank_wait(m, state, bank, _Stream.LOAD, _Stream.PRIME)
                 with m.Case(_Stream.PRIME):
                     m.d.comb += bank.advance.eq(1)
                     m.d.sync += [lanes.eq(bank.words), state.eq(_Stream.STREAM)]

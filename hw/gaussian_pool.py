@@ -17,6 +17,7 @@ from pezo.hw.gaussian.box_muller import BoxMullerCore
 from pezo.hw.gaussian.icdf import IcdfCore
 from pezo.hw.gaussian.source import saturate
 from pezo.hw.lfsr import LfsrBank
+from pezo.hw.pool_control import add_bank_wait, add_step_states, connect_seed, epoch_mask, must_fill
 from pezo.hw.reuse import PoolReuse
 from pezo.hw.source import SourceSignature
 from pezo.ref.config import PezoConfig
@@ -102,7 +103,7 @@ class GaussianPool(wiring.Component):
         need_fill = Signal()
         pool_valid = Signal()
         pool_epoch = Signal(S)
-        epoch_mask = ((1 << S) - 1) & ~(cfg.pool_refresh - 1) if cfg.pool_refresh else 0
+        mask = epoch_mask(cfg)
         sub = Signal(range(max(O, 2)))       # clock within one core enable
         fed = Signal(range(N // O + 1))      # lane word groups given to the core
         written = Signal(exact_log2(N))      # next pool index
@@ -116,11 +117,8 @@ class GaussianPool(wiring.Component):
         write = filling & core.z_valid
         word = Array(core.z[k] for k in range(O))[sub]
         en = ~self.z.valid | self.z.ready
+        connect_seed(m, self, bank)
         m.d.comb += [
-            self.start.ready.eq(1),
-            self.seed.ready.eq(1),
-            bank.seed.valid.eq(self.seed.valid),
-            bank.seed.payload.eq(self.seed.payload),
             bank.seek.valid.eq((state == _State.BEGIN) | (state == _State.STEP_BEGIN)),
             bank.seek.payload.eq(seek_to),
             bank.advance.eq(Mux(filling, feed, reuse.advance)),
@@ -147,11 +145,11 @@ class GaussianPool(wiring.Component):
         with m.Else():
             m.d.sync += [sub.eq(0), fed.eq(0), written.eq(0)]
 
-        fill_first = ~pool_valid | (pool_epoch != (self.start.payload & epoch_mask))
+        fill_first = must_fill(self.start.payload, pool_valid, pool_epoch, mask)
         with m.If(self.start.valid):
             m.d.sync += [target.eq(self.start.payload), self.z.valid.eq(0), state.eq(_State.BEGIN),
                          need_fill.eq(fill_first),
-                         seek_to.eq(Mux(fill_first, self.start.payload & epoch_mask, self.start.payload))]
+                         seek_to.eq(Mux(fill_first, self.start.payload & mask, self.start.payload))]
         with m.Elif(self.seed.valid):
             m.d.sync += [state.eq(_State.IDLE), self.z.valid.eq(0), pool_valid.eq(0)]
         with m.Else():
@@ -159,40 +157,19 @@ class GaussianPool(wiring.Component):
                 with m.Case(_State.BEGIN):
                     m.d.sync += state.eq(Mux(need_fill, _State.FILL_SEEK, _State.STEP_SEEK))
                     with m.If(need_fill):
-                        m.d.sync += [pool_valid.eq(0), pool_epoch.eq(target & epoch_mask), second.eq(0)]
-                with m.Case(_State.FILL_SEEK):
-                    with m.If(~bank.busy):
-                        m.d.sync += state.eq(_State.FILL_LOAD_REQUEST)
+                        m.d.sync += [pool_valid.eq(0), pool_epoch.eq(target & mask), second.eq(0)]
+                add_bank_wait(m, state, bank, _State.FILL_SEEK, _State.FILL_LOAD_REQUEST)
                 with m.Case(_State.FILL_LOAD_REQUEST):
                     m.d.comb += bank.load.eq(1)
                     m.d.sync += state.eq(_State.FILL_LOAD)
                     with m.If(~second):
                         m.d.sync += total.eq(N // 2)
-                with m.Case(_State.FILL_LOAD):
-                    with m.If(~bank.busy):
-                        m.d.sync += state.eq(_State.FILL)
+                add_bank_wait(m, state, bank, _State.FILL_LOAD, _State.FILL)
                 with m.Case(_State.FILL):
                     with m.If(write & (written == N - 1)):
                         with m.If(second):
                             m.d.sync += [pool_valid.eq(1), seek_to.eq(target), state.eq(_State.STEP_BEGIN)]
                         with m.Else():
                             m.d.sync += [second.eq(1), state.eq(_State.FILL_LOAD_REQUEST)]
-                with m.Case(_State.STEP_BEGIN):
-                    m.d.sync += state.eq(_State.STEP_SEEK)
-                with m.Case(_State.STEP_SEEK):
-                    with m.If(~bank.busy):
-                        m.d.sync += state.eq(_State.STEP_LOAD_REQUEST)
-                with m.Case(_State.STEP_LOAD_REQUEST):
-                    m.d.comb += bank.load.eq(1)
-                    m.d.sync += state.eq(_State.STEP_LOAD)
-                with m.Case(_State.STEP_LOAD):
-                    with m.If(~bank.busy):
-                        m.d.sync += state.eq(_State.PLACE)
-                with m.Case(_State.PLACE):
-                    m.d.comb += reuse.place.eq(1)
-                    m.d.sync += state.eq(_State.STREAM)
-                with m.Case(_State.STREAM):
-                    m.d.comb += reuse.read_en.eq(en)
-                    with m.If(en & reuse.ready):
-                        m.d.sync += self.z.valid.eq(1)
+                add_step_states(m, state, _State, bank, reuse, self.z.valid, en)
         return m

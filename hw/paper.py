@@ -5,8 +5,8 @@ scaling from the PeZO engine's blocks (hw/lfsr.py, hw/scaler.py), so only the re
 differs from hw/engine.py.
 
 The start/seed control follows hw/engine.py's engines (registered start, bank requests
-followed by states that wait for ``busy`` to fall); it is written out here because the
-engines build their reuse stage themselves.
+followed by states that wait for ``busy`` to fall), with the seed wiring and the epoch
+test of hw/pool_control.py; PaperPool's states are its own, as its step needs no seek.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from pezo.errors import ConfigError
 from pezo.hw.arith import adder_tree
 from pezo.hw.engine import StreamEngine
 from pezo.hw.lfsr import LfsrBank
+from pezo.hw.pool_control import add_scaler_fill_states, connect_seed, epoch_mask, must_fill
 from pezo.hw.reuse import StreamReuse
 from pezo.hw.scaler import PoolScaler
 from pezo.hw.source import SourceSignature
@@ -95,17 +96,14 @@ class PaperPool(wiring.Component):
         seek_to = Signal(S)
         pool_valid = Signal()
         pool_epoch = Signal(S)
-        epoch_mask = ((1 << S) - 1) & ~(cfg.pool_refresh - 1) if cfg.pool_refresh else 0
+        mask = epoch_mask(cfg)
         addr = Signal(n - pbits, reset_less=True)
         lo = Signal(max(1, pbits), reset_less=True)
         en = ~self.z.valid | self.z.ready
         reading = (state == _Pool.STREAM) & en
         d = self.params % N
+        connect_seed(m, self, bank)
         m.d.comb += [
-            self.start.ready.eq(1),
-            self.seed.ready.eq(1),
-            bank.seed.valid.eq(self.seed.valid),
-            bank.seed.payload.eq(self.seed.payload),
             bank.seek.valid.eq(state == _Pool.BEGIN),
             bank.seek.payload.eq(seek_to),
             bank.fill.eq(1),
@@ -118,29 +116,20 @@ class PaperPool(wiring.Component):
         terms = [(target[:n] << k)[:n] for k in range(n) if d >> k & 1]
         product = adder_tree(terms)[:n] if terms else Const(0, n)
 
-        fill_first = ~pool_valid | (pool_epoch != (self.start.payload & epoch_mask))
+        fill_first = must_fill(self.start.payload, pool_valid, pool_epoch, mask)
         with m.If(self.start.valid):
             m.d.sync += [target.eq(self.start.payload), self.z.valid.eq(0),
-                         seek_to.eq(self.start.payload & epoch_mask),
+                         seek_to.eq(self.start.payload & mask),
                          state.eq(Mux(fill_first, _Pool.BEGIN, _Pool.PLACE))]
             with m.If(fill_first):
-                m.d.sync += [pool_valid.eq(0), pool_epoch.eq(self.start.payload & epoch_mask)]
+                m.d.sync += [pool_valid.eq(0), pool_epoch.eq(self.start.payload & mask)]
         with m.Elif(self.seed.valid):
             m.d.sync += [state.eq(_Pool.IDLE), self.z.valid.eq(0), pool_valid.eq(0)]
         with m.Else():
             with m.Switch(state):
                 with m.Case(_Pool.BEGIN):
                     m.d.sync += state.eq(_Pool.FILL_SEEK)
-                with m.Case(_Pool.FILL_SEEK):
-                    with m.If(~bank.busy):
-                        m.d.sync += state.eq(_Pool.FILL_START)
-                with m.Case(_Pool.FILL_START):
-                    m.d.comb += scaler.start.eq(1)
-                    m.d.sync += state.eq(_Pool.FILL)
-                with m.Case(_Pool.FILL):
-                    m.d.comb += bank.load.eq(scaler.reload)
-                    with m.If(scaler.done):
-                        m.d.sync += [pool_valid.eq(1), state.eq(_Pool.PLACE)]
+                add_scaler_fill_states(m, state, _Pool, bank, scaler, pool_valid, _Pool.PLACE)
                 with m.Case(_Pool.PLACE):
                     m.d.sync += state.eq(_Pool.STREAM)
                 with m.Case(_Pool.STREAM):
