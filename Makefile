@@ -34,7 +34,7 @@ sim-full: setup ## the long regressions (marked slow)
 sweep: setup ## design-space sweep (cached) with a Pareto plot
 	$(BIN)/pezo sweep
 
-formal: setup ## bounded proofs with SymbiYosys and Boolector (PyPI): stream rule, replay (two-instance miter), memory addresses, no zero LFSR lane (minutes)
+formal: setup ## bounded proofs with SymbiYosys and Boolector (PyPI): stream rule, replay (two-instance miter), memory addresses, no zero LFSR lane (about 20 s)
 	$(BIN)/python -m pezo.flow.formal
 
 verilog: setup ## Verilog of the default engine under build/verilog
