@@ -197,11 +197,14 @@ def test_pool_at_least_as_large_as_the_model_matches_gaussian_accuracy():
     assert checks["pezo-pool test accuracy within 1.0 point of gaussian"]
 
 
-def _fake_result(pool_acc: float, pool_size: int) -> dict:
-    entry = lambda acc, fresh, rate: {"test_acc_mean": acc, "fresh_per_step": fresh, "words_per_s": rate}  # noqa: E731
+def _fake_result(pool_acc: float, pool_size: int, gaussian_final_loss: float = 0.3) -> dict:
+    def entry(acc: float, fresh: float, rate: float, final_loss: float = 0.3) -> dict:
+        return {"test_acc_mean": acc, "fresh_per_step": fresh, "words_per_s": rate,
+                "initial_loss_mean": 2.3, "final_loss_mean": final_loss}
     return {"settings": {"n_params": N_PARAMS, "numpy_standard_normal_words_per_s": 5e7,
                          "pezo_configs": {"pezo-pool": {"strategy": "pool", "pool_size": pool_size}}},
-            "sources": {"gaussian": entry(0.93, 1210.0, 2e7), "pezo-pool": entry(pool_acc, 2.5, 4e7)}}
+            "sources": {"gaussian": entry(0.93, 1210.0, 2e7, gaussian_final_loss),
+                        "pezo-pool": entry(pool_acc, 2.5, 4e7)}}
 
 
 def test_target_checks_compare_measured_numbers_with_the_targets():
@@ -216,6 +219,12 @@ def test_a_missed_accuracy_target_of_a_small_pool_says_why():
     check = target_checks(_fake_result(0.70, 256))[0]
     assert not check["passed"]
     assert "only 256 distinct values" in check["note"]
+
+
+def test_a_missed_accuracy_target_next_to_a_diverged_baseline_says_the_gap_is_noise():
+    check = target_checks(_fake_result(0.66, 256, gaussian_final_loss=12.3))[0]
+    assert not check["passed"]
+    assert "gaussian runs diverged (training loss 2.30 -> 12.30 nats)" in check["note"]
 
 
 def test_words_per_second_times_new_steps_of_a_new_generator_with_its_set_up():
