@@ -218,6 +218,7 @@ class ByteMap:
 
 #: Bits of the step number taken per seek table (16 maps J**(d * 16**i) per digit i).
 SEEK_DIGIT_BITS = 4
+SEEK_DIGIT_MASK = (1 << SEEK_DIGIT_BITS) - 1
 
 
 class StepSeek:
@@ -239,14 +240,14 @@ class StepSeek:
             self._digits.append([base] + maps)
 
     def __call__(self, master0: int, step: int) -> int:
-        digits = -(-step.bit_length() // SEEK_DIGIT_BITS)
-        if digits > len(self._digits):
-            self._grow(digits)
+        if step >> (SEEK_DIGIT_BITS * len(self._digits)):
+            self._grow(-(-step.bit_length() // SEEK_DIGIT_BITS))
         state = master0
-        mask = (1 << SEEK_DIGIT_BITS) - 1
-        for maps in self._digits[:digits]:
-            if step & mask:
-                state = maps[step & mask](state)
+        for maps in self._digits:
+            if not step:
+                break
+            if step & SEEK_DIGIT_MASK:
+                state = maps[step & SEEK_DIGIT_MASK](state)
             step >>= SEEK_DIGIT_BITS
         return state
 
@@ -316,6 +317,38 @@ def bank_word_map(width: int, word_bits: int, lanes: int, clocks: int) -> ByteMa
                     for lane in chain_maps(width, word_bits, lanes)]
         columns.append(int.from_bytes(np.stack(per_lane, axis=1).tobytes(), "little"))
     return ByteMap(columns)
+
+
+def bank_chunk(lanes: int) -> int:
+    """Clocks per :func:`bank_word_map` of a K-lane bank: the largest power of two with
+    at most :attr:`LfsrBank.WORD_CHUNK` words (at least 1)."""
+    return 1 << max(0, (LfsrBank.WORD_CHUNK // lanes).bit_length() - 1)
+
+
+@lru_cache(maxsize=None)
+def leap_map(width: int, word_bits: int, clocks: int) -> ByteMap:
+    """A**(B * clocks) as a :class:`ByteMap`: a state ``clocks`` leaps later."""
+    return ByteMap.from_rows(power_rows(width, word_bits * clocks), width)
+
+
+def bank_word_bytes(width: int, word_bits: int, lanes: int, master: int, clocks: int) -> bytes:
+    """The little-endian bytes of :func:`bank_word_map`'s image of ``master`` (K lanes
+    loaded from it, at least ``clocks`` clocks): one look-up per :func:`bank_chunk` clocks.
+
+    Lane k after c leaps is A**(Bc) G**k master = G**k A**(Bc) master (G = I + A**B
+    commutes with A), so the bank c clocks later is the bank loaded from lane 0's state
+    A**(Bc) master: chunk i is the map of :func:`leap_map`'s image of chunk i - 1's master."""
+    slot = word_slot(word_bits).itemsize
+    chunk = bank_chunk(lanes)
+    if clocks <= chunk:
+        size = 1 << max(0, clocks - 1).bit_length()
+        return bank_word_map(width, word_bits, lanes, size)(master).to_bytes(size * lanes * slot, "little")
+    words, later = bank_word_map(width, word_bits, lanes, chunk), leap_map(width, word_bits, chunk)
+    parts = []
+    for _ in range(-(-clocks // chunk)):
+        parts.append(words(master).to_bytes(chunk * lanes * slot, "little"))
+        master = later(master)
+    return b"".join(parts)
 
 
 def lane_word_ints(width: int, word_bits: int, state: int, clocks: int) -> list[int]:
@@ -537,23 +570,17 @@ class LfsrBank:
         """The K states loaded at the start of ``step`` (``domain`` fill: pool fill)."""
         return np.array(self._loaded(self.master(step), domain), dtype=np.uint64)
 
-    def step_words(self, step: int, clocks: int, domain: str = STEP_DOMAIN) -> np.ndarray:
-        """Words of the first ``clocks`` leaps of every lane loaded for ``step``, without
-        touching the bank: shape (clocks, K), :func:`word_slot`'s unsigned dtype."""
-        master = self.master(step)
-        if domain == self.STEP_DOMAIN and 1 < self.lanes and clocks * self.lanes <= self.WORD_CHUNK:
-            size = 1 << max(0, clocks - 1).bit_length()
-            dtype = word_slot(self.word_bits)
-            packed = bank_word_map(self.width, self.word_bits, self.lanes, size)(master)
-            words = np.frombuffer(packed.to_bytes(size * self.lanes * dtype.itemsize, "little"), dtype=dtype)
-            return words.reshape(size, self.lanes)[:clocks]
-        lanes = [lane_words(self.width, self.word_bits, state, clocks) for state in self._loaded(master, domain)]
-        if len(lanes) == 1:
-            return lanes[0][:, None]
-        out = np.empty((clocks, len(lanes)), dtype=lanes[0].dtype)
-        for k, words in enumerate(lanes):
-            out[:, k] = words
-        return out
+    def step_word_bytes(self, step: int, clocks: int) -> np.ndarray:
+        """The words of the first ``clocks`` leaps of every lane loaded for ``step`` (step
+        domain), without touching the bank: :func:`bank_word_bytes` as a read-only uint8
+        array (at least clocks * K words of :func:`word_slot`'s size, clock-major)."""
+        return np.frombuffer(bank_word_bytes(self.width, self.word_bits, self.lanes, self.master(step), clocks),
+                             dtype=np.uint8)
+
+    def step_words(self, step: int, clocks: int) -> np.ndarray:
+        """The same words as shape (clocks, K), :func:`word_slot`'s unsigned dtype."""
+        words = self.step_word_bytes(step, clocks).view(word_slot(self.word_bits))
+        return words.reshape(-1, self.lanes)[:clocks]
 
     def first_words(self, states: np.ndarray, clocks: int) -> np.ndarray:
         """Words of the first ``clocks`` leaps from each given state, without touching
