@@ -101,7 +101,7 @@ class PoolModel(EngineModel):
     def step_word_ints(self, step: int, clocks: int) -> list[int]:
         """The same words as Python ints (a step's draws need only a few of them)."""
         bank = self.bank
-        return lane_word_ints(bank.width, bank.word_bits, bank.lane_state(step), clocks)
+        return lane_word_ints(bank.width, bank.word_bits, bank.master(step), clocks)   # lane 0 = master
 
     def pool_draws(self, step: int, wraps: int) -> tuple[np.ndarray, int]:
         """(offsets o_w per wrap, multiplier s) of ``step`` from lane 0's first 1 + wraps words:

@@ -60,6 +60,8 @@ a numpy array without a per-word loop.
 
 from __future__ import annotations
 
+from array import array
+from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -188,16 +190,19 @@ class ByteMap:
     ``columns[i]`` is the image of state bit i (a Python int of any width: a W-bit
     state, or a packed sequence of words). The image of a state is the XOR of one entry
     per byte of the state, each entry the image of that byte's bits: ceil(W/8)
-    look-ups instead of one parity per output bit (what :func:`apply_rows` computes)."""
+    look-ups instead of one parity per output bit (what :func:`apply_rows` computes).
+    Images of at most 64 bits are kept as ``array('Q')`` tables (2 KB per byte: the
+    seek's maps stay in cache, where lists of int objects take five times the room)."""
 
     def __init__(self, columns: list[int]):
         self.columns = list(columns)
-        self.tables: list[list[int]] = []
+        narrow = all(column >> 64 == 0 for column in self.columns)
+        self.tables: list[Sequence[int]] = []
         for low in range(0, len(self.columns), 8):
             table = [0]
             for column in self.columns[low:low + 8]:
                 table += [entry ^ column for entry in table]
-            self.tables.append(table)
+            self.tables.append(array("Q", table) if narrow else table)
 
     @classmethod
     def from_rows(cls, rows: Rows, width: int) -> "ByteMap":
@@ -325,30 +330,18 @@ def bank_chunk(lanes: int) -> int:
     return 1 << max(0, (LfsrBank.WORD_CHUNK // lanes).bit_length() - 1)
 
 
+def map_clocks(clocks: int) -> int:
+    """Clocks of the :func:`bank_word_map` that serves ``clocks`` (>= 1): rounded up to
+    a multiple of 2**(bit_length - 3), so at most 12.5 % more words than asked for and
+    8 tables per octave of sizes; never above the power of two >= clocks."""
+    grain = 1 << max(0, clocks.bit_length() - 3)
+    return -(-clocks // grain) * grain
+
+
 @lru_cache(maxsize=None)
 def leap_map(width: int, word_bits: int, clocks: int) -> ByteMap:
     """A**(B * clocks) as a :class:`ByteMap`: a state ``clocks`` leaps later."""
     return ByteMap.from_rows(power_rows(width, word_bits * clocks), width)
-
-
-def bank_word_bytes(width: int, word_bits: int, lanes: int, master: int, clocks: int) -> bytes:
-    """The little-endian bytes of :func:`bank_word_map`'s image of ``master`` (K lanes
-    loaded from it, at least ``clocks`` clocks): one look-up per :func:`bank_chunk` clocks.
-
-    Lane k after c leaps is A**(Bc) G**k master = G**k A**(Bc) master (G = I + A**B
-    commutes with A), so the bank c clocks later is the bank loaded from lane 0's state
-    A**(Bc) master: chunk i is the map of :func:`leap_map`'s image of chunk i - 1's master."""
-    slot = word_slot(word_bits).itemsize
-    chunk = bank_chunk(lanes)
-    if clocks <= chunk:
-        size = 1 << max(0, clocks - 1).bit_length()
-        return bank_word_map(width, word_bits, lanes, size)(master).to_bytes(size * lanes * slot, "little")
-    words, later = bank_word_map(width, word_bits, lanes, chunk), leap_map(width, word_bits, chunk)
-    parts = []
-    for _ in range(-(-clocks // chunk)):
-        parts.append(words(master).to_bytes(chunk * lanes * slot, "little"))
-        master = later(master)
-    return b"".join(parts)
 
 
 def lane_word_ints(width: int, word_bits: int, state: int, clocks: int) -> list[int]:
@@ -519,6 +512,8 @@ class LfsrBank:
         self.master0 = master_state(self.master_base, seed_in, width)
         self._seek = step_seek(width, word_bits, self.slots)
         self._lanes = chain_maps(width, word_bits, max(lanes, 2 if fill else 1))
+        self._chunk = bank_chunk(lanes)
+        self._row = lanes * word_slot(word_bits).itemsize           # bytes per bank clock
         self.state = self.lane_states(0)
 
     @classmethod
@@ -572,10 +567,28 @@ class LfsrBank:
 
     def step_word_bytes(self, step: int, clocks: int) -> np.ndarray:
         """The words of the first ``clocks`` leaps of every lane loaded for ``step`` (step
-        domain), without touching the bank: :func:`bank_word_bytes` as a read-only uint8
-        array (at least clocks * K words of :func:`word_slot`'s size, clock-major)."""
-        return np.frombuffer(bank_word_bytes(self.width, self.word_bits, self.lanes, self.master(step), clocks),
-                             dtype=np.uint8)
+        domain), without touching the bank: the little-endian bytes of
+        :func:`bank_word_map`'s image of the master (at least clocks * K words of
+        :func:`word_slot`'s size, clock-major) as a read-only uint8 array, one look-up of
+        :func:`map_clocks` clocks, or one per :func:`bank_chunk` clocks beyond.
+
+        Lane k after c leaps is A**(Bc) G**k master = G**k A**(Bc) master (G = I + A**B
+        commutes with A), so the bank c clocks later is the bank loaded from lane 0's
+        state A**(Bc) master: chunk i is the map of :func:`leap_map`'s image of chunk
+        i - 1's master."""
+        master = self.master(step)
+        if clocks <= self._chunk:
+            size = map_clocks(max(1, clocks))
+            packed = bank_word_map(self.width, self.word_bits, self.lanes, size)(master).to_bytes(size * self._row,
+                                                                                                 "little")
+            return np.frombuffer(packed, dtype=np.uint8)
+        words = bank_word_map(self.width, self.word_bits, self.lanes, self._chunk)
+        later = leap_map(self.width, self.word_bits, self._chunk)
+        parts = []
+        for _ in range(-(-clocks // self._chunk)):
+            parts.append(words(master).to_bytes(self._chunk * self._row, "little"))
+            master = later(master)
+        return np.frombuffer(b"".join(parts), dtype=np.uint8)
 
     def step_words(self, step: int, clocks: int) -> np.ndarray:
         """The same words as shape (clocks, K), :func:`word_slot`'s unsigned dtype."""

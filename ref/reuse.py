@@ -144,12 +144,12 @@ def pool_indices(offsets: np.ndarray, s: int, n: int, cfg: PezoConfig) -> np.nda
     """Pool index of parameters 0..n-1 (int64): ``offsets[i // N] ^ s (x) alpha**(i + P*P)``,
     or ``offsets[i // N]`` for the last parameter of a wrap (i mod N = N - 1).
 
-    Computed as ``offsets ^ exp3[exponents + log s]`` with the constant tables of
-    :func:`_read_tables` (no modulo, no per-step allocation but the result)."""
+    Computed as ``offsets ^ exp3[log s:][exponents]`` with the constant tables of
+    :func:`_read_tables` (no modulo, one gather from a view shifted by log s)."""
     N = cfg.pool_size
     exp3, exponents = _read_tables(N, cfg.parallel, pool_wraps(n, cfg))
     _, log = field_tables(_log2(N))
-    index = exp3.take(exponents + log[int(s)])
+    index = exp3[log[s]:].take(exponents)
     index ^= np.asarray(offsets, dtype=np.int64)[:len(exponents), None]
     return index.reshape(-1)[:n]
 
