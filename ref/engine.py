@@ -23,12 +23,15 @@ the same words, which is what makes z replayable for +eps, -eps and the update.
     where acc_{b-1} is the moment of lane 0's raw centred words of block b-1.
 
 Speed (``pezo speed`` measures it against numpy's ``standard_normal``): a new step
-costs the step seek and lane load (ref/lfsr.py's table look-ups), 1 + wraps words of
-lane 0 with the draws on Python ints and one vectorised gather (pool), or the step's
-lane words, each use's bit map as byte-table look-ups and one affine map per block,
-``z = (u' * a + c) >> sh``, over whole arrays (stream). Nothing is cached across steps but the pool of the current
-epoch, which the hardware keeps as well; tables that depend on the configuration alone
-(the XOR networks the RTL has fixed) are shared.
+costs the step seek (ref/lfsr.py's table look-ups) and then, for ``pool``, 1 + wraps
+words of lane 0 with the draws on Python ints and two vectorised gathers (the read's
+field powers, the pool words); for ``stream``, one look-up per byte of the master
+for every lane's words of the step at once (:meth:`LfsrBank.step_word_bytes`) and one
+gather per byte of a word from :func:`scaled_variation_tables`, whose rows hold all R
+uses' variation and affine scale map at once, summed and floored. Nothing is cached
+across steps but the pool of the current epoch, which the hardware keeps as well;
+tables that depend on the configuration alone (the XOR networks and wiring the RTL has
+fixed) are shared.
 """
 
 from __future__ import annotations

@@ -55,7 +55,8 @@ by ceil(W/8) table look-ups. The master of step t is J**t master0 by one map per
 non-zero base-16 digit of t (:class:`StepSeek`: nothing is kept from one step to the
 next, as in the RTL's seek); the words of C clocks from a state are one look-up in
 :func:`word_map`, whose images pack the C words into a little-endian integer, read as
-a numpy array without a per-word loop.
+a numpy array without a per-word loop, and the words of all K lanes of a step one
+look-up of the master in :func:`bank_word_map` (:meth:`LfsrBank.step_word_bytes`).
 """
 
 from __future__ import annotations
@@ -332,9 +333,9 @@ def bank_chunk(lanes: int) -> int:
 
 def map_clocks(clocks: int) -> int:
     """Clocks of the :func:`bank_word_map` that serves ``clocks`` (>= 1): rounded up to
-    a multiple of 2**(bit_length - 3), so at most 12.5 % more words than asked for and
-    8 tables per octave of sizes; never above the power of two >= clocks."""
-    grain = 1 << max(0, clocks.bit_length() - 3)
+    a multiple of 2**(bit_length - 4), so less than 12.5 % more words than asked for
+    and 8 sizes per octave; never above the power of two >= clocks."""
+    grain = 1 << max(0, clocks.bit_length() - 4)
     return -(-clocks // grain) * grain
 
 
