@@ -147,6 +147,7 @@ class StreamModel(EngineModel):
         self._nominal = tuple(table[self._nominal_row] for table in self._tables)
         self._slot = word_slot(cfg.word_bits)
         self._shape = (cfg.effective_repeat, cfg.lanes, cfg.moment_block, self._slot.itemsize)
+        self._scale = 1.0 / (1 << cfg.frac_bits)
 
     def _floors(self, step: int, n: int) -> np.ndarray:
         """z of parameters 0..n-1 of the step as float64 (integer values).
@@ -188,7 +189,7 @@ class StreamModel(EngineModel):
 
     def perturbation_real(self, step: int, n: int) -> np.ndarray:
         z = self._floors(step, n)
-        z *= 1.0 / (1 << self.cfg.frac_bits)
+        z *= self._scale
         return z
 
     def fresh_words_per_step(self, n: int, steps: int) -> float:

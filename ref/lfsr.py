@@ -515,6 +515,7 @@ class LfsrBank:
         self._lanes = chain_maps(width, word_bits, max(lanes, 2 if fill else 1))
         self._chunk = bank_chunk(lanes)
         self._row = lanes * word_slot(word_bits).itemsize           # bytes per bank clock
+        self._word_maps: dict[int, tuple[ByteMap, int]] = {}
         self.state = self.lane_states(0)
 
     @classmethod
@@ -579,10 +580,8 @@ class LfsrBank:
         i - 1's master."""
         master = self.master(step)
         if clocks <= self._chunk:
-            size = map_clocks(max(1, clocks))
-            packed = bank_word_map(self.width, self.word_bits, self.lanes, size)(master).to_bytes(size * self._row,
-                                                                                                 "little")
-            return np.frombuffer(packed, dtype=np.uint8)
+            words, length = self._word_maps.get(clocks) or self._word_map(clocks)
+            return np.frombuffer(words(master).to_bytes(length, "little"), dtype=np.uint8)
         words = bank_word_map(self.width, self.word_bits, self.lanes, self._chunk)
         later = leap_map(self.width, self.word_bits, self._chunk)
         parts = []
@@ -590,6 +589,14 @@ class LfsrBank:
             parts.append(words(master).to_bytes(self._chunk * self._row, "little"))
             master = later(master)
         return np.frombuffer(b"".join(parts), dtype=np.uint8)
+
+    def _word_map(self, clocks: int) -> tuple[ByteMap, int]:
+        """(the :func:`bank_word_map` of :func:`map_clocks` clocks, its image's bytes) for
+        ``clocks`` <= the chunk, kept per bank (it depends on the geometry alone)."""
+        size = map_clocks(max(1, clocks))
+        entry = self._word_maps[clocks] = (bank_word_map(self.width, self.word_bits, self.lanes, size),
+                                           size * self._row)
+        return entry
 
     def step_words(self, step: int, clocks: int) -> np.ndarray:
         """The same words as shape (clocks, K), :func:`word_slot`'s unsigned dtype."""
