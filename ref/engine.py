@@ -220,10 +220,10 @@ def scaled_variation_tables(cfg: PezoConfig) -> tuple[np.ndarray, ...]:
         position, flip = variation_bits(r, cfg)
         for b in range(B):
             parts[b // 8, :, r] |= (((v[:, 0] >> (b % 8)) & 1) ^ int(flip[b])) << position[b]
+    constant = (1 - (1 << B)) * mant + (1 << (sh - 1))          # c, carried by byte 0's entries
     tables = []
     for k, part in enumerate(parts):
-        table = (part[None] * (2 * mant) + (((1 - (1 << B)) * mant + (1 << (sh - 1))) if k == 0 else 0)) \
-            * (1.0 / (1 << sh))
+        table = (part * (2 * mant) + (constant if k == 0 else 0)) * (1.0 / (1 << sh))
         table.flags.writeable = False
         tables.append(table)
     return tuple(tables)
