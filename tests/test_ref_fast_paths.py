@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from pezo.errors import ConfigError
-from pezo.ref.config import PezoConfig
+from pezo.ref.config import PezoConfig, preset
 from pezo.ref.engine import engine_model, scaled_variation_tables
 from pezo.ref.gaussian_pool import GaussianPoolModel
 from pezo.ref.lfsr import (LfsrBank, apply_rows, compose, derive_seeds, jump_rows, map_clocks, master_state,
@@ -247,3 +247,18 @@ def test_bank_map_sizes_cover_the_clocks_with_little_to_spare():
         size, power = map_clocks(clocks), 1 << (clocks - 1).bit_length()
         assert clocks <= size <= power and (size - clocks) * 8 < clocks, clocks
     assert len({map_clocks(c) for c in range(1025, 2049)}) == 8       # 1152, 1280, ..., 2048
+
+
+@pytest.mark.parametrize("name", ["default", "p1", "stream", "none", "refresh"])
+def test_a_new_step_leaves_nothing_behind(name):
+    """`pezo speed` times new steps from scratch: once a step has run, later steps (of the
+    same pool epoch) rebind no attribute of the model or its bank, and the bank's word
+    maps stay the configuration's tables for the clock counts asked for."""
+    model = engine_model(preset(name))
+    model.perturbation_real(0, 1210)
+    bound = {key: id(value) for key, value in {**vars(model), **vars(model.bank)}.items()}
+    maps = dict(model.bank._word_maps)
+    for t in range(1, 4 if name == "refresh" else 40):
+        model.perturbation_real(t, 1210)
+    assert {key: id(value) for key, value in {**vars(model), **vars(model.bank)}.items()} == bound
+    assert model.bank._word_maps == maps and all(clocks <= model.bank._chunk for clocks in maps)
