@@ -350,9 +350,18 @@ def lane_word_ints(width: int, word_bits: int, state: int, clocks: int) -> list[
     of a step's pool draws, shifted out of one :func:`word_map` image."""
     if clocks > LfsrBank.WORD_CHUNK:
         return lane_words(width, word_bits, state, clocks).tolist()
-    slot, mask = word_slot(word_bits).itemsize << 3, (1 << word_bits) - 1
-    packed = word_map(width, word_bits, 1 << max(0, clocks - 1).bit_length())(state)
-    return [packed >> (slot * c) & mask for c in range(clocks)]
+    words, shifts, mask = _word_reader(width, word_bits, clocks)
+    packed = words(state)
+    return [packed >> shift & mask for shift in shifts]
+
+
+@lru_cache(maxsize=None)
+def _word_reader(width: int, word_bits: int, clocks: int) -> tuple[ByteMap, tuple[int, ...], int]:
+    """(the :func:`word_map` that covers ``clocks`` clocks, each word's bit offset in its
+    image, the B-bit mask): one cached look-up per call of :func:`lane_word_ints`."""
+    slot = word_slot(word_bits).itemsize << 3
+    return (word_map(width, word_bits, 1 << max(0, clocks - 1).bit_length()), tuple(slot * c for c in range(clocks)),
+            (1 << word_bits) - 1)
 
 
 def _chunk_words(width: int, word_bits: int, state: int, clocks: int) -> np.ndarray:
