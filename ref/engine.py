@@ -148,6 +148,7 @@ class StreamModel(EngineModel):
         self._slot = word_slot(cfg.word_bits)
         self._shape = (cfg.effective_repeat, cfg.lanes, cfg.moment_block, self._slot.itemsize)
         self._scale = 1.0 / (1 << cfg.frac_bits)
+        self._higher_bytes = range(1, len(self._tables))
 
     def _floors(self, step: int, n: int) -> np.ndarray:
         """z of parameters 0..n-1 of the step as float64 (integer values).
@@ -159,15 +160,16 @@ class StreamModel(EngineModel):
         R, K, L, slot = self._shape
         count = -(-n // R)
         clocks = -(-count // K)
-        raw = self.bank.step_word_bytes(step, clocks)
+        raw = self.bank.step_word_bytes(step, clocks)[:count * slot]
         if clocks <= L:
-            tables, index = self._nominal, [raw[k:count * slot:slot] for k in range(len(self._tables))]
+            z = self._nominal[0].take(raw[::slot], axis=0)
+            for k in self._higher_bytes:
+                z += self._nominal[k].take(raw[k::slot], axis=0)
         else:
             offsets = np.repeat(self._mantissa_rows(raw, clocks) << 8, L * K)[:count]
-            tables, index = self._flat, [raw[k:count * slot:slot] + offsets for k in range(len(self._tables))]
-        z = tables[0].take(index[0], axis=0)
-        for table, rows in zip(tables[1:], index[1:]):
-            z += table.take(rows, axis=0)
+            z = self._flat[0].take(raw[::slot] + offsets, axis=0)
+            for k in self._higher_bytes:
+                z += self._flat[k].take(raw[k::slot] + offsets, axis=0)
         z = z.reshape(-1)[:n]
         return np.floor(z, out=z)
 
