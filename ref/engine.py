@@ -23,26 +23,31 @@ the same words, which is what makes z replayable for +eps, -eps and the update.
     where acc_{b-1} is the moment of lane 0's raw centred words of block b-1.
 
 Speed (``pezo speed`` measures it against numpy's ``standard_normal``): a new step
-costs the step seek and lane load (ref/lfsr.py's table look-ups), 1 + wraps words of
-lane 0 with the draws on Python ints and one vectorised gather (pool), or the step's
-lane words, each use's bit map as byte-table look-ups and one affine map per block,
-``z = (u' * a + c) >> sh``, over whole arrays (stream). Nothing is cached across steps but the pool of the current
-epoch, which the hardware keeps as well; tables that depend on the configuration alone
-(the XOR networks the RTL has fixed) are shared.
+costs the step seek (ref/lfsr.py's table look-ups) and then, for ``pool``, 1 + wraps
+words of lane 0 with the draws on Python ints and two vectorised gathers (the read's
+field powers, the pool words); for ``stream``, one look-up per byte of the master
+for every lane's words of the step at once (:meth:`LfsrBank.step_word_bytes`) and one
+gather per byte of a word from :func:`scaled_variation_tables`, whose rows hold all R
+uses' variation and affine scale map at once, summed and floored. Nothing is cached
+across steps but the pool of the current epoch, which the hardware keeps as well;
+tables that depend on the configuration alone (the XOR networks and wiring the RTL has
+fixed) are shared.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 import operator
+from functools import lru_cache
 from itertools import accumulate
 
 import numpy as np
 
 from pezo.ref.config import PezoConfig
-from pezo.ref.lfsr import LfsrBank, lane_word_ints
+from pezo.ref.lfsr import LfsrBank, lane_word_ints, word_slot
 from pezo.ref.reuse import pool_indices, pool_wraps, variation_bits
-from pezo.ref.scaler import centre, fill_pool, nominal_mantissa, select_mantissas, word_moment_terms
+from pezo.ref.scaler import (centre, fill_pool, mantissa_range, nominal_mantissa, select_mantissas,
+                             word_moment_terms)
 
 
 class EngineModel(ABC):
@@ -99,7 +104,7 @@ class PoolModel(EngineModel):
     def step_word_ints(self, step: int, clocks: int) -> list[int]:
         """The same words as Python ints (a step's draws need only a few of them)."""
         bank = self.bank
-        return lane_word_ints(bank.width, bank.word_bits, bank.lane_state(step), clocks)
+        return lane_word_ints(bank.width, bank.word_bits, bank.master(step), clocks)   # lane 0 = master
 
     def pool_draws(self, step: int, wraps: int) -> tuple[np.ndarray, int]:
         """(offsets o_w per wrap, multiplier s) of ``step`` from lane 0's first 1 + wraps words:
@@ -136,52 +141,58 @@ class StreamModel(EngineModel):
 
     def __init__(self, cfg: PezoConfig, seed_in: int = 0):
         super().__init__(cfg, seed_in)
-        self._tables = variation_tables(cfg)
-        self._nominal = self._affine(np.array([[nominal_mantissa(cfg, cfg.moment_block)]], dtype=np.int64))
+        self._tables = scaled_variation_tables(cfg)
+        self._flat = tuple(table.reshape(-1, table.shape[-1]) for table in self._tables)
+        self._nominal_row = nominal_mantissa(cfg, cfg.moment_block) - mantissa_range(cfg)[0]
+        self._nominal = tuple(table[self._nominal_row] for table in self._tables)
+        self._slot = word_slot(cfg.word_bits)
+        self._shape = (cfg.effective_repeat, cfg.lanes, cfg.moment_block, self._slot.itemsize)
+        self._scale = 1.0 / (1 << cfg.frac_bits)
+        self._higher_bytes = range(1, len(self._tables))
 
-    def _affine(self, mant: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(a, c) of the mantissas ``mant`` (blocks, 1): centre(u') * mant + 2**(sh-1)
-        = u' * a + c with a = 2 mant, c = (1 - 2**B) mant + 2**(sh-1)."""
-        return 2 * mant, (1 - (1 << self.cfg.word_bits)) * mant + (1 << (self.cfg.scale_shift - 1))
+    def _floors(self, step: int, n: int) -> np.ndarray:
+        """z of parameters 0..n-1 of the step as float64 (integer values).
 
-    def _uses(self, step: int, n: int) -> np.ndarray:
-        """z of the step as (R, blocks, words per block) int64: [r, b, j] is use r of
-        fresh word j of moment block b (at least n words; the caller interleaves the uses).
-
-        Use r of word u is u' = stream_variation(u, r), a bit permutation with some bits
-        complemented, so u' is the XOR of one table look-up per byte of u
-        (:func:`variation_tables`), and z = (u' * a + c) >> sh with one affine map
-        (a, c) per moment block."""
-        cfg = self.cfg
-        R, K, L = cfg.effective_repeat, cfg.lanes, cfg.moment_block
-        clocks = -(-(-(-n // R)) // K)
-        blocks = -(-clocks // L)
-        words = self.bank.step_words(step, clocks if blocks == 1 else blocks * L)
-        if blocks == 1:
-            slope, offset = self._nominal
+        Fresh word j (lane j mod K of clock j // K) is read as its bytes; use r of it is
+        parameter j*R + r. Each byte indexes a row of :func:`scaled_variation_tables`
+        (the row block of its moment block's mantissa), the rows of a word's bytes add
+        up to (u' * 2 mant + c) / 2**sh for all R uses at once, and z is the floor."""
+        R, K, L, slot = self._shape
+        count = -(-n // R)
+        clocks = -(-count // K)
+        raw = self.bank.step_word_bytes(step, clocks)[:count * slot]
+        if clocks <= L:
+            z = self._nominal[0].take(raw[::slot], axis=0)
+            for k in self._higher_bytes:
+                z += self._nominal[k].take(raw[k::slot], axis=0)
         else:
-            acc = word_moment_terms(words[:(blocks - 1) * L, 0], cfg).reshape(blocks - 1, L).sum(axis=1)
-            mant = np.empty((blocks, 1), dtype=np.int64)
-            mant[0] = nominal_mantissa(cfg, L)
-            mant[1:, 0] = select_mantissas(acc, cfg, L)
-            slope, offset = self._affine(mant)
-        u = words.reshape(blocks, -1).astype(np.intp)
-        z = self._tables[:, 0, u & 255]
-        for k in range(1, self._tables.shape[1]):
-            z ^= self._tables[:, k, (u >> (8 * k)) & 255]
-        z *= slope
-        z += offset
-        z >>= cfg.scale_shift
-        return z
+            offsets = np.repeat(self._mantissa_rows(raw, clocks) << 8, L * K)[:count]
+            z = self._flat[0].take(raw[::slot] + offsets, axis=0)
+            for k in self._higher_bytes:
+                z += self._flat[k].take(raw[k::slot] + offsets, axis=0)
+        z = z.reshape(-1)[:n]
+        return np.floor(z, out=z)
+
+    def _mantissa_rows(self, raw: np.ndarray, clocks: int) -> np.ndarray:
+        """mant - 2**M of every moment block of ``clocks`` bank clocks (intp): the nominal
+        one for block 0, then ``select_mantissa`` of the moment of lane 0's words of the
+        block before."""
+        cfg = self.cfg
+        L, blocks = cfg.moment_block, -(-clocks // cfg.moment_block)
+        lane0 = raw.view(self._slot)[:(blocks - 1) * L * cfg.lanes:cfg.lanes]
+        acc = word_moment_terms(lane0, cfg).reshape(blocks - 1, L).sum(axis=1)
+        rows = np.empty(blocks, dtype=np.intp)
+        rows[0] = self._nominal_row
+        rows[1:] = select_mantissas(acc, cfg, L) - mantissa_range(cfg)[0]
+        return rows
 
     def perturbation(self, step: int, n: int) -> np.ndarray:
-        return np.ascontiguousarray(self._uses(step, n).transpose(1, 2, 0)).reshape(-1)[:n]
+        return self._floors(step, n).astype(np.int64)
 
     def perturbation_real(self, step: int, n: int) -> np.ndarray:
-        z = self._uses(step, n)
-        out = np.empty(z.shape[1:] + z.shape[:1])
-        np.multiply(z.transpose(1, 2, 0), 1.0 / (1 << self.cfg.frac_bits), out=out)
-        return out.reshape(-1)[:n]
+        z = self._floors(step, n)
+        z *= self._scale
+        return z
 
     def fresh_words_per_step(self, n: int, steps: int) -> float:
         """Every lane of every bank clock needed for n words."""
@@ -190,21 +201,34 @@ class StreamModel(EngineModel):
         return float(clocks * cfg.lanes)
 
 
-def variation_tables(cfg: PezoConfig) -> np.ndarray:
-    """(R, bytes of B, 256) int64: [r, k, v] is the part of stream_variation(u, r) that
-    byte k of u (= v) contributes, the complemented bits of use r in byte 0's entries,
-    so use r of u is the XOR over k of [r, k, byte k of u]."""
-    B, R = cfg.word_bits, cfg.effective_repeat
-    n_bytes = -(-B // 8)
-    tables = np.zeros((R, n_bytes, 256), dtype=np.int64)
-    v = np.arange(256, dtype=np.int64)
+@lru_cache(maxsize=None)
+def scaled_variation_tables(cfg: PezoConfig) -> tuple[np.ndarray, ...]:
+    """One read-only float64 table per byte k of a B-bit word, shape (2**M, 256, R):
+    [mant - 2**M, v, r] is what byte k of u (= v) adds to ``S / 2**sh`` of use r, with
+    S = u' * a + c, a = 2 mant, c = (1 - 2**B) mant + 2**(sh-1) (the scaler's
+    ``(centre(u') * mant + 2**(sh-1))``, so ``z = floor(S / 2**sh)``) and c in byte 0's entries.
+
+    u' = stream_variation(u, r) moves bit b of u to its own bit position[b], complemented
+    for flip[b], so the bytes' parts of u' occupy disjoint bits and add: u' is the sum
+    over k of part_k(byte k), and S the sum of the entries, each exact in float64 (an
+    integer below 2**(B+M+3) over a power of two). The tables depend on the configuration
+    alone: the RTL's wiring and shift-add network."""
+    B, R, sh = cfg.word_bits, cfg.effective_repeat, cfg.scale_shift
+    lo, hi = mantissa_range(cfg)
+    mant = np.arange(lo, hi + 1, dtype=np.int64)[:, None, None]
+    v = np.arange(256, dtype=np.int64)[:, None]
+    parts = np.zeros((-(-B // 8), 256, R), dtype=np.int64)
     for r in range(R):
         position, flip = variation_bits(r, cfg)
         for b in range(B):
-            tables[r, b // 8] |= ((v >> (b % 8)) & 1) << position[b]
-            if flip[b]:
-                tables[r, 0] ^= 1 << position[b]
-    return tables
+            parts[b // 8, :, r] |= (((v[:, 0] >> (b % 8)) & 1) ^ int(flip[b])) << position[b]
+    constant = (1 - (1 << B)) * mant + (1 << (sh - 1))          # c, carried by byte 0's entries
+    tables = []
+    for k, part in enumerate(parts):
+        table = (part * (2 * mant) + (constant if k == 0 else 0)) * (1.0 / (1 << sh))
+        table.flags.writeable = False
+        tables.append(table)
+    return tuple(tables)
 
 
 def engine_model(cfg: PezoConfig, seed_in: int = 0) -> EngineModel:

@@ -55,11 +55,14 @@ by ceil(W/8) table look-ups. The master of step t is J**t master0 by one map per
 non-zero base-16 digit of t (:class:`StepSeek`: nothing is kept from one step to the
 next, as in the RTL's seek); the words of C clocks from a state are one look-up in
 :func:`word_map`, whose images pack the C words into a little-endian integer, read as
-a numpy array without a per-word loop.
+a numpy array without a per-word loop, and the words of all K lanes of a step one
+look-up of the master in :func:`bank_word_map` (:meth:`LfsrBank.step_word_bytes`).
 """
 
 from __future__ import annotations
 
+from array import array
+from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -188,16 +191,19 @@ class ByteMap:
     ``columns[i]`` is the image of state bit i (a Python int of any width: a W-bit
     state, or a packed sequence of words). The image of a state is the XOR of one entry
     per byte of the state, each entry the image of that byte's bits: ceil(W/8)
-    look-ups instead of one parity per output bit (what :func:`apply_rows` computes)."""
+    look-ups instead of one parity per output bit (what :func:`apply_rows` computes).
+    Images of at most 64 bits are kept as ``array('Q')`` tables (2 KB per byte: the
+    seek's maps stay in cache, where lists of int objects take five times the room)."""
 
     def __init__(self, columns: list[int]):
         self.columns = list(columns)
-        self.tables: list[list[int]] = []
+        narrow = all(column >> 64 == 0 for column in self.columns)
+        self.tables: list[Sequence[int]] = []
         for low in range(0, len(self.columns), 8):
             table = [0]
             for column in self.columns[low:low + 8]:
                 table += [entry ^ column for entry in table]
-            self.tables.append(table)
+            self.tables.append(array("Q", table) if narrow else table)
 
     @classmethod
     def from_rows(cls, rows: Rows, width: int) -> "ByteMap":
@@ -218,6 +224,7 @@ class ByteMap:
 
 #: Bits of the step number taken per seek table (16 maps J**(d * 16**i) per digit i).
 SEEK_DIGIT_BITS = 4
+SEEK_DIGIT_MASK = (1 << SEEK_DIGIT_BITS) - 1
 
 
 class StepSeek:
@@ -239,14 +246,14 @@ class StepSeek:
             self._digits.append([base] + maps)
 
     def __call__(self, master0: int, step: int) -> int:
-        digits = -(-step.bit_length() // SEEK_DIGIT_BITS)
-        if digits > len(self._digits):
-            self._grow(digits)
+        if step >> (SEEK_DIGIT_BITS * len(self._digits)):
+            self._grow(-(-step.bit_length() // SEEK_DIGIT_BITS))
         state = master0
-        mask = (1 << SEEK_DIGIT_BITS) - 1
-        for maps in self._digits[:digits]:
-            if step & mask:
-                state = maps[step & mask](state)
+        for maps in self._digits:
+            if not step:
+                break
+            if step & SEEK_DIGIT_MASK:
+                state = maps[step & SEEK_DIGIT_MASK](state)
             step >>= SEEK_DIGIT_BITS
         return state
 
@@ -318,14 +325,43 @@ def bank_word_map(width: int, word_bits: int, lanes: int, clocks: int) -> ByteMa
     return ByteMap(columns)
 
 
+def bank_chunk(lanes: int) -> int:
+    """Clocks per :func:`bank_word_map` of a K-lane bank: the largest power of two with
+    at most :attr:`LfsrBank.WORD_CHUNK` words (at least 1)."""
+    return 1 << max(0, (LfsrBank.WORD_CHUNK // lanes).bit_length() - 1)
+
+
+def map_clocks(clocks: int) -> int:
+    """Clocks of the :func:`bank_word_map` that serves ``clocks`` (>= 1): rounded up to
+    a multiple of 2**(bit_length - 4), so less than 12.5 % more words than asked for
+    and 8 sizes per octave; never above the power of two >= clocks."""
+    grain = 1 << max(0, clocks.bit_length() - 4)
+    return -(-clocks // grain) * grain
+
+
+@lru_cache(maxsize=None)
+def leap_map(width: int, word_bits: int, clocks: int) -> ByteMap:
+    """A**(B * clocks) as a :class:`ByteMap`: a state ``clocks`` leaps later."""
+    return ByteMap.from_rows(power_rows(width, word_bits * clocks), width)
+
+
 def lane_word_ints(width: int, word_bits: int, state: int, clocks: int) -> list[int]:
     """The words of :func:`lane_words` as Python ints, without numpy: for the few words
     of a step's pool draws, shifted out of one :func:`word_map` image."""
     if clocks > LfsrBank.WORD_CHUNK:
         return lane_words(width, word_bits, state, clocks).tolist()
-    slot, mask = word_slot(word_bits).itemsize << 3, (1 << word_bits) - 1
-    packed = word_map(width, word_bits, 1 << max(0, clocks - 1).bit_length())(state)
-    return [packed >> (slot * c) & mask for c in range(clocks)]
+    words, shifts, mask = _word_reader(width, word_bits, clocks)
+    packed = words(state)
+    return [packed >> shift & mask for shift in shifts]
+
+
+@lru_cache(maxsize=None)
+def _word_reader(width: int, word_bits: int, clocks: int) -> tuple[ByteMap, tuple[int, ...], int]:
+    """(the :func:`word_map` that covers ``clocks`` clocks, each word's bit offset in its
+    image, the B-bit mask): one cached look-up per call of :func:`lane_word_ints`."""
+    slot = word_slot(word_bits).itemsize << 3
+    return (word_map(width, word_bits, 1 << max(0, clocks - 1).bit_length()), tuple(slot * c for c in range(clocks)),
+            (1 << word_bits) - 1)
 
 
 def _chunk_words(width: int, word_bits: int, state: int, clocks: int) -> np.ndarray:
@@ -486,6 +522,9 @@ class LfsrBank:
         self.master0 = master_state(self.master_base, seed_in, width)
         self._seek = step_seek(width, word_bits, self.slots)
         self._lanes = chain_maps(width, word_bits, max(lanes, 2 if fill else 1))
+        self._chunk = bank_chunk(lanes)
+        self._row = lanes * word_slot(word_bits).itemsize           # bytes per bank clock
+        self._word_maps: dict[int, tuple[ByteMap, int]] = {}
         self.state = self.lane_states(0)
 
     @classmethod
@@ -537,23 +576,41 @@ class LfsrBank:
         """The K states loaded at the start of ``step`` (``domain`` fill: pool fill)."""
         return np.array(self._loaded(self.master(step), domain), dtype=np.uint64)
 
-    def step_words(self, step: int, clocks: int, domain: str = STEP_DOMAIN) -> np.ndarray:
-        """Words of the first ``clocks`` leaps of every lane loaded for ``step``, without
-        touching the bank: shape (clocks, K), :func:`word_slot`'s unsigned dtype."""
+    def step_word_bytes(self, step: int, clocks: int) -> np.ndarray:
+        """The words of the first ``clocks`` leaps of every lane loaded for ``step`` (step
+        domain), without touching the bank: the little-endian bytes of
+        :func:`bank_word_map`'s image of the master (at least clocks * K words of
+        :func:`word_slot`'s size, clock-major) as a read-only uint8 array, one look-up of
+        :func:`map_clocks` clocks, or one per :func:`bank_chunk` clocks beyond.
+
+        Lane k after c leaps is A**(Bc) G**k master = G**k A**(Bc) master (G = I + A**B
+        commutes with A), so the bank c clocks later is the bank loaded from lane 0's
+        state A**(Bc) master: chunk i is the map of :func:`leap_map`'s image of chunk
+        i - 1's master."""
         master = self.master(step)
-        if domain == self.STEP_DOMAIN and 1 < self.lanes and clocks * self.lanes <= self.WORD_CHUNK:
-            size = 1 << max(0, clocks - 1).bit_length()
-            dtype = word_slot(self.word_bits)
-            packed = bank_word_map(self.width, self.word_bits, self.lanes, size)(master)
-            words = np.frombuffer(packed.to_bytes(size * self.lanes * dtype.itemsize, "little"), dtype=dtype)
-            return words.reshape(size, self.lanes)[:clocks]
-        lanes = [lane_words(self.width, self.word_bits, state, clocks) for state in self._loaded(master, domain)]
-        if len(lanes) == 1:
-            return lanes[0][:, None]
-        out = np.empty((clocks, len(lanes)), dtype=lanes[0].dtype)
-        for k, words in enumerate(lanes):
-            out[:, k] = words
-        return out
+        if clocks <= self._chunk:
+            words, length = self._word_maps.get(clocks) or self._word_map(clocks)
+            return np.frombuffer(words(master).to_bytes(length, "little"), dtype=np.uint8)
+        words = bank_word_map(self.width, self.word_bits, self.lanes, self._chunk)
+        later = leap_map(self.width, self.word_bits, self._chunk)
+        parts = []
+        for _ in range(-(-clocks // self._chunk)):
+            parts.append(words(master).to_bytes(self._chunk * self._row, "little"))
+            master = later(master)
+        return np.frombuffer(b"".join(parts), dtype=np.uint8)
+
+    def _word_map(self, clocks: int) -> tuple[ByteMap, int]:
+        """(the :func:`bank_word_map` of :func:`map_clocks` clocks, its image's bytes) for
+        ``clocks`` <= the chunk, kept per bank (it depends on the geometry alone)."""
+        size = map_clocks(max(1, clocks))
+        entry = self._word_maps[clocks] = (bank_word_map(self.width, self.word_bits, self.lanes, size),
+                                           size * self._row)
+        return entry
+
+    def step_words(self, step: int, clocks: int) -> np.ndarray:
+        """The same words as shape (clocks, K), :func:`word_slot`'s unsigned dtype."""
+        words = self.step_word_bytes(step, clocks).view(word_slot(self.word_bits))
+        return words.reshape(-1, self.lanes)[:clocks]
 
     def first_words(self, states: np.ndarray, clocks: int) -> np.ndarray:
         """Words of the first ``clocks`` leaps from each given state, without touching

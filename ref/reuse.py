@@ -144,23 +144,22 @@ def pool_indices(offsets: np.ndarray, s: int, n: int, cfg: PezoConfig) -> np.nda
     """Pool index of parameters 0..n-1 (int64): ``offsets[i // N] ^ s (x) alpha**(i + P*P)``,
     or ``offsets[i // N]`` for the last parameter of a wrap (i mod N = N - 1).
 
-    Computed as ``offsets ^ exp3[exponents + log s]`` with the constant tables of
-    :func:`_read_tables` (no modulo, no per-step allocation but the result)."""
-    N = cfg.pool_size
-    exp3, exponents = _read_tables(N, cfg.parallel, pool_wraps(n, cfg))
-    _, log = field_tables(_log2(N))
-    index = exp3.take(exponents + log[int(s)])
+    Computed as ``offsets ^ exp3[log s:][exponents]`` with the constant tables of
+    :func:`_read_tables` (no modulo, one gather from a view shifted by log s)."""
+    exp3, exponents, log = _read_tables(cfg.pool_size, cfg.parallel, pool_wraps(n, cfg))
+    index = exp3[log[s]:].take(exponents)
     index ^= np.asarray(offsets, dtype=np.int64)[:len(exponents), None]
     return index.reshape(-1)[:n]
 
 
 @lru_cache(maxsize=None)
-def _read_tables(N: int, P: int, wraps: int) -> tuple[np.ndarray, np.ndarray]:
-    """(exp3, exponents), read-only int64 constants of the read: ``exp3`` is the field's
-    exp table twice (so e + log s < 2(N-1) needs no modulo) then N - 1 zeros;
-    ``exponents[w, j] = (w N + j + P*P) mod (N - 1)``, or 2(N-1) (a zero of exp3 for
-    any log s) for the last parameter of a wrap."""
-    exp, _ = field_tables(_log2(N))
+def _read_tables(N: int, P: int, wraps: int) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
+    """(exp3, exponents, log), constants of the read: ``exp3`` (read-only int64) is the
+    field's exp table twice (so e + log s < 2(N-1) needs no modulo) then N - 1 zeros;
+    ``exponents[w, j]`` (read-only int64) is ``(w N + j + P*P) mod (N - 1)``, or 2(N-1)
+    (a zero of exp3 for any log s) for the last parameter of a wrap; ``log`` the
+    field's log table as Python ints (one look-up per step)."""
+    exp, log = field_tables(_log2(N))
     order = len(exp)
     exp3 = np.concatenate([exp, exp, np.zeros(order, dtype=np.int64)])
     exponents = (np.arange(wraps * N, dtype=np.int64) + P * P) % order
@@ -168,7 +167,7 @@ def _read_tables(N: int, P: int, wraps: int) -> tuple[np.ndarray, np.ndarray]:
     exponents[:, N - 1] = 2 * order
     for table in (exp3, exponents):
         table.flags.writeable = False
-    return exp3, exponents
+    return exp3, exponents, tuple(log.tolist())
 
 
 def pool_wraps(n: int, cfg: PezoConfig) -> int:

@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 
 from pezo.errors import ConfigError
-from pezo.ref.config import PezoConfig
-from pezo.ref.engine import engine_model
+from pezo.ref.config import PezoConfig, preset
+from pezo.ref.engine import engine_model, scaled_variation_tables
 from pezo.ref.gaussian_pool import GaussianPoolModel
-from pezo.ref.lfsr import (LfsrBank, apply_rows, compose, derive_seeds, jump_rows, master_state, slot_count,
-                           step)
-from pezo.ref.reuse import pool_draws, times_x
-from pezo.ref.scaler import (centre, fill_pool, mantissa_thresholds, moment_terms, nominal_mantissa,
-                             select_mantissa, select_mantissas, word_moment_terms)
+from pezo.ref.lfsr import (LfsrBank, apply_rows, compose, derive_seeds, jump_rows, map_clocks, master_state,
+                           slot_count, step)
+from pezo.ref.reuse import pool_draws, stream_variation, times_x
+from pezo.ref.scaler import (apply_scale, centre, fill_pool, mantissa_range, mantissa_thresholds, moment_terms,
+                             nominal_mantissa, select_mantissa, select_mantissas, word_moment_terms)
 
 CONFIGS = 24
 
@@ -213,9 +213,52 @@ def test_one_step_draws_equal_the_vectorised_draws(model):
 
 @pytest.mark.parametrize("lanes", [1, 2, 3, 8])
 def test_bank_step_words_equal_each_lane_from_its_loaded_state(lanes):
-    """step_words (one map of the master for small banks, lane by lane beyond
+    """step_words (one map of the master, or one per chunk of the whole bank beyond
     WORD_CHUNK words) equals the words of every loaded lane state, plain single steps."""
     bank = LfsrBank(40, 12, lanes, seed=31, seed_in=3)
     plain = PlainBank(40, 12, lanes, 31, 3, fill=False)
-    for t, clocks in [(0, 1), (5, 37), (9, LfsrBank.WORD_CHUNK // lanes), (2, LfsrBank.WORD_CHUNK // lanes + 1)]:
+    for t, clocks in [(0, 1), (5, 37), (9, LfsrBank.WORD_CHUNK // lanes), (2, LfsrBank.WORD_CHUNK // lanes + 1),
+                      (7, 3 * LfsrBank.WORD_CHUNK // lanes + 5)]:
         assert bank.step_words(t, clocks).T.tolist() == [plain.words(s, clocks) for s in plain.lane_states(t)]
+
+
+@pytest.mark.parametrize("word_bits,repeat,mantissa_bits,frac_bits", [(8, 8, 3, 4), (12, 4, 6, 8), (16, 4, 4, 12),
+                                                                       (16, 16, 1, 0), (21, 2, 5, 17), (24, 8, 2, 3)])
+def test_scaled_variation_rows_sum_to_the_scaled_variation(word_bits, repeat, mantissa_bits, frac_bits):
+    """Per byte, the rows of scaled_variation_tables, summed and floored, are
+    apply_scale(centre(stream_variation(u, r)), mant) for every use r and mantissa
+    (every word for B = 8, random words and both ends otherwise)."""
+    cfg = PezoConfig(word_bits=word_bits, repeat=repeat, mantissa_bits=mantissa_bits, frac_bits=frac_bits,
+                     moment_bits=4, strategy="stream")
+    u = np.random.default_rng(word_bits).integers(0, 1 << word_bits, size=3000)
+    u[:2] = [0, (1 << word_bits) - 1]
+    tables = scaled_variation_tables(cfg)
+    assert len(tables) == -(-word_bits // 8)
+    lo, hi = mantissa_range(cfg)
+    for mant in range(lo, hi + 1):
+        s = sum(table[mant - lo][(u >> (8 * k)) & 255] for k, table in enumerate(tables))
+        for r in range(cfg.effective_repeat):
+            want = apply_scale(centre(stream_variation(u, r, cfg), word_bits), mant, cfg)
+            assert np.array_equal(np.floor(s[:, r]), want), (mant, r)
+
+
+def test_bank_map_sizes_cover_the_clocks_with_little_to_spare():
+    for clocks in range(1, 5000):
+        size, power = map_clocks(clocks), 1 << (clocks - 1).bit_length()
+        assert clocks <= size <= power and (size - clocks) * 8 < clocks, clocks
+    assert len({map_clocks(c) for c in range(1025, 2049)}) == 8       # 1152, 1280, ..., 2048
+
+
+@pytest.mark.parametrize("name", ["default", "p1", "stream", "none", "refresh"])
+def test_a_new_step_leaves_nothing_behind(name):
+    """`pezo speed` times new steps from scratch: once a step has run, later steps (of the
+    same pool epoch) rebind no attribute of the model or its bank, and the bank's word
+    maps stay the configuration's tables for the clock counts asked for."""
+    model = engine_model(preset(name))
+    model.perturbation_real(0, 1210)
+    bound = {key: id(value) for key, value in {**vars(model), **vars(model.bank)}.items()}
+    maps = dict(model.bank._word_maps)
+    for t in range(1, 4 if name == "refresh" else 40):
+        model.perturbation_real(t, 1210)
+    assert {key: id(value) for key, value in {**vars(model), **vars(model.bank)}.items()} == bound
+    assert model.bank._word_maps == maps and all(clocks <= model.bank._chunk for clocks in maps)

@@ -163,7 +163,7 @@ def test_compare_returns_every_key_the_report_reads():
         assert s["curves"]["step"] == [0, 20, 40]
         assert len(s["curves"]["test_acc_mean"]) == len(s["curves"]["train_loss_mean"]) == 3
         assert (s["words_per_s"] is None) == (name == "sgd")
-    assert len(result["checks"]) == 4
+    assert len(result["checks"]) == 5
 
 
 @pytest.mark.slow
@@ -204,7 +204,7 @@ def _fake_result(pool_acc: float, pool_size: int, gaussian_final_loss: float = 0
     return {"settings": {"n_params": N_PARAMS, "numpy_standard_normal_words_per_s": 5e7,
                          "pezo_configs": {"pezo-pool": {"strategy": "pool", "pool_size": pool_size}}},
             "sources": {"gaussian": entry(0.93, 1210.0, 2e7, gaussian_final_loss),
-                        "pezo-pool": entry(pool_acc, 2.5, 4e7)}}
+                        "pezo-pool": entry(pool_acc, 2.5, 4e7), "pezo-stream": entry(0.924, 303.0, 6e7)}}
 
 
 def test_target_checks_compare_measured_numbers_with_the_targets():
@@ -212,6 +212,7 @@ def test_target_checks_compare_measured_numbers_with_the_targets():
     assert checks["pezo-pool test accuracy within 1.0 point of gaussian"]["passed"]
     assert checks["pezo-pool fresh numbers per step vs gaussian"]["passed"]  # 484x
     assert not checks["pezo-pool words/s vs numpy standard_normal"]["passed"]  # 0.8x
+    assert checks["pezo-stream words/s vs numpy standard_normal"]["passed"]  # 1.2x
     assert not any("note" in c for c in checks.values())
 
 
