@@ -210,14 +210,17 @@ class PoolScaler(wiring.Component):
        :func:`pezo.ref.scaler.ladder_steps` for N/2 words); next clock ``reload``
        (load the fill lane);
     2. moment pass, N/2 clocks with ``word_valid``: each consumes ``word``
-       (``advance``), registers its table term ``q*q + q`` (``operand``) and, one clock
-       later, adds it to ``acc`` (signed W bits, W = 1 + the width of
-       ``acc_limit(N/2) + 1``), so no table sits on the accumulator's carry path;
+       (``advance``), registers its top bits ``q`` (T bits, 0 in every other clock)
+       and, one clock later, adds the table term ``q*q + q`` to ``acc`` (signed W
+       bits, W = 1 + the width of ``acc_limit(N/2) + 1``): one table level before the
+       carry chain, ORed with the search's addend (0 in this pass), so the
+       accumulator needs neither a multiplexer nor a clock enable;
     3. one clock: ``reload`` (the lane starts over, meanwhile:)
     4. 2**M - 1 search clocks by subtraction from ``acc`` (no comparator): in clock k,
        ``c += 1`` when acc < 0, and ``acc -= steps[k + 1]``, a 2**M-entry ROM indexed
        by the pass counter and registered in ``operand`` a clock ahead (no ROM on the
-       carry path), so c counts the thresholds above the moment
+       carry path; ``operand`` is 0 outside the search, ``q`` 0 in it), so c counts
+       the thresholds above the moment
        (:func:`pezo.ref.scaler.ladder_mantissa`); ``mant = 2**M + c``;
     5. one clock with ``word_valid``: ``h = 2**(sh-1)`` (a constant: a synchronous
        set/reset, no multiplexer), the mantissa into ``bits``;
@@ -237,8 +240,8 @@ class PoolScaler(wiring.Component):
 
     Fill time: :attr:`fill_clocks` = 2 + N/2 + 1 + (2**M - 1) + 1 + N*(M+2) clocks
     from ``start`` to ``done`` plus the lane loads' waits (the second load's overlaps
-    the search). The lane leaps N/2 + 1 times in the write pass (one word beyond the
-    fill words; harmless, the step reloads the bank).
+    the search). The lane leaps N/2 times in the write pass, after each negated word,
+    the last time past the fill words (harmless, the step reloads the bank).
 
     Attributes
     ----------
@@ -304,8 +307,10 @@ class PoolScaler(wiring.Component):
         # the moment, then the search clock, then the pool word: n bits, or M for the search
         count = Signal(range(max(N, 1 << M)), reset_less=True)
         acc = Signal(signed((acc_limit(N // 2, cfg) + 1).bit_length() + 1), reset_less=True)
-        operand = Signal.like(acc)  # the addend of the next clock: a moment term or -steps[k]
-        word_new = Signal(reset_less=True)
+        # the addends of the next clock, each 0 outside its pass: q of the word taken
+        # (its table term q*q + q is then 0 too) and -steps[k]
+        q = Signal(T, reset_less=True)
+        operand = Signal.like(acc)
         c = Signal(M, reset_less=True)
         odd = count[0]  # the pool word in progress is the negation of the lane word
         h = Signal(signed(((1 << B) + (1 << (sh - 1))).bit_length() + 1), reset_less=True)
@@ -328,19 +333,20 @@ class PoolScaler(wiring.Component):
             # ``start`` / ``abort``: a word taken in an aborted clock is never used
             self.advance.eq(take | (next_ & odd)),
         ]
-        self._datapath(m, steps, count, acc, operand, c, take, moment_end | search_end, search, is_(_Fill.RELOAD))
+        self._datapath(m, steps, count, q, operand, c, acc[-1], take, moment_end | search_end, search,
+                       is_(_Fill.RELOAD))
         # data registers, outside the start / abort priority: each clear or preset is
         # the flip-flop's own synchronous set/reset, each hold its clock enable
-        m.d.sync += word_new.eq(take & ~self.start)
         with m.If(begin_word):
             m.d.sync += [h.eq(1 << (sh - 1)), bits.eq(Cat(self.mant, Const(1, 1)))]
         with m.Elif(horner):
             word = self.word ^ odd.replicate(B)  # ~u: centre(~u) = -centre(u)
             m.d.sync += [h.eq((h + Mux(bits[0], centred(word, B), 0)) >> 1), bits.eq(bits >> 1)]
-        with m.If(word_new | search):
-            m.d.sync += acc.eq(acc + operand)
         with m.If(self.start):
             m.d.sync += acc.eq(-steps[0])
+        with m.Else():
+            # one addend is 0 in each clock: an OR, no multiplexer, and no clock enable
+            m.d.sync += acc.eq(acc + (moment_term(q, T) | operand))
 
         with m.If(self.abort):
             m.d.sync += [phase.eq(_Fill.IDLE), self.done.eq(0)]
@@ -365,12 +371,14 @@ class PoolScaler(wiring.Component):
                 m.d.sync += go(_Fill.NEXT, _Fill.HORNER)
         return m
 
-    def _datapath(self, m: Module, steps: tuple[int, ...], count: Signal, acc: Signal, operand: Signal,
-                  c: Signal, take: Value, clear: Value, search: Value, reload: Value) -> None:
-        """The pass counter, the accumulator's addend and the search count: ``count``
+    def _datapath(self, m: Module, steps: tuple[int, ...], count: Signal, q: Signal, operand: Signal,
+                  c: Signal, negative: Value, take: Value, clear: Value, search: Value, reload: Value) -> None:
+        """The pass counter, the accumulator's addends and the search count: ``count``
         cleared by ``start`` and at the end of the moment pass and of the search,
-        else counting its pass's steps; ``operand`` the registered moment term (``take``)
-        or ROM entry ``-steps[count + 1]`` (the search and the clock before it)."""
+        else counting its pass's steps; ``q`` the registered top bits of the word taken
+        (``take``, not in a clock of ``start``), else 0; ``operand`` ROM entry
+        ``-steps[count + 1]`` in the search and the clock before it (not in a clock of
+        ``start``), else 0; ``c`` counts the search clocks with ``negative``."""
         cfg, B, T, M = self.cfg, self.cfg.word_bits, self.cfg.moment_bits, self.cfg.mantissa_bits
         n = exact_log2(cfg.pool_size)
         # entries from 2**M - 2 on are never added before the last check: they repeat
@@ -381,12 +389,10 @@ class PoolScaler(wiring.Component):
             m.d.sync += count.eq(0)
         with m.Elif(take | search | reload | (self.write_en & ~count[:n].all())):
             m.d.sync += count.eq(count + 1)
-        with m.If(take):
-            # registered, so the term table is not on the accumulator's carry path
-            m.d.sync += operand.eq(moment_term(magnitude(self.word, B)[B - T:], T))
-        with m.Elif(search | reload):
-            m.d.sync += operand.eq(rom[count[:M]])
+        # both 0 after a clock of ``start``, which presets the accumulator
+        m.d.sync += [q.eq(Mux(take & ~self.start, magnitude(self.word, B)[B - T:], 0)),
+                     operand.eq(Mux((search | reload) & ~self.start, rom[count[:M]], 0))]
         with m.If(reload):
             m.d.sync += c.eq(0)
         with m.Elif(search):
-            m.d.sync += c.eq(c + acc[-1])
+            m.d.sync += c.eq(c + negative)
