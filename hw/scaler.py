@@ -319,9 +319,11 @@ class PoolScaler(wiring.Component):
         moment, search, horner, next_ = is_(_Fill.MOMENT), is_(_Fill.SEARCH), is_(_Fill.HORNER), is_(_Fill.NEXT)
         reload = is_(_Fill.LOAD) | is_(_Fill.RELOAD)
         take = moment & self.word_valid
-        moment_end = take & count[:n - 1].all()
+        # count[:n-1] is all ones, registered: no AND tree after ``word_valid``
+        ones = Signal(reset_less=True)
+        moment_end = take & ones
         search_end = search & count[:M].all()
-        last_word = count[:n].all()
+        last_word = ones & count[n - 1]
         begin_word = (is_(_Fill.PREP) & self.word_valid) | (next_ & ~last_word)
         m.d.comb += [
             self.mant.eq(Cat(c, Const(1, 1))),
@@ -333,7 +335,7 @@ class PoolScaler(wiring.Component):
             # ``start`` / ``abort``: a word taken in an aborted clock is never used
             self.advance.eq(take | (next_ & odd)),
         ]
-        self._datapath(m, steps, count, q, operand, c, acc[-1], take, moment_end | search_end, search,
+        self._datapath(m, steps, count, ones, q, operand, c, acc[-1], take, moment_end | search_end, search,
                        is_(_Fill.RELOAD))
         # data registers, outside the start / abort priority: each clear or preset is
         # the flip-flop's own synchronous set/reset, each hold its clock enable
@@ -371,11 +373,13 @@ class PoolScaler(wiring.Component):
                 m.d.sync += go(_Fill.NEXT, _Fill.HORNER)
         return m
 
-    def _datapath(self, m: Module, steps: tuple[int, ...], count: Signal, q: Signal, operand: Signal,
-                  c: Signal, negative: Value, take: Value, clear: Value, search: Value, reload: Value) -> None:
+    def _datapath(self, m: Module, steps: tuple[int, ...], count: Signal, ones: Signal, q: Signal,
+                  operand: Signal, c: Signal, negative: Value, take: Value, clear: Value, search: Value,
+                  reload: Value) -> None:
         """The pass counter, the accumulator's addends and the search count: ``count``
         cleared by ``start`` and at the end of the moment pass and of the search,
-        else counting its pass's steps; ``q`` the registered top bits of the word taken
+        else counting its pass's steps, ``ones`` = ``count[:n-1].all()`` updated with
+        it; ``q`` the registered top bits of the word taken
         (``take``, not in a clock of ``start``), else 0; ``operand`` ROM entry
         ``-steps[count + 1]`` in the search and the clock before it (not in a clock of
         ``start``), else 0; ``c`` counts the search clocks with ``negative``."""
@@ -386,9 +390,9 @@ class PoolScaler(wiring.Component):
         needed = [-t for t in steps[1:(1 << M) - 1]] or [-steps[0]]
         rom = Array(Const(t, operand.shape()) for t in needed + needed[-1:] * ((1 << M) - len(needed)))
         with m.If(self.start | clear):
-            m.d.sync += count.eq(0)
-        with m.Elif(take | search | reload | (self.write_en & ~count[:n].all())):
-            m.d.sync += count.eq(count + 1)
+            m.d.sync += [count.eq(0), ones.eq(n == 1)]
+        with m.Elif(take | search | reload | (self.write_en & ~(ones & count[n - 1]))):
+            m.d.sync += [count.eq(count + 1), ones.eq(count[:n - 1] == (1 << (n - 1)) - 2 if n > 1 else 1)]
         # both 0 after a clock of ``start``, which presets the accumulator
         m.d.sync += [q.eq(Mux(take & ~self.start, magnitude(self.word, B)[B - T:], 0)),
                      operand.eq(Mux((search | reload) & ~self.start, rom[count[:M]], 0))]

@@ -89,6 +89,7 @@ CASES = [
     pool_scaler_case("pool_scaler_p1_n64", PRESETS["p1"].replace(pool_size=64)),
     pool_scaler_case("pool_scaler_m1_t2", PRESETS["small"].replace(mantissa_bits=1, moment_bits=2, pool_size=32)),
     pool_scaler_case("pool_scaler_m6", PRESETS["default"].replace(mantissa_bits=6, pool_size=32, parallel=1)),
+    pool_scaler_case("pool_scaler_n2", PRESETS["p1"].replace(pool_size=2, mantissa_bits=2)),
 ]
 
 
