@@ -4,8 +4,8 @@ F = frac_bits, M = mantissa_bits, T = moment_bits, sh = B + M - F):
 * :class:`UniformScaler` (``stream`` / ``none``): P words per clock, a running moment
   over windows of L words and a mantissa ladder, pipelined (``latency`` 4);
 * :class:`PoolScaler` (``pool``): the pool fill, sequential, since it runs once per
-  epoch: a moment-and-mean pass, a 2**M-clock search by subtraction, and a bit-serial scaling
-  pass that writes the mean-free words (ref/scaler.py section 5).
+  epoch: a moment pass, a (2**M - 1)-clock search by subtraction, and a bit-serial
+  scaling pass that writes each scaled word and its negation (ref/scaler.py section 5).
 
 Shared wiring: centring ``v = {~u[B-1], u[B-2:0], 1}`` (signed, B+1 bits, odd);
 ``|v| = {u[B-2:0] ^ {B-1{~u[B-1]}}, 1}`` (B bits, no negation); ``q = |v| >> (B-T)``
@@ -25,7 +25,7 @@ from amaranth.utils import exact_log2
 from pezo.errors import ConfigError
 from pezo.hw.arith import Register, adder_tree
 from pezo.ref.config import PezoConfig
-from pezo.ref.scaler import acc_bits, ladder_steps, mantissa_range, mantissa_thresholds, nominal_mantissa
+from pezo.ref.scaler import acc_bits, acc_limit, ladder_steps, mantissa_range, mantissa_thresholds, nominal_mantissa
 
 
 def centred(u: Value, word_bits: int) -> Value:
@@ -189,58 +189,59 @@ class UniformScaler(wiring.Component):
 class _Fill(enum.Enum):
     """Fill phases, one-hot (IDLE: none), so each decode is one flip-flop."""
     IDLE = 0
-    LOAD_MOMENT = 1 << 0
+    LOAD = 1 << 0
     MOMENT = 1 << 1
-    LOAD_TOTAL = 1 << 2
+    RELOAD = 1 << 2
     SEARCH = 1 << 3
-    TOTAL = 1 << 4
-    LOAD_WRITE = 1 << 5
-    PREP = 1 << 6
-    NEXT = 1 << 7
-    HORNER = 1 << 8
-    LAST = 1 << 9
+    PREP = 1 << 4
+    HORNER = 1 << 5
+    NEXT = 1 << 6
 
 
 class PoolScaler(wiring.Component):
-    """The pool fill: N fill words in, N mean-free scaled pool words out
-    (``pezo.ref.scaler.fill_pool``), every step sequential, with two adders: ``acc``
-    (moment, mantissa search and sum, one after the other) and the Horner ``h``.
+    """The pool fill: N/2 fill words in, N scaled pool words out, each word's negation
+    beside it (``pezo.ref.scaler.fill_pool``, an exactly zero-sum pool), every step
+    sequential, with two adders: ``acc`` (moment, then mantissa search) and the Horner
+    ``h``.
 
     Schedule (clocks; n = log2 N; the lane's words are usable once ``word_valid``):
 
-    1. ``start``; next clock ``reload`` (load the fill lane);
-    2. moment pass, N clocks with ``word_valid``: each consumes ``word`` (``advance``),
-       registers its table term ``q*q + q`` (``operand``) and, one clock later, adds it
-       to ``acc`` (signed W bits, W = 1 + the widest of the moment, the sum and the
-       largest threshold), so no table sits on the accumulator's carry path;
+    1. ``start`` (``acc`` preset to ``-steps[0]``, the smallest clamped threshold of
+       :func:`pezo.ref.scaler.ladder_steps` for N/2 words); next clock ``reload``
+       (load the fill lane);
+    2. moment pass, N/2 clocks with ``word_valid``: each consumes ``word``
+       (``advance``), registers its top bits ``q`` (T bits, 0 in every other clock)
+       and, one clock later, adds the table term ``q*q + q`` to ``acc`` (signed W
+       bits, W = 1 + the width of ``acc_limit(N/2) + 1``): one table level before the
+       carry chain, ORed with the search's addend (0 in this pass), so the
+       accumulator needs neither a multiplexer nor a clock enable;
     3. one clock: ``reload`` (the lane starts over, meanwhile:)
-    4. 2**M search clocks by subtraction from ``acc`` (no comparator): in clock k,
-       ``c += 1`` when acc < 0, and ``acc -= steps[k]`` from
-       :func:`pezo.ref.scaler.ladder_steps` (a 2**M-entry ROM indexed by the counter
-       k), so c counts the thresholds above the moment
-       (:func:`pezo.ref.scaler.ladder_mantissa`); ``mant = 2**M + c``; the last clock
-       sets ``acc = floor(3N/4)``;
-    5. sum pass, N clocks with ``word_valid``: ``acc += u`` (registered as in 2); with X = ``acc >> (n-1)``
-       (B+1 bits), ``mean = X - 2**B`` = floor((sum(v) + N/2) / N) is wiring;
-    6. one clock: ``reload`` (the lane starts over for the write pass);
-    7. one clock with ``word_valid`` takes word 0 into the word register;
-    8. per pool word j, one load clock and M+1 Horner clocks: the load clock writes
-       word j-1 (``write_en``, for j >= 1), sets ``v' = v_j - mean = 2u_j + 1 - X``
-       (``vreg``, signed B+2 bits), takes word j+1 and presets ``h = 2**(sh-1)`` (a
-       constant: a synchronous set/reset, no multiplexer); the Horner clocks apply ``h
-       = (h + mant[k]*v') >> 1`` for k = 0 .. M (arithmetic shift, the mantissa's low
-       bit first), so ``h = floor((v'*mant + 2**(sh-1)) / 2**(M+1))`` and z_j = ``h >>
-       (sh-M-1)``;
-    9. a last load clock writes word N-1; ``done`` rises at its end.
+    4. 2**M - 1 search clocks by subtraction from ``acc`` (no comparator): in clock k,
+       ``c += 1`` when acc < 0, and ``acc -= steps[k + 1]``, a 2**M-entry ROM indexed
+       by the pass counter and registered in ``operand`` a clock ahead (no ROM on the
+       carry path; ``operand`` is 0 outside the search, ``q`` 0 in it), so c counts
+       the thresholds above the moment
+       (:func:`pezo.ref.scaler.ladder_mantissa`); ``mant = 2**M + c``;
+    5. one clock with ``word_valid``: ``h = 2**(sh-1)`` (a constant: a synchronous
+       set/reset, no multiplexer), the mantissa into ``bits``;
+    6. per pool word (counter c_w = 0 .. N-1: lane word k = c_w >> 1, negated when
+       c_w is odd), M+1 Horner clocks ``h = (h + mant[i]*v') >> 1`` for i = 0 .. M
+       (arithmetic shift, the mantissa's low bit first) with ``v' = centre(u_k)`` or
+       ``centre(~u_k) = -centre(u_k)`` (wiring), so ``h = floor((v'*mant +
+       2**(sh-1)) / 2**(M+1))``, then one write clock: ``write_en`` with z = ``h >>
+       (sh-M-1)`` at pool index ``k + (c_w & 1) * N/2``, the lane advances after an
+       odd word, and ``h``, ``bits`` are preset for the next word;
+    7. ``done`` rises at the end of the last write clock.
 
-    Only the phase, ``have`` and ``done`` are reset; the data registers are
-    ``reset_less``, so each clear above is a flip-flop's synchronous set/reset (no
-    multiplexer) and the schedule sets every one of them before it is used.
+    Only the phase and ``done`` are reset; the data registers are ``reset_less``, so
+    each clear above is a flip-flop's synchronous set/reset (no multiplexer) and the
+    schedule sets every one of them before it is used. The Horner reads the lane's word
+    directly (it holds while ``advance`` is 0): no word register and no subtractor.
 
-    Fill time: :attr:`fill_clocks` = 2 + N + 1 + 2**M + N + 1 + 1 + N*(M+2) + 1 clocks
+    Fill time: :attr:`fill_clocks` = 2 + N/2 + 1 + (2**M - 1) + 1 + N*(M+2) clocks
     from ``start`` to ``done`` plus the lane loads' waits (the second load's overlaps
-    the search). The lane leaps N + 1 times in the write pass (one word beyond the
-    pool; harmless, the step reloads the bank).
+    the search). The lane leaps N/2 times in the write pass, after each negated word,
+    the last time past the fill words (harmless, the step reloads the bank).
 
     Attributes
     ----------
@@ -249,16 +250,16 @@ class PoolScaler(wiring.Component):
     word : In(unsigned(B)), lane 0's current word (fill domain).
     word_valid : In(1), ``word`` is usable (the bank is not busy).
     advance : Out(1), ``word`` is consumed at this clock edge: a decode of the phase
-        register and ``word_valid``, also in a clock of ``start`` or ``abort`` (the
-        word is then dropped; a new fill reloads the lane).
-    reload : Out(1), load the fill lane (combinational, one clock per pass, three
+        register, the pool counter and ``word_valid``, also in a clock of ``start`` or
+        ``abort`` (the word is then dropped; a new fill reloads the lane).
+    reload : Out(1), load the fill lane (combinational, one clock per pass, two
         passes).
     write_en : Out(1), write ``write_data`` to pool index ``write_index`` at this
         clock edge (a decode of registers).
-    write_index : Out(unsigned(n)), the pool index j.
-    write_data : Out(signed(B)), z_j: signed two's complement, F fractional bits.
+    write_index : Out(unsigned(n)), the pool index.
+    write_data : Out(signed(B)), the pool word: signed two's complement, F fractional
+        bits.
     mant : Out(unsigned(M+1)), the mantissa (valid from the end of the search).
-    mean : Out(signed(B+2)), the fill words' mean (valid from the end of the sum pass).
     done : Out(1), the pool is written (registered).
     """
 
@@ -276,16 +277,15 @@ class PoolScaler(wiring.Component):
             "write_index": Out(unsigned(exact_log2(N))),
             "write_data": Out(signed(B)),
             "mant": Out(unsigned(M + 1)),
-            "mean": Out(signed(B + 2)),
             "done": Out(1),
         })
 
     @property
     def fill_clocks(self) -> int:
         """Clocks from ``start`` to ``done`` when the lane never waits (``word_valid``
-        always 1): N*(M+4) + 2**M + 6."""
+        always 1): N/2 + N*(M+2) + 2**M + 3."""
         N, M = self.cfg.pool_size, self.cfg.mantissa_bits
-        return 2 + N + 1 + (1 << M) + N + 1 + 1 + N * (M + 2) + 1
+        return 2 + N // 2 + 1 + ((1 << M) - 1) + 1 + N * (M + 2)
 
     def elaborate(self, platform) -> Module:
         m = Module()
@@ -293,90 +293,110 @@ class PoolScaler(wiring.Component):
         B, M, T, N, sh = cfg.word_bits, cfg.mantissa_bits, cfg.moment_bits, cfg.pool_size, cfg.scale_shift
         n = exact_log2(N)
         phase = Signal(_Fill)
-        last = Signal(reset_less=True)  # count == N - 1, registered
 
         def is_(p: _Fill) -> Value:
             """The phase flip-flop of ``p`` (one-hot)."""
             return phase[exact_log2(p.value)]
 
-        def go(src: _Fill, dst: _Fill | Value) -> list:
-            """Leave phase ``src`` for ``dst`` (a phase, or the Mux of LAST and NEXT on
-            ``last``): set and clear single flip-flops, so each phase bit's logic sees
-            only its own transitions."""
-            if isinstance(dst, _Fill):
-                return [is_(src).eq(0)] + ([is_(dst).eq(1)] if dst is not _Fill.IDLE else [])
-            return [is_(src).eq(0), is_(_Fill.LAST).eq(last), is_(_Fill.NEXT).eq(~last)]
+        def go(src: _Fill, dst: _Fill) -> list:
+            """Leave phase ``src`` for ``dst``: set and clear single flip-flops, so each
+            phase bit's logic sees only its own transitions."""
+            return [is_(src).eq(0)] + ([is_(dst).eq(1)] if dst is not _Fill.IDLE else [])
 
-        steps = ladder_steps(cfg, N)
-        count = Signal(range(N), reset_less=True)
-        word = Signal(B, reset_less=True)
-        operand = Signal(max(B, 2 * T), reset_less=True)  # the pass's addend of the word taken last clock
-        word_new = Signal()
-        # the moment, then acc - threshold (>= -threshold), then floor(3N/4) + sum(u)
-        acc = Signal(signed(max(acc_bits(N, cfg), sum(steps).bit_length(), B + n) + 1), reset_less=True)
-        x = Signal(B + 1)  # mean + 2**B
+        steps = ladder_steps(cfg, N // 2)
+        # the moment, then the search clock, then the pool word: n bits, or M for the search
+        count = Signal(range(max(N, 1 << M)), reset_less=True)
+        acc = Signal(signed((acc_limit(N // 2, cfg) + 1).bit_length() + 1), reset_less=True)
+        # the addends of the next clock, each 0 outside its pass: q of the word taken
+        # (its table term q*q + q is then 0 too) and -steps[k]
+        q = Signal(T, reset_less=True)
+        operand = Signal.like(acc)
         c = Signal(M, reset_less=True)
-        k = Signal(M, reset_less=True)  # search clock
-        vreg = Signal(signed(B + 2), reset_less=True)
-        # |h + v'| < 2**(B+2) + 2**(sh-1): h stays within 2**(B+1) + 2**(sh-1)
-        h = Signal(signed(((1 << (B + 2)) + (1 << (sh - 1))).bit_length() + 1), reset_less=True)
-        have = Signal()  # h holds a finished word
+        odd = count[0]  # the pool word in progress is the negation of the lane word
+        h = Signal(signed(((1 << B) + (1 << (sh - 1))).bit_length() + 1), reset_less=True)
         # mantissa bits still to apply, next at the bottom, above them a 1 that ends the word
         bits = Signal(M + 2, reset_less=True)
-        rom = Array(Const(-t, signed(len(acc))) for t in steps)
-        moment, total, search = is_(_Fill.MOMENT), is_(_Fill.TOTAL), is_(_Fill.SEARCH)
+        moment, search, horner, next_ = is_(_Fill.MOMENT), is_(_Fill.SEARCH), is_(_Fill.HORNER), is_(_Fill.NEXT)
+        reload = is_(_Fill.LOAD) | is_(_Fill.RELOAD)
+        take = moment & self.word_valid
+        # count[:n-1] is all ones, registered: no AND tree after ``word_valid``
+        ones = Signal(reset_less=True)
+        moment_end = take & ones
+        search_end = search & count[:M].all()
+        last_word = ones & count[n - 1]
+        begin_word = (is_(_Fill.PREP) & self.word_valid) | (next_ & ~last_word)
         m.d.comb += [
-            x.eq(acc[n - 1:n + B]),
-            self.mean.eq(Cat(x[:B], ~x[B], ~x[B]).as_signed()),
             self.mant.eq(Cat(c, Const(1, 1))),
-            self.reload.eq(is_(_Fill.LOAD_MOMENT) | is_(_Fill.LOAD_TOTAL) | is_(_Fill.LOAD_WRITE)),
-            self.write_en.eq((is_(_Fill.NEXT) | is_(_Fill.LAST)) & have),
-            self.write_index.eq(count),
+            self.reload.eq(reload),
+            self.write_en.eq(next_),
+            self.write_index.eq(Cat(count[1:n], odd)),
             self.write_data.eq((h >> (sh - M - 1))[:B]),
+            # a decode of registers (and the bank's registered ``word_valid``), not of
+            # ``start`` / ``abort``: a word taken in an aborted clock is never used
+            self.advance.eq(take | (next_ & odd)),
         ]
+        self._datapath(m, steps, count, ones, q, operand, c, acc[-1], take, moment_end | search_end, search,
+                       is_(_Fill.RELOAD))
+        # data registers, outside the start / abort priority: each clear or preset is
+        # the flip-flop's own synchronous set/reset, each hold its clock enable
+        with m.If(begin_word):
+            m.d.sync += [h.eq(1 << (sh - 1)), bits.eq(Cat(self.mant, Const(1, 1)))]
+        with m.Elif(horner):
+            word = self.word ^ odd.replicate(B)  # ~u: centre(~u) = -centre(u)
+            m.d.sync += [h.eq((h + Mux(bits[0], centred(word, B), 0)) >> 1), bits.eq(bits >> 1)]
+        with m.If(self.start):
+            m.d.sync += acc.eq(-steps[0])
+        with m.Else():
+            # one addend is 0 in each clock: an OR, no multiplexer, and no clock enable
+            m.d.sync += acc.eq(acc + (moment_term(q, T) | operand))
 
-        # a decode of registers (and the bank's registered ``word_valid``), not of
-        # ``start`` / ``abort``: a word taken in an aborted clock is never used
-        m.d.comb += self.advance.eq(((moment | total | is_(_Fill.PREP)) & self.word_valid)
-                                    | is_(_Fill.NEXT))
-
-        m.d.sync += word_new.eq(0)
         with m.If(self.abort):
             m.d.sync += [phase.eq(_Fill.IDLE), self.done.eq(0)]
         with m.Elif(self.start):
-            m.d.sync += [phase.eq(_Fill.LOAD_MOMENT), self.done.eq(0), acc.eq(0), count.eq(0), last.eq(0)]
+            m.d.sync += [phase.eq(_Fill.LOAD), self.done.eq(0)]
         with m.Else():
-            with m.If(word_new | search):
-                m.d.sync += acc.eq(acc + Mux(search, rom[k], operand))
-            with m.If(is_(_Fill.LOAD_MOMENT)):
-                m.d.sync += go(_Fill.LOAD_MOMENT, _Fill.MOMENT)
-            with m.If((moment | total) & self.word_valid):
-                # registered, so the term table is not on the accumulator's carry path
-                m.d.sync += [operand.eq(Mux(moment, moment_term(magnitude(self.word, B)[B - T:], T), self.word)),
-                             word_new.eq(1), count.eq(count + 1), last.eq(count == N - 2)]
-                with m.If(last):
-                    m.d.sync += [is_(_Fill.MOMENT).eq(0), is_(_Fill.LOAD_TOTAL).eq(moment),
-                                 is_(_Fill.TOTAL).eq(0), is_(_Fill.LOAD_WRITE).eq(total)]
-            with m.If(is_(_Fill.LOAD_TOTAL)):
-                m.d.sync += [c.eq(0), k.eq(0), *go(_Fill.LOAD_TOTAL, _Fill.SEARCH)]
-            with m.If(search):
-                m.d.sync += [c.eq(c + acc[-1]), k.eq(k + 1)]
-                with m.If(k.all()):
-                    m.d.sync += [acc.eq(3 * N // 4), *go(_Fill.SEARCH, _Fill.TOTAL)]
-            with m.If(is_(_Fill.LOAD_WRITE)):
-                m.d.sync += go(_Fill.LOAD_WRITE, _Fill.PREP)
-            with m.If(is_(_Fill.PREP)):
-                with m.If(self.word_valid):
-                    m.d.sync += [word.eq(self.word), have.eq(0), *go(_Fill.PREP, _Fill.NEXT)]
-            with m.If(is_(_Fill.NEXT)):
-                m.d.sync += [word.eq(self.word), vreg.eq(Cat(Const(1, 1), word) - x), h.eq(1 << (sh - 1)),
-                             bits.eq(Cat(self.mant, Const(1, 1))), *go(_Fill.NEXT, _Fill.HORNER)]
-                with m.If(have):
-                    m.d.sync += [count.eq(count + 1), last.eq(count == N - 2)]
-            with m.If(is_(_Fill.HORNER)):
-                m.d.sync += [h.eq((h + Mux(bits[0], vreg, 0)) >> 1), bits.eq(bits >> 1)]
-                with m.If(bits[2:] == 0):  # applying the mantissa's top bit
-                    m.d.sync += [have.eq(1), *go(_Fill.HORNER, Mux(last, _Fill.LAST, _Fill.NEXT))]
-            with m.If(is_(_Fill.LAST)):
-                m.d.sync += [self.done.eq(1), *go(_Fill.LAST, _Fill.IDLE)]
+            with m.If(is_(_Fill.LOAD)):
+                m.d.sync += go(_Fill.LOAD, _Fill.MOMENT)
+            with m.If(moment_end):
+                m.d.sync += go(_Fill.MOMENT, _Fill.RELOAD)
+            with m.If(is_(_Fill.RELOAD)):
+                m.d.sync += go(_Fill.RELOAD, _Fill.SEARCH)
+            with m.If(search_end):
+                m.d.sync += go(_Fill.SEARCH, _Fill.PREP)
+            with m.If(is_(_Fill.PREP) & self.word_valid):
+                m.d.sync += go(_Fill.PREP, _Fill.HORNER)
+            with m.If(horner & (bits[2:] == 0)):  # applying the mantissa's top bit
+                m.d.sync += go(_Fill.HORNER, _Fill.NEXT)
+            with m.If(next_ & last_word):
+                m.d.sync += [self.done.eq(1), *go(_Fill.NEXT, _Fill.IDLE)]
+            with m.Elif(next_):
+                m.d.sync += go(_Fill.NEXT, _Fill.HORNER)
         return m
+
+    def _datapath(self, m: Module, steps: tuple[int, ...], count: Signal, ones: Signal, q: Signal,
+                  operand: Signal, c: Signal, negative: Value, take: Value, clear: Value, search: Value,
+                  reload: Value) -> None:
+        """The pass counter, the accumulator's addends and the search count: ``count``
+        cleared by ``start`` and at the end of the moment pass and of the search,
+        else counting its pass's steps, ``ones`` = ``count[:n-1].all()`` updated with
+        it; ``q`` the registered top bits of the word taken
+        (``take``, not in a clock of ``start``), else 0; ``operand`` ROM entry
+        ``-steps[count + 1]`` in the search and the clock before it (not in a clock of
+        ``start``), else 0; ``c`` counts the search clocks with ``negative``."""
+        cfg, B, T, M = self.cfg, self.cfg.word_bits, self.cfg.moment_bits, self.cfg.mantissa_bits
+        n = exact_log2(cfg.pool_size)
+        # entries from 2**M - 2 on are never added before the last check: they repeat
+        # the one before, so the table's upper bits stay constant
+        needed = [-t for t in steps[1:(1 << M) - 1]] or [-steps[0]]
+        rom = Array(Const(t, operand.shape()) for t in needed + needed[-1:] * ((1 << M) - len(needed)))
+        with m.If(self.start | clear):
+            m.d.sync += [count.eq(0), ones.eq(n == 1)]
+        with m.Elif(take | search | reload | (self.write_en & ~(ones & count[n - 1]))):
+            m.d.sync += [count.eq(count + 1), ones.eq(count[:n - 1] == (1 << (n - 1)) - 2 if n > 1 else 1)]
+        # both 0 after a clock of ``start``, which presets the accumulator
+        m.d.sync += [q.eq(Mux(take & ~self.start, magnitude(self.word, B)[B - T:], 0)),
+                     operand.eq(Mux((search | reload) & ~self.start, rom[count[:M]], 0))]
+        with m.If(reload):
+            m.d.sync += c.eq(0)
+        with m.Elif(search):
+            m.d.sync += c.eq(c + negative)

@@ -9,10 +9,11 @@ the same words, which is what makes z replayable for +eps, -eps and the update.
 
 ``pool`` (:class:`PoolModel`):
     The pool of epoch e (steps e*pool_refresh ..., or the whole run when pool_refresh
-    is 0) is filled from lane 0 loaded for step e*pool_refresh in the fill domain: N
-    words u, centred to v, and ``pezo.ref.scaler.fill_pool(v)`` (moment, mean,
-    mantissa, mean-free scaled words). The RTL makes two passes over the same N words
-    (moment and mean, then the scaled writes), re-loading the lane in between. Step t
+    is 0) is filled from lane 0 loaded for step e*pool_refresh in the fill domain: N/2
+    words u, centred to v, and ``pezo.ref.scaler.fill_pool(v)`` (moment, mantissa,
+    the scaled words and their negations: an exactly zero-sum pool). The RTL makes two
+    passes over the same N/2 words (moment, then the scaled writes), re-loading the
+    lane in between. Step t
     then reads the pool in wraps of N words, each a permutation ``o_w ^ s (x) g(j)``
     (a field multiplier s per step, a fresh offset per wrap), from lane 0 loaded for t
     in the step domain (ref/reuse.py).
@@ -73,7 +74,7 @@ class EngineModel(ABC):
 
 
 class PoolModel(EngineModel):
-    """The ``pool`` strategy: a mean-free pool per epoch, read with per-step addressing."""
+    """The ``pool`` strategy: a zero-sum pool per epoch, read with per-step addressing."""
 
     def __init__(self, cfg: PezoConfig, seed_in: int = 0):
         super().__init__(cfg, seed_in)
@@ -87,12 +88,15 @@ class PoolModel(EngineModel):
         return (step // refresh) * refresh if refresh else 0
 
     def pool_fill(self, step: int) -> tuple[np.ndarray, int, int, int]:
-        """(pool words z, moment acc, mean, mantissa) of the epoch containing ``step``."""
+        """(pool words z, moment acc, mean, mantissa) of the epoch containing ``step``;
+        the mean subtracted before scaling is 0 (the antithetic pool is zero-sum by
+        construction; the slot keeps the shape GaussianPoolModel shares)."""
         first = self.epoch_step(step)
         if first != self._epoch:
             cfg = self.cfg
             self.bank.load(first, LfsrBank.FILL_DOMAIN)
-            self._fill = fill_pool(centre(self.bank.words(cfg.pool_size)[:, 0], cfg.word_bits), cfg)
+            z, acc, mant = fill_pool(centre(self.bank.words(cfg.pool_size // 2)[:, 0], cfg.word_bits), cfg)
+            self._fill = (z, acc, 0, mant)
             self._real = self._fill[0] * (1.0 / (1 << cfg.frac_bits))
             self._epoch = first
         return self._fill
@@ -129,11 +133,11 @@ class PoolModel(EngineModel):
         return self._real.take(index)
 
     def fresh_words_per_step(self, n: int, steps: int) -> float:
-        """1 + wraps per step (multiplier, one offset per wrap of N parameters) plus the N
-        fill words once per epoch."""
+        """1 + wraps per step (multiplier, one offset per wrap of N parameters) plus the
+        N/2 fill words once per epoch."""
         cfg = self.cfg
         epochs = -(-steps // cfg.pool_refresh) if cfg.pool_refresh else 1
-        return 1 + pool_wraps(n, cfg) + cfg.pool_size * epochs / steps
+        return 1 + pool_wraps(n, cfg) + cfg.pool_size // 2 * epochs / steps
 
 
 class StreamModel(EngineModel):

@@ -11,8 +11,8 @@ only the reuse scheme differs from ``pezo-pool`` / ``pezo-stream``.
     "A pre-generated pool of N random numbers concatenated repeatedly to build each
     perturbation; the numbers left over at the end of one perturbation start the next."
     The pool is filled exactly as the PeZO pool (ref/engine.py :class:`PoolModel`: lane
-    0 in the fill domain, N LFSR words, ``fill_pool``: moment, mean subtraction,
-    adaptive mantissa), once per epoch of ``pool_refresh`` steps. Parameter i of step t
+    0 in the fill domain, N/2 LFSR words, ``fill_pool``: moment, adaptive mantissa,
+    the scaled words and their negations), once per epoch of ``pool_refresh`` steps. Parameter i of step t
     (d parameters per perturbation) reads::
 
         pool[(t*d + i) mod N]
@@ -85,10 +85,10 @@ class PaperPoolModel(PoolModel):
         return (self.offset(step, n) + np.arange(n, dtype=np.int64)) & (self.cfg.pool_size - 1)
 
     def fresh_words_per_step(self, n: int, steps: int) -> float:
-        """Only the N fill words, once per epoch."""
+        """Only the N/2 fill words, once per epoch."""
         cfg = self.cfg
         epochs = -(-steps // cfg.pool_refresh) if cfg.pool_refresh else 1
-        return cfg.pool_size * epochs / steps
+        return cfg.pool_size // 2 * epochs / steps
 
 
 class PaperRotateModel(EngineModel):

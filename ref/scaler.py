@@ -23,18 +23,23 @@ With B = word_bits, F = frac_bits, M = mantissa_bits, T = moment_bits, sh = B + 
    so rounding is half-up), a signed B-bit word with F fractional bits. ``v * mant`` is
    built in hardware from shifted copies of ``v`` (M+1 terms), never a general
    multiplier.
-5. **Pool fill** (``pool`` strategy, :func:`fill_pool`), over the N fill words v_j:
-   ``acc = sum(q*q + q)`` as in 2, ``mean = floor((sum(v) + N/2) / N)`` (signed; an
-   arithmetic shift by log2 N), ``mant = select_mantissa(acc, N)`` and::
+5. **Pool fill** (``pool`` strategy, :func:`fill_pool`), antithetic: from N/2 fill
+   words v_k, ``acc = sum(q*q + q)`` over them as in 2, ``mant = select_mantissa(acc,
+   N/2)`` and::
 
-       z_j = ((v_j - mean) * mant + 2**(sh-1)) >> sh
+       pool[k] = apply_scale(v_k, mant),   pool[k + N/2] = apply_scale(-v_k, mant) = -pool[k]
 
-   Subtracting the pool's own mean removes its bias from every coordinate that reads
-   the pool. |v_j - mean| < 2**(B+1), so |z_j| < 2**(F+2) <= 2**(B-2): no overflow.
+   -v_k is the centred value of the complemented word ~u_k, and the rounding is odd
+   (v*mant is never an exact half: v is odd and mant < 2**(M+1) <= 2**(sh-1)), so the
+   pool is exactly zero-sum with no mean pass or subtractor, and every word's mean is
+   exactly 0 (no half-LSB bias). The second moment of the pool is the one of its N/2
+   words, which the mantissa normalises. |z| < 2**(F+1) <= 2**(B-3): no overflow.
    The hardware runs this sequentially (hw/scaler.py, :class:`PoolScaler`): one pass
-   of N clocks accumulates acc and sum(v); 2**M clocks of subtractions from acc find
-   the mantissa (:func:`ladder_steps`, identical to the ladder, see
-   :func:`ladder_mantissa`); a second pass builds each z_j bit-serially.
+   of N/2 clocks accumulates acc on top of a preset ``-steps[0]``; 2**M - 1 clocks of
+   subtractions of the thresholds' successive differences count the negative results
+   (:func:`ladder_steps`, identical to the ladder, see :func:`ladder_mantissa`); a
+   second pass builds each pool word bit-serially, z_k and then -z_k from the same
+   lane word.
 
 Moment bits (T = ``moment_bits``, default 4): q*q + q of a T-bit q is a 2**T-entry
 table instead of a squarer. The estimate ``2**(2*(B-T)) * (acc + n/3)`` of sum(v**2)
@@ -156,13 +161,21 @@ def nominal_mantissa(cfg: PezoConfig, n: int) -> int:
     return select_mantissa(int(round(expected)), cfg, n)
 
 
+def acc_limit(n: int, cfg: PezoConfig) -> int:
+    """The largest accumulator value over n words: every q at its top, 2**T - 1."""
+    q = (1 << cfg.moment_bits) - 1
+    return n * (q * q + q)
+
+
 def ladder_steps(cfg: PezoConfig, n: int) -> tuple[int, ...]:
-    """The RTL's search table (2**M entries, unsigned): the thresholds' successive
-    differences from the smallest up, ``steps[0] = theta[-1]``, ``steps[j] = theta[-1-j]
-    - theta[-j]`` (j = 1 .. 2**M - 2, each >= 0 since the thresholds decrease), and a
-    last entry 0, so that the partial sums are the thresholds in increasing order."""
-    theta = mantissa_thresholds(cfg, n)
-    rising = theta[::-1]
+    """The RTL's search table (2**M entries, unsigned): the thresholds, each clamped to
+    at most ``acc_limit(n) + 1`` (which no accumulator reaches, so no comparison
+    changes), in increasing order as successive differences, ``steps[0] = theta[-1]``,
+    ``steps[j] = theta[-1-j] - theta[-j]`` (j = 1 .. 2**M - 2, each >= 0 since the
+    thresholds decrease), and a last entry 0, so that the partial sums are the clamped
+    thresholds in increasing order; the sum is at most ``acc_limit(n) + 1``."""
+    top = acc_limit(n, cfg) + 1
+    rising = [min(theta, top) for theta in reversed(mantissa_thresholds(cfg, n))]
     return (rising[0],) + tuple(b - a for a, b in zip(rising, rising[1:])) + (0,)
 
 
@@ -183,13 +196,14 @@ def pool_mean(v: np.ndarray) -> int:
     return int((int(np.sum(v, dtype=np.int64)) + n // 2) >> (n.bit_length() - 1))
 
 
-def fill_pool(v: np.ndarray, cfg: PezoConfig) -> tuple[np.ndarray, int, int, int]:
-    """(pool z, acc, mean, mant) of the centred fill words v (section 5)."""
+def fill_pool(v: np.ndarray, cfg: PezoConfig) -> tuple[np.ndarray, int, int]:
+    """(pool z, acc, mant) of the N/2 centred fill words v (section 5): z has N = 2
+    len(v) words, z[k] = apply_scale(v[k]) and z[k + N/2] = -z[k] (int64)."""
     v = np.asarray(v, dtype=np.int64)
     acc = moment_acc(v, cfg)
-    mean = pool_mean(v)
     mant = select_mantissa(acc, cfg, len(v))
-    return apply_scale(v - mean, mant, cfg), acc, mean, mant
+    z = apply_scale(v, mant, cfg)
+    return np.concatenate([z, -z]), acc, mant
 
 
 def apply_scale(v: np.ndarray, mant: int | np.ndarray, cfg: PezoConfig) -> np.ndarray:

@@ -10,7 +10,7 @@ from pezo.ref.config import PezoConfig, preset
 from pezo.ref.engine import PoolModel, StreamModel, engine_model
 from pezo.ref.lfsr import LfsrBank
 from pezo.ref.reuse import field_poly, pool_draws, pool_indices, power_columns, stream_variation
-from pezo.ref.scaler import apply_scale, centre, moment_acc, nominal_mantissa, pool_mean, select_mantissa
+from pezo.ref.scaler import apply_scale, centre, moment_acc, nominal_mantissa, select_mantissa
 
 ALL_PRESETS = ["default", "p1", "stream", "none", "refresh", "small"]
 
@@ -176,20 +176,22 @@ def test_draws_use_the_whole_range():
     assert (offsets[1] == 0).all()  # o_1 = o_0 ^ w2 with w2 = w0
 
 
-def test_pool_mean_is_subtracted_before_scaling():
-    """The fill's words are (v - mean) scaled, so the pool's mean is below half an LSB of
-    the pre-scale mean times the scale; an unsubtracted pool of a biased source is not."""
+def test_pool_is_the_scaled_fill_words_and_their_negations():
+    """The fill's N/2 lane words scaled, then their negations (``~u`` centres to -v and
+    the rounding is odd), so the pool sums to exactly 0; scaling -v is what the RTL
+    computes for the second half."""
     cfg = PezoConfig()
+    N = cfg.pool_size
     engine = engine_model(cfg)
     pool, acc, mean, mant = engine.pool_fill(0)
     bank = engine_model(cfg).bank
     bank.load(0, LfsrBank.FILL_DOMAIN)
-    v = centre(bank.words(cfg.pool_size)[:, 0], cfg.word_bits)
-    assert mean == pool_mean(v) == (int(v.sum()) + cfg.pool_size // 2) // cfg.pool_size
-    assert acc == moment_acc(v, cfg) and mant == select_mantissa(acc, cfg, cfg.pool_size)
-    assert (pool == apply_scale(v - mean, mant, cfg)).all()
-    # scaled pool mean: |sum(v - mean)| <= N/2, plus the rounding of each word (< 1 LSB)
-    assert abs(pool.mean()) <= 0.5 * mant / 2**cfg.scale_shift + 1
+    u = bank.words(N // 2)[:, 0].astype(np.int64)
+    v = centre(u, cfg.word_bits)
+    assert mean == 0 and acc == moment_acc(v, cfg) and mant == select_mantissa(acc, cfg, N // 2)
+    assert (pool[:N // 2] == apply_scale(v, mant, cfg)).all()
+    assert (pool[N // 2:] == apply_scale(centre(u ^ ((1 << cfg.word_bits) - 1), cfg.word_bits), mant, cfg)).all()
+    assert (pool[N // 2:] == -pool[:N // 2]).all() and int(pool.sum()) == 0
 
 
 def test_pool_mean_vector_is_at_the_gaussian_noise_floor():
@@ -253,7 +255,7 @@ def test_fresh_words_per_step():
     pool = engine_model(PezoConfig())
     assert isinstance(pool, PoolModel)
     N = pool.cfg.pool_size
-    assert pool.fresh_words_per_step(d, steps) == 1 + -(-d // N) + N / steps  # s, a word per wrap, fill
+    assert pool.fresh_words_per_step(d, steps) == 1 + -(-d // N) + N // 2 / steps  # s, a word per wrap, fill
     stream = engine_model(preset("stream"))
     assert isinstance(stream, StreamModel)
     clocks = -(-(-(-d // 4)) // 2)  # 603 fresh words from 2 lanes: 302 bank clocks

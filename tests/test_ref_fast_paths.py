@@ -72,7 +72,7 @@ def plain_pool(cfg: PezoConfig, seed_in: int, t: int, n: int) -> list[int]:
     """ref/engine.py's ``pool`` and ref/reuse.py's read, parameter by parameter."""
     bank, N = plain_bank(cfg, seed_in), cfg.pool_size
     first = (t // cfg.pool_refresh) * cfg.pool_refresh if cfg.pool_refresh else 0
-    fill = bank.words(bank.lane_states(first, fill=True)[0], N)
+    fill = bank.words(bank.lane_states(first, fill=True)[0], N // 2)
     pool = fill_pool(centre(np.array(fill), cfg.word_bits), cfg)[0].tolist()
     wraps = max(1, -(-n // N))
     w = bank.words(bank.lane_states(t)[0], 1 + wraps)

@@ -5,7 +5,7 @@ import pytest
 
 from pezo.ref.config import PezoConfig, preset
 from pezo.ref.engine import engine_model
-from pezo.ref.scaler import (apply_scale, centre, mantissa_range, mantissa_thresholds, moment_acc,
+from pezo.ref.scaler import (acc_limit, apply_scale, centre, mantissa_range, mantissa_thresholds, moment_acc,
                              ladder_mantissa, ladder_steps, nominal_mantissa, select_mantissa)
 
 
@@ -96,14 +96,17 @@ def test_shift_add_rounds_half_up():
 @pytest.mark.parametrize("name", ["default", "small", "p1"])
 @pytest.mark.parametrize("mantissa_bits", [1, 4, 6])
 def test_rtl_search_equals_the_ladder(name, mantissa_bits):
-    """The RTL's 2**M-clock search (2**M table entries, none negative) gives select_mantissa for every accumulator value near
-    and between the thresholds (each threshold, one below and one above)."""
+    """The RTL's search (2**M table entries, none negative, summing to at most the
+    largest accumulator + 1) gives select_mantissa for every accumulator value the
+    moment can take near and between the thresholds (each threshold, one below and one
+    above, and the largest value)."""
     cfg = preset(name).replace(mantissa_bits=mantissa_bits)
-    n = cfg.pool_size
+    n = cfg.pool_size // 2
+    top = acc_limit(n, cfg)
     thresholds = mantissa_thresholds(cfg, n)
-    accs = {0, 2 * thresholds[0] + 1} | {t + d for t in thresholds for d in (-1, 0, 1) if t + d >= 0}
+    accs = {0, top} | {t + d for t in thresholds for d in (-1, 0, 1) if 0 <= t + d <= top}
     steps = ladder_steps(cfg, n)
-    assert len(steps) == 1 << mantissa_bits and min(steps) >= 0, steps
+    assert len(steps) == 1 << mantissa_bits and min(steps) >= 0 and sum(steps) <= top + 1, steps
     for acc in sorted(accs):
         assert ladder_mantissa(acc, cfg, n) == select_mantissa(acc, cfg, n), acc
 
@@ -123,3 +126,14 @@ def test_moment_bits_default_matches_the_exact_moment():
     diffs = np.abs(diffs)
     assert cfg.moment_bits == 4
     assert (diffs == 0).mean() >= 0.93 and diffs.max() <= 1
+
+
+@pytest.mark.parametrize("name", ["default", "small"])
+def test_scaling_is_odd_so_the_negated_fill_words_cancel(name):
+    """apply_scale(-v) = -apply_scale(v) for every centred word and mantissa (v*mant is
+    never an exact half), which makes the antithetic pool exactly zero-sum."""
+    cfg = preset(name)
+    v = centre(np.arange(1 << cfg.word_bits, dtype=np.int64), cfg.word_bits)
+    lo, hi = mantissa_range(cfg)
+    for mant in range(lo, hi + 1):
+        assert (apply_scale(-v, mant, cfg) == -apply_scale(v, mant, cfg)).all(), mant
