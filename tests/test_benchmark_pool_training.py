@@ -3,19 +3,27 @@ digits MLP with small pools (N = 64, 128, 512, 5 seeds: every model larger than 
 pool) and on a model of more than 30,000 parameters (hidden 512, 3 seeds). The first
 release's bank-confined pool lost 2.8 and 4.2 points at N = 128 and 64.
 
+The large model trains at lr 0.0015 (:data:`LARGE_MODEL_LR`): ZO-SGD is stable only for
+a learning rate below about 2/(L d), and the default 0.005, set at d = 1210, diverges at
+d = 38,410 (gaussian's training loss 2.29 -> 12.25 nats over 10 000 steps, test accuracy
+64.2, 72.0 and 71.6 % by seed), so the -2.96 points measured there compared noise. On
+gaussian, seed 0: lr 0.0005 reaches 94.67 %, 0.0015 95.11 %.
+
 Run with ``pytest -m slow tests/test_benchmark_pool_training.py -s`` to see the table."""
 
 from __future__ import annotations
 
 import pytest
 
-from pezo.ref.train.compare import compare_sources
+from pezo.ref.train.compare import compare_sources, diverged
 from pezo.ref.train.loop import TrainSettings
 
 pytestmark = pytest.mark.slow
 
 #: Largest accepted |pezo-pool - gaussian| mean test accuracy gap, in points.
 GAP = 1.0
+#: ZO learning rate of the d >= 30,000 comparison (see the module docstring).
+LARGE_MODEL_LR = 0.0015
 
 
 def _gap(result: dict) -> float:
@@ -32,14 +40,12 @@ def test_small_pools_train_as_well_as_gaussian(pool_size):
     assert abs(gap) <= GAP
 
 
-@pytest.mark.xfail(strict=True, reason="a target this release misses (README): -2.96 points at d = 38,410 "
-                   "with the default N = 512, 3 seeds (66.30 % vs 69.26 %), measured with the field-permutation "
-                   "read (the former odd-stride read: -2.74); N = 4096 gives -1.19, N = 32768 -6.89")
 def test_a_model_of_30000_parameters_trains_as_well_as_gaussian():
-    settings = TrainSettings().replace(hidden=512)
+    settings = TrainSettings().replace(hidden=512, lr=LARGE_MODEL_LR)
     result = compare_sources(seeds=3, sources=["gaussian", "pezo-pool"], progress=False, settings=settings)
     n_params = result["settings"]["n_params"]
     assert n_params >= 30_000
+    assert not any(diverged(s) for s in result["sources"].values())
     gap = _gap(result)
     print(f"d = {n_params}: pezo-pool - gaussian = {gap:+.2f} points")
     assert abs(gap) <= GAP
