@@ -9,8 +9,10 @@ requested from them in the next clock; every bank request (seek, load) is follow
 a state that waits, from the next clock on, until the bank's ``busy`` is 0 before its
 words are used, and ``busy`` only moves the state register: the next request (load,
 place, fill start) is a decode of the state in the following clock. Lane enables come
-from state decodes (and ``z.ready`` while words stream), never through ``busy``
-(except the fill's word-valid handshake, where ``busy`` is the bank's register).
+from state decodes (and, while words stream, the registered ``ready`` of the pool
+engine's output :class:`~pezo.hw.source.SkidBuffer`), never through ``busy`` (except the
+fill's word-valid handshake, where ``busy`` is the bank's register) nor through the
+consumer's ``z.ready``, which reaches only the output registers.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from pezo.hw.pool_control import (add_bank_wait, add_scaler_fill_states, add_ste
                                    connect_seed, epoch_mask, must_fill)
 from pezo.hw.reuse import PoolReuse, StreamReuse
 from pezo.hw.scaler import PoolScaler, UniformScaler
-from pezo.hw.source import SourceSignature
+from pezo.hw.source import SkidBuffer, SourceSignature
 from pezo.ref.config import PezoConfig
 
 
@@ -65,12 +67,14 @@ class PoolEngine(wiring.Component):
 
     * pool of the step's epoch already filled: 1 (start registered) + 1 (seek request)
       + J + 1 (load request) + L + 1 (place request) + place (PoolReuse.place_latency) + 1
-      (first read);
+      (first read) + 1 (the output register of the :class:`~pezo.hw.source.SkidBuffer`);
     * pool to fill (after reset, a seed, or the first start of a new epoch e): the
       seek to e, then the :class:`PoolScaler` fill (:attr:`PoolScaler.fill_clocks`
       clocks plus the lane loads' waits), then the start above from the step seek on.
 
-    Then P words per clock while ``z.ready`` is 1, for as long as the step runs. Lane 0
+    Then P words per clock while ``z.ready`` is 1, for as long as the step runs (the
+    pool reads advance on the skid buffer's registered ``ready``, so ``z.ready`` drives
+    only the two output entries' enables). Lane 0
     leaps once per wrap of N words (the next wrap's offset word), at no cost in clocks.
     """
 
@@ -85,6 +89,7 @@ class PoolEngine(wiring.Component):
         m.submodules.bank = bank = LfsrBank.from_config(cfg)
         m.submodules.reuse = reuse = PoolReuse(cfg)
         m.submodules.scaler = scaler = PoolScaler(cfg)
+        m.submodules.out = out = SkidBuffer(self.z.payload.shape())
         state = Signal(_Pool)
         target = Signal(S, reset_less=True)   # set by every start before use
         need_fill = Signal()
@@ -93,9 +98,11 @@ class PoolEngine(wiring.Component):
         mask = epoch_mask(cfg)
         filling = state == _Pool.FILL
         seek_epoch = (state == _Pool.BEGIN) & need_fill
-        en = ~self.z.valid | self.z.ready
+        en = ~out.i.valid | out.i.ready
         connect_seed(m, self, bank)
+        wiring.connect(m, out.o, wiring.flipped(self.z))
         m.d.comb += [
+            out.flush.eq(self.start.valid | self.seed.valid),
             bank.seek.valid.eq((state == _Pool.BEGIN) | (state == _Pool.STEP_BEGIN)),
             # the fill seeks the epoch's first step, the step seek the step itself
             bank.seek.payload.eq(Mux(seek_epoch, target & mask, target)),
@@ -109,13 +116,13 @@ class PoolEngine(wiring.Component):
             reuse.write_en.eq(scaler.write_en),
             reuse.write_index.eq(scaler.write_index),
             reuse.write_data.eq(scaler.write_data),
-            self.z.payload.eq(reuse.words),
+            out.i.payload.eq(reuse.words),
         ]
         with m.If(self.start.valid):
-            m.d.sync += [target.eq(self.start.payload), self.z.valid.eq(0), state.eq(_Pool.BEGIN),
+            m.d.sync += [target.eq(self.start.payload), out.i.valid.eq(0), state.eq(_Pool.BEGIN),
                          need_fill.eq(must_fill(self.start.payload, pool_valid, pool_epoch, mask))]
         with m.Elif(self.seed.valid):
-            m.d.sync += [state.eq(_Pool.IDLE), self.z.valid.eq(0), pool_valid.eq(0)]
+            m.d.sync += [state.eq(_Pool.IDLE), out.i.valid.eq(0), pool_valid.eq(0)]
         with m.Else():
             with m.Switch(state):
                 with m.Case(_Pool.BEGIN):
@@ -123,7 +130,7 @@ class PoolEngine(wiring.Component):
                     with m.If(need_fill):
                         m.d.sync += [pool_valid.eq(0), pool_epoch.eq(target & mask)]
                 add_scaler_fill_states(m, state, _Pool, bank, scaler, pool_valid, _Pool.STEP_BEGIN)
-                add_step_states(m, state, _Pool, bank, reuse, self.z.valid, en)
+                add_step_states(m, state, _Pool, bank, reuse, out.i.valid, en)
         return m
 
 
