@@ -23,8 +23,7 @@ from amaranth import Cat, Module, Mux, Signal
 from amaranth.lib import wiring
 
 from pezo.hw.lfsr import LfsrBank
-from pezo.hw.pool_control import (add_bank_wait, add_scaler_fill_states, add_step_states,
-                                   connect_seed, epoch_mask, must_fill)
+from pezo.hw.pool_control import add_scaler_fill_states, add_step_states, connect_seed, epoch_mask, must_fill
 from pezo.hw.reuse import PoolReuse, StreamReuse
 from pezo.hw.scaler import PoolScaler, UniformScaler
 from pezo.hw.source import SkidBuffer, SourceSignature
@@ -98,7 +97,7 @@ class PoolEngine(wiring.Component):
         mask = epoch_mask(cfg)
         filling = state == _Pool.FILL
         seek_epoch = (state == _Pool.BEGIN) & need_fill
-        en = ~out.i.valid | out.i.ready
+        en = out.i.ready
         connect_seed(m, self, bank)
         wiring.connect(m, out.o, wiring.flipped(self.z))
         m.d.comb += [
@@ -159,8 +158,10 @@ class StreamEngine(wiring.Component):
 
     Latency (clocks from ``start`` valid to the first ``z.valid``; J, L as for
     :class:`PoolEngine`): 1 (start registered) + 1 (seek request) + J + 1 (load request)
-    + L + 1 (the first bank words taken into the lane register) + 4 (the scaler's
-    pipeline). The lane register holds the K words in use while the bank runs one
+    + L + 1 (the first bank words taken into the lane register) + 6 (the scaler's
+    pipeline, :attr:`UniformScaler.latency`) + 1 (the output register of the
+    :class:`~pezo.hw.source.SkidBuffer`; the pipeline advances on its registered
+    ``ready``, so ``z.ready`` drives only the two output entries' enables). The lane register holds the K words in use while the bank runs one
     leap ahead: it cuts the LFSR XOR network from the variation and shift-add path.
     Then P words per clock while ``z.ready`` is 1.
     """
@@ -178,45 +179,66 @@ class StreamEngine(wiring.Component):
         m.submodules.bank = bank = LfsrBank.from_config(self.cfg)
         m.submodules.reuse = reuse = self.reuse_stage(self.cfg)
         m.submodules.scaler = scaler = UniformScaler(self.cfg)
+        m.submodules.out = out = SkidBuffer(self.z.payload.shape())
         state = Signal(_Stream)
+        # state == BEGIN, LOAD_REQUEST, PRIME and STREAM as flip-flops of their own: the lane and
+        # scaler enables see registers instead of a decode of the state (and of start and
+        # seed); a load request or a restart in a start or seed clock is harmless (the
+        # bank ignores a load beside a request, the step restarts the scaler again)
+        beginning = Signal()    # state == BEGIN: the clock after a start
+        requesting = Signal()   # state == LOAD_REQUEST: the load request and the restarts
+        priming = Signal()
+        streaming = Signal()
         target = Signal(self.cfg.step_bits)
         lanes = Signal.like(bank.words)
         valid = Signal(scaler.latency)  # words in the scaler's pipeline stages, output last
-        en = ~self.z.valid | self.z.ready
+        en = out.i.ready
+        # the lanes leap in a start or seed clock too: harmless, the step seeks and loads them
+        leap = priming | (streaming & en & reuse.advance)
         connect_seed(m, self, bank)
+        wiring.connect(m, out.o, wiring.flipped(self.z))
         m.d.comb += [
-            bank.seek.valid.eq(state == _Stream.BEGIN),
+            out.flush.eq(self.start.valid | self.seed.valid),
+            bank.seek.valid.eq(beginning),
             bank.seek.payload.eq(target),
+            bank.advance.eq(leap),
+            bank.load.eq(requesting),
+            scaler.restart.eq(requesting),
+            reuse.restart.eq(requesting),
             reuse.lanes.eq(lanes),
+            reuse.next.eq(streaming & en),
             scaler.en.eq(en),
             scaler.u.eq(reuse.u),
             scaler.moment_u.eq(lanes[0]),
-            self.z.payload.eq(scaler.z),
-            self.z.valid.eq(valid[-1]),
+            scaler.moment_en.eq(streaming & en & reuse.advance),
+            out.i.payload.eq(scaler.z),
+            out.i.valid.eq(valid[-1]),
         ]
+        with m.If(leap):
+            m.d.sync += lanes.eq(bank.words)
+        m.d.sync += beginning.eq(self.start.valid)
         with m.If(self.start.valid):
-            m.d.sync += [target.eq(self.start.payload), valid.eq(0), state.eq(_Stream.BEGIN)]
+            m.d.sync += [target.eq(self.start.payload), valid.eq(0), state.eq(_Stream.BEGIN),
+                         requesting.eq(0), priming.eq(0), streaming.eq(0)]
         with m.Elif(self.seed.valid):
-            m.d.sync += [valid.eq(0), state.eq(_Stream.IDLE)]
+            m.d.sync += [valid.eq(0), state.eq(_Stream.IDLE), requesting.eq(0), priming.eq(0),
+                         streaming.eq(0)]
         with m.Else():
+            with m.If(streaming & en):
+                m.d.sync += valid.eq(Cat(1, valid[:-1]))
             with m.Switch(state):
                 with m.Case(_Stream.BEGIN):
                     m.d.sync += state.eq(_Stream.SEEK)
-                add_bank_wait(m, state, bank, _Stream.SEEK, _Stream.LOAD_REQUEST)
+                with m.Case(_Stream.SEEK):
+                    with m.If(~bank.busy):
+                        m.d.sync += [state.eq(_Stream.LOAD_REQUEST), requesting.eq(1)]
                 with m.Case(_Stream.LOAD_REQUEST):
-                    m.d.comb += [bank.load.eq(1), scaler.restart.eq(1), reuse.restart.eq(1)]
-                    m.d.sync += state.eq(_Stream.LOAD)
-                add_bank_wait(m, state, bank, _Stream.LOAD, _Stream.PRIME)
+                    m.d.sync += [state.eq(_Stream.LOAD), requesting.eq(0)]
+                with m.Case(_Stream.LOAD):
+                    with m.If(~bank.busy):
+                        m.d.sync += [state.eq(_Stream.PRIME), priming.eq(1)]
                 with m.Case(_Stream.PRIME):
-                    m.d.comb += bank.advance.eq(1)
-                    m.d.sync += [lanes.eq(bank.words), state.eq(_Stream.STREAM)]
-                with m.Case(_Stream.STREAM):
-                    with m.If(en):
-                        m.d.comb += [reuse.next.eq(1), bank.advance.eq(reuse.advance),
-                                     scaler.moment_en.eq(reuse.advance)]
-                        m.d.sync += valid.eq(Cat(1, valid[:-1]))
-                        with m.If(reuse.advance):
-                            m.d.sync += lanes.eq(bank.words)
+                    m.d.sync += [state.eq(_Stream.STREAM), priming.eq(0), streaming.eq(1)]
         return m
 
 

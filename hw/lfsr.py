@@ -143,6 +143,7 @@ class LfsrBank(wiring.Component):
         # (from_reg), G(lane 0) (pick), else its leap when ``advance``
         from_reg = Signal()
         pick = Signal()
+        takes = Signal()   # from_reg | pick, a register of its own: lane 0's enable is takes | advance
         request = self.seed.valid | self.seek.valid
         m.d.comb += [self.seed.ready.eq(1), self.seek.ready.eq(1)]
         m.d.sync += at.eq(self.step == target)
@@ -191,11 +192,10 @@ class LfsrBank(wiring.Component):
         # lane 0's selects for the next clock, flat sums of products: the request, load,
         # decide, prime, walk and load-clock states exclude one another
         m.d.comb += more.eq(loading & (remaining != 0))
-        m.d.sync += [
-            from_reg.eq(~request & (self.load | sought | (more & ~fill_mode))),
-            pick.eq(~request & ((sought & back) | (walking & (phase == 0) & ~at)
-                                | (walking & (phase != 0) & (phase != Kp)) | (more & fill_mode))),
-        ]
+        takes_reg = ~request & (self.load | sought | (more & ~fill_mode))
+        takes_pick = ~request & ((sought & back) | (walking & (phase == 0) & ~at)
+                                 | (walking & (phase != 0) & (phase != Kp)) | (more & fill_mode))
+        m.d.sync += [from_reg.eq(takes_reg), pick.eq(takes_pick), takes.eq(takes_reg | takes_pick)]
         # a seed alone seeks step 0: the clear is the flip-flops' synchronous reset
         with m.If(self.seek.valid):
             m.d.sync += target.eq(self.seek.payload)
@@ -210,7 +210,7 @@ class LfsrBank(wiring.Component):
             # G = I + A**B: a state XOR its own leap (ref/lfsr.py chain_rows)
             if k == 0:
                 # two registered selects and an enable: one LUT6 per bit above the leap
-                with m.If(from_reg | pick | self.advance):
+                with m.If(takes | self.advance):
                     m.d.sync += state.eq(Mux(from_reg, Mux(pick, master0, master),
                                              Mux(pick, state ^ nxt, nxt)))
             else:

@@ -1,8 +1,7 @@
 """The control shared by the pool sources (hw/engine.py's PoolEngine, hw/gaussian_pool.py's
 GaussianPool, hw/paper.py's PaperPool): the source's seed wiring, the epoch whose pool a
 step reads, the wait after a bank request, the PoolScaler fill's states and the step's
-states from the step seek to the streaming words (StreamEngine takes the seed wiring
-and the waits). Each design keeps its own state enum (so its Verilog state encoding)
+states from the step seek to the streaming words (StreamEngine takes the seed wiring). Each design keeps its own state enum (so its Verilog state encoding)
 and the parts that differ; these functions add the common part to its :class:`Module`.
 """
 
