@@ -66,7 +66,8 @@ class PoolEngine(wiring.Component):
 
     * pool of the step's epoch already filled: 1 (start registered) + 1 (seek request)
       + J + 1 (load request) + L + 1 (place request) + place (PoolReuse.place_latency) + 1
-      (first read) + 1 (the output register of the :class:`~pezo.hw.source.SkidBuffer`);
+      (first read) + 1 (the read words' register) + 1 (the output register of the
+      :class:`~pezo.hw.source.SkidBuffer`);
     * pool to fill (after reset, a seed, or the first start of a new epoch e): the
       seek to e, then the :class:`PoolScaler` fill (:attr:`PoolScaler.fill_clocks`
       clocks plus the lane loads' waits), then the start above from the step seek on.
@@ -97,9 +98,16 @@ class PoolEngine(wiring.Component):
         mask = epoch_mask(cfg)
         filling = state == _Pool.FILL
         seek_epoch = (state == _Pool.BEGIN) & need_fill
+        # the words read (the block RAM's output, valid once read) go through one fabric
+        # register before the skid buffer's multiplexer: no logic after the RAM's
+        # clock-to-output (the ECP5 mapping leaves the RAM's output register unused)
+        read_valid = Signal()
+        words = Signal.like(reuse.words, reset_less=True)
         en = out.i.ready
         connect_seed(m, self, bank)
         wiring.connect(m, out.o, wiring.flipped(self.z))
+        with m.If(en):
+            m.d.sync += [words.eq(reuse.words), out.i.valid.eq(read_valid)]
         m.d.comb += [
             out.flush.eq(self.start.valid | self.seed.valid),
             bank.seek.valid.eq((state == _Pool.BEGIN) | (state == _Pool.STEP_BEGIN)),
@@ -115,13 +123,14 @@ class PoolEngine(wiring.Component):
             reuse.write_en.eq(scaler.write_en),
             reuse.write_index.eq(scaler.write_index),
             reuse.write_data.eq(scaler.write_data),
-            out.i.payload.eq(reuse.words),
+            out.i.payload.eq(words),
         ]
         with m.If(self.start.valid):
-            m.d.sync += [target.eq(self.start.payload), out.i.valid.eq(0), state.eq(_Pool.BEGIN),
+            m.d.sync += [target.eq(self.start.payload), read_valid.eq(0), out.i.valid.eq(0),
+                         state.eq(_Pool.BEGIN),
                          need_fill.eq(must_fill(self.start.payload, pool_valid, pool_epoch, mask))]
         with m.Elif(self.seed.valid):
-            m.d.sync += [state.eq(_Pool.IDLE), out.i.valid.eq(0), pool_valid.eq(0)]
+            m.d.sync += [state.eq(_Pool.IDLE), read_valid.eq(0), out.i.valid.eq(0), pool_valid.eq(0)]
         with m.Else():
             with m.Switch(state):
                 with m.Case(_Pool.BEGIN):
@@ -129,7 +138,7 @@ class PoolEngine(wiring.Component):
                     with m.If(need_fill):
                         m.d.sync += [pool_valid.eq(0), pool_epoch.eq(target & mask)]
                 add_scaler_fill_states(m, state, _Pool, bank, scaler, pool_valid, _Pool.STEP_BEGIN)
-                add_step_states(m, state, _Pool, bank, reuse, out.i.valid, en)
+                add_step_states(m, state, _Pool, bank, reuse, read_valid, en)
         return m
 
 
