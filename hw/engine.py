@@ -9,8 +9,10 @@ requested from them in the next clock; every bank request (seek, load) is follow
 a state that waits, from the next clock on, until the bank's ``busy`` is 0 before its
 words are used, and ``busy`` only moves the state register: the next request (load,
 place, fill start) is a decode of the state in the following clock. Lane enables come
-from state decodes (and ``z.ready`` while words stream), never through ``busy``
-(except the fill's word-valid handshake, where ``busy`` is the bank's register).
+from state decodes (and, while words stream, the registered ``ready`` of the pool
+engine's output :class:`~pezo.hw.source.SkidBuffer`), never through ``busy`` (except the
+fill's word-valid handshake, where ``busy`` is the bank's register) nor through the
+consumer's ``z.ready``, which reaches only the output registers.
 """
 
 from __future__ import annotations
@@ -21,11 +23,10 @@ from amaranth import Cat, Module, Mux, Signal
 from amaranth.lib import wiring
 
 from pezo.hw.lfsr import LfsrBank
-from pezo.hw.pool_control import (add_bank_wait, add_scaler_fill_states, add_step_states,
-                                   connect_seed, epoch_mask, must_fill)
+from pezo.hw.pool_control import add_scaler_fill_states, add_step_states, connect_seed, epoch_mask, must_fill
 from pezo.hw.reuse import PoolReuse, StreamReuse
 from pezo.hw.scaler import PoolScaler, UniformScaler
-from pezo.hw.source import SourceSignature
+from pezo.hw.source import SkidBuffer, SourceSignature
 from pezo.ref.config import PezoConfig
 
 
@@ -65,13 +66,22 @@ class PoolEngine(wiring.Component):
 
     * pool of the step's epoch already filled: 1 (start registered) + 1 (seek request)
       + J + 1 (load request) + L + 1 (place request) + place (PoolReuse.place_latency) + 1
-      (first read);
+      (first read) + 1 (the read words' register) + 1 (the output register of the
+      :class:`~pezo.hw.source.SkidBuffer`);
     * pool to fill (after reset, a seed, or the first start of a new epoch e): the
       seek to e, then the :class:`PoolScaler` fill (:attr:`PoolScaler.fill_clocks`
       clocks plus the lane loads' waits), then the start above from the step seek on.
 
-    Then P words per clock while ``z.ready`` is 1, for as long as the step runs. Lane 0
+    Then P words per clock while ``z.ready`` is 1, for as long as the step runs (the
+    pool reads advance on the skid buffer's registered ``ready``, so ``z.ready`` drives
+    only the two output entries' enables). Lane 0
     leaps once per wrap of N words (the next wrap's offset word), at no cost in clocks.
+
+    Fmax ceiling: the pool copies are block RAMs whose output register the Yosys
+    mappings leave unused, so each read is the RAM's clock-to-output into the fabric
+    register ``words``; in pezo/flow/pnr.py's harness a bare 512 x 16 read reaches
+    137 MHz on ECP5 (DP16KD clock-to-output 5.83 ns in nextpnr's model), far below 90 %
+    of ``lfsr-floor``'s 328 MHz, and 97.7 MHz on iCE40 (``lfsr-floor``: 89.9 MHz).
     """
 
     def __init__(self, cfg: PezoConfig):
@@ -85,6 +95,7 @@ class PoolEngine(wiring.Component):
         m.submodules.bank = bank = LfsrBank.from_config(cfg)
         m.submodules.reuse = reuse = PoolReuse(cfg)
         m.submodules.scaler = scaler = PoolScaler(cfg)
+        m.submodules.out = out = SkidBuffer(self.z.payload.shape())
         state = Signal(_Pool)
         target = Signal(S, reset_less=True)   # set by every start before use
         need_fill = Signal()
@@ -93,9 +104,18 @@ class PoolEngine(wiring.Component):
         mask = epoch_mask(cfg)
         filling = state == _Pool.FILL
         seek_epoch = (state == _Pool.BEGIN) & need_fill
-        en = ~self.z.valid | self.z.ready
+        # the words read (the block RAM's output, valid once read) go through one fabric
+        # register before the skid buffer's multiplexer: no logic after the RAM's
+        # clock-to-output (the ECP5 mapping leaves the RAM's output register unused)
+        read_valid = Signal()
+        words = Signal.like(reuse.words, reset_less=True)
+        en = out.i.ready
         connect_seed(m, self, bank)
+        wiring.connect(m, out.o, wiring.flipped(self.z))
+        with m.If(en):
+            m.d.sync += [words.eq(reuse.words), out.i.valid.eq(read_valid)]
         m.d.comb += [
+            out.flush.eq(self.start.valid | self.seed.valid),
             bank.seek.valid.eq((state == _Pool.BEGIN) | (state == _Pool.STEP_BEGIN)),
             # the fill seeks the epoch's first step, the step seek the step itself
             bank.seek.payload.eq(Mux(seek_epoch, target & mask, target)),
@@ -109,13 +129,14 @@ class PoolEngine(wiring.Component):
             reuse.write_en.eq(scaler.write_en),
             reuse.write_index.eq(scaler.write_index),
             reuse.write_data.eq(scaler.write_data),
-            self.z.payload.eq(reuse.words),
+            out.i.payload.eq(words),
         ]
         with m.If(self.start.valid):
-            m.d.sync += [target.eq(self.start.payload), self.z.valid.eq(0), state.eq(_Pool.BEGIN),
+            m.d.sync += [target.eq(self.start.payload), read_valid.eq(0), out.i.valid.eq(0),
+                         state.eq(_Pool.BEGIN),
                          need_fill.eq(must_fill(self.start.payload, pool_valid, pool_epoch, mask))]
         with m.Elif(self.seed.valid):
-            m.d.sync += [state.eq(_Pool.IDLE), self.z.valid.eq(0), pool_valid.eq(0)]
+            m.d.sync += [state.eq(_Pool.IDLE), read_valid.eq(0), out.i.valid.eq(0), pool_valid.eq(0)]
         with m.Else():
             with m.Switch(state):
                 with m.Case(_Pool.BEGIN):
@@ -123,7 +144,7 @@ class PoolEngine(wiring.Component):
                     with m.If(need_fill):
                         m.d.sync += [pool_valid.eq(0), pool_epoch.eq(target & mask)]
                 add_scaler_fill_states(m, state, _Pool, bank, scaler, pool_valid, _Pool.STEP_BEGIN)
-                add_step_states(m, state, _Pool, bank, reuse, self.z.valid, en)
+                add_step_states(m, state, _Pool, bank, reuse, read_valid, en)
         return m
 
 
@@ -152,8 +173,10 @@ class StreamEngine(wiring.Component):
 
     Latency (clocks from ``start`` valid to the first ``z.valid``; J, L as for
     :class:`PoolEngine`): 1 (start registered) + 1 (seek request) + J + 1 (load request)
-    + L + 1 (the first bank words taken into the lane register) + 4 (the scaler's
-    pipeline). The lane register holds the K words in use while the bank runs one
+    + L + 1 (the first bank words taken into the lane register) + 6 (the scaler's
+    pipeline, :attr:`UniformScaler.latency`) + 1 (the output register of the
+    :class:`~pezo.hw.source.SkidBuffer`; the pipeline advances on its registered
+    ``ready``, so ``z.ready`` drives only the two output entries' enables). The lane register holds the K words in use while the bank runs one
     leap ahead: it cuts the LFSR XOR network from the variation and shift-add path.
     Then P words per clock while ``z.ready`` is 1.
     """
@@ -171,45 +194,66 @@ class StreamEngine(wiring.Component):
         m.submodules.bank = bank = LfsrBank.from_config(self.cfg)
         m.submodules.reuse = reuse = self.reuse_stage(self.cfg)
         m.submodules.scaler = scaler = UniformScaler(self.cfg)
+        m.submodules.out = out = SkidBuffer(self.z.payload.shape())
         state = Signal(_Stream)
+        # state == BEGIN, LOAD_REQUEST, PRIME and STREAM as flip-flops of their own: the lane and
+        # scaler enables see registers instead of a decode of the state (and of start and
+        # seed); a load request or a restart in a start or seed clock is harmless (the
+        # bank ignores a load beside a request, the step restarts the scaler again)
+        beginning = Signal()    # state == BEGIN: the clock after a start
+        requesting = Signal()   # state == LOAD_REQUEST: the load request and the restarts
+        priming = Signal()
+        streaming = Signal()
         target = Signal(self.cfg.step_bits)
         lanes = Signal.like(bank.words)
         valid = Signal(scaler.latency)  # words in the scaler's pipeline stages, output last
-        en = ~self.z.valid | self.z.ready
+        en = out.i.ready
+        # the lanes leap in a start or seed clock too: harmless, the step seeks and loads them
+        leap = priming | (streaming & en & reuse.advance)
         connect_seed(m, self, bank)
+        wiring.connect(m, out.o, wiring.flipped(self.z))
         m.d.comb += [
-            bank.seek.valid.eq(state == _Stream.BEGIN),
+            out.flush.eq(self.start.valid | self.seed.valid),
+            bank.seek.valid.eq(beginning),
             bank.seek.payload.eq(target),
+            bank.advance.eq(leap),
+            bank.load.eq(requesting),
+            scaler.restart.eq(requesting),
+            reuse.restart.eq(requesting),
             reuse.lanes.eq(lanes),
+            reuse.next.eq(streaming & en),
             scaler.en.eq(en),
             scaler.u.eq(reuse.u),
             scaler.moment_u.eq(lanes[0]),
-            self.z.payload.eq(scaler.z),
-            self.z.valid.eq(valid[-1]),
+            scaler.moment_en.eq(streaming & en & reuse.advance),
+            out.i.payload.eq(scaler.z),
+            out.i.valid.eq(valid[-1]),
         ]
+        with m.If(leap):
+            m.d.sync += lanes.eq(bank.words)
+        m.d.sync += beginning.eq(self.start.valid)
         with m.If(self.start.valid):
-            m.d.sync += [target.eq(self.start.payload), valid.eq(0), state.eq(_Stream.BEGIN)]
+            m.d.sync += [target.eq(self.start.payload), valid.eq(0), state.eq(_Stream.BEGIN),
+                         requesting.eq(0), priming.eq(0), streaming.eq(0)]
         with m.Elif(self.seed.valid):
-            m.d.sync += [valid.eq(0), state.eq(_Stream.IDLE)]
+            m.d.sync += [valid.eq(0), state.eq(_Stream.IDLE), requesting.eq(0), priming.eq(0),
+                         streaming.eq(0)]
         with m.Else():
+            with m.If(streaming & en):
+                m.d.sync += valid.eq(Cat(1, valid[:-1]))
             with m.Switch(state):
                 with m.Case(_Stream.BEGIN):
                     m.d.sync += state.eq(_Stream.SEEK)
-                add_bank_wait(m, state, bank, _Stream.SEEK, _Stream.LOAD_REQUEST)
+                with m.Case(_Stream.SEEK):
+                    with m.If(~bank.busy):
+                        m.d.sync += [state.eq(_Stream.LOAD_REQUEST), requesting.eq(1)]
                 with m.Case(_Stream.LOAD_REQUEST):
-                    m.d.comb += [bank.load.eq(1), scaler.restart.eq(1), reuse.restart.eq(1)]
-                    m.d.sync += state.eq(_Stream.LOAD)
-                add_bank_wait(m, state, bank, _Stream.LOAD, _Stream.PRIME)
+                    m.d.sync += [state.eq(_Stream.LOAD), requesting.eq(0)]
+                with m.Case(_Stream.LOAD):
+                    with m.If(~bank.busy):
+                        m.d.sync += [state.eq(_Stream.PRIME), priming.eq(1)]
                 with m.Case(_Stream.PRIME):
-                    m.d.comb += bank.advance.eq(1)
-                    m.d.sync += [lanes.eq(bank.words), state.eq(_Stream.STREAM)]
-                with m.Case(_Stream.STREAM):
-                    with m.If(en):
-                        m.d.comb += [reuse.next.eq(1), bank.advance.eq(reuse.advance),
-                                     scaler.moment_en.eq(reuse.advance)]
-                        m.d.sync += valid.eq(Cat(1, valid[:-1]))
-                        with m.If(reuse.advance):
-                            m.d.sync += lanes.eq(bank.words)
+                    m.d.sync += [state.eq(_Stream.STREAM), priming.eq(0), streaming.eq(1)]
         return m
 
 

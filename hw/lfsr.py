@@ -71,8 +71,9 @@ class LfsrBank(wiring.Component):
     hold their step-0 states (a fresh :class:`pezo.ref.lfsr.LfsrBank` with ``seed_in``
     = 0).
 
-    Seek schedule (clocks after the request; every select is a register): 1, the
-    restart decision ``t < step`` (one comparator of two registers); 2, lane 0 takes
+    Seek schedule (clocks after the request; every select is a register): 0 (the
+    request clock), ``t < step`` is registered (one comparator of the payload and the
+    step register); 1, the restart decision from it; 2, lane 0 takes
     ``master0`` or the master; then per step of the walk K' + 1 clocks: one that stops
     (the master takes lane 0) if the registered ``step == target`` holds, else counts
     ``step`` up, and K' clocks of lane 0 <- G(lane 0).
@@ -132,6 +133,7 @@ class LfsrBank(wiring.Component):
         master = Signal(W, init=base | 1)
         target = Signal.like(self.step, reset_less=True)   # set by every request before use
         stale = Signal()    # restart from master0 whatever the target
+        behind = Signal()   # the seek's target is below the step, registered in the request clock
         sought = Signal()   # decide restart or not in this clock
         prime = Signal()    # lane 0 takes master0 or the master in this clock
         walking = Signal()
@@ -141,11 +143,12 @@ class LfsrBank(wiring.Component):
         # (from_reg), G(lane 0) (pick), else its leap when ``advance``
         from_reg = Signal()
         pick = Signal()
+        takes = Signal()   # from_reg | pick, a register of its own: lane 0's enable is takes | advance
         request = self.seed.valid | self.seek.valid
         m.d.comb += [self.seed.ready.eq(1), self.seek.ready.eq(1)]
         m.d.sync += at.eq(self.step == target)
 
-        back = stale | (target < self.step)   # in the decide clock: restart from master0
+        back = stale | behind   # in the decide clock: restart from master0
         more = Signal()   # another load clock follows this one
         # load: L clocks after the request (K in the step domain, 2 in the fill domain)
         remaining = Signal(range(max(K, 2)))   # load clocks left after this one
@@ -160,6 +163,8 @@ class LfsrBank(wiring.Component):
                          stale.eq(stale | self.seed.valid | prime | walking)]
             with m.If(self.seed.valid):
                 m.d.sync += seed_in.eq(self.seed.payload[:W - 1])
+            # the step holds from here to the decide clock (a walk in progress sets stale)
+            m.d.sync += behind.eq(self.seek.payload < self.step)
         with m.Elif(sought):
             m.d.sync += [sought.eq(0), stale.eq(0), prime.eq(1)]
             with m.If(back):
@@ -187,11 +192,10 @@ class LfsrBank(wiring.Component):
         # lane 0's selects for the next clock, flat sums of products: the request, load,
         # decide, prime, walk and load-clock states exclude one another
         m.d.comb += more.eq(loading & (remaining != 0))
-        m.d.sync += [
-            from_reg.eq(~request & (self.load | sought | (more & ~fill_mode))),
-            pick.eq(~request & ((sought & back) | (walking & (phase == 0) & ~at)
-                                | (walking & (phase != 0) & (phase != Kp)) | (more & fill_mode))),
-        ]
+        takes_reg = ~request & (self.load | sought | (more & ~fill_mode))
+        takes_pick = ~request & ((sought & back) | (walking & (phase == 0) & ~at)
+                                 | (walking & (phase != 0) & (phase != Kp)) | (more & fill_mode))
+        m.d.sync += [from_reg.eq(takes_reg), pick.eq(takes_pick), takes.eq(takes_reg | takes_pick)]
         # a seed alone seeks step 0: the clear is the flip-flops' synchronous reset
         with m.If(self.seek.valid):
             m.d.sync += target.eq(self.seek.payload)
@@ -206,7 +210,7 @@ class LfsrBank(wiring.Component):
             # G = I + A**B: a state XOR its own leap (ref/lfsr.py chain_rows)
             if k == 0:
                 # two registered selects and an enable: one LUT6 per bit above the leap
-                with m.If(from_reg | pick | self.advance):
+                with m.If(takes | self.advance):
                     m.d.sync += state.eq(Mux(from_reg, Mux(pick, master0, master),
                                              Mux(pick, state ^ nxt, nxt)))
             else:

@@ -1,8 +1,7 @@
 """The control shared by the pool sources (hw/engine.py's PoolEngine, hw/gaussian_pool.py's
 GaussianPool, hw/paper.py's PaperPool): the source's seed wiring, the epoch whose pool a
 step reads, the wait after a bank request, the PoolScaler fill's states and the step's
-states from the step seek to the streaming words (StreamEngine takes the seed wiring
-and the waits). Each design keeps its own state enum (so its Verilog state encoding)
+states from the step seek to the streaming words (StreamEngine takes the seed wiring). Each design keeps its own state enum (so its Verilog state encoding)
 and the parts that differ; these functions add the common part to its :class:`Module`.
 """
 
@@ -71,18 +70,34 @@ def add_step_states(m: Module, state: Signal, states: type[enum.Enum], bank: Lfs
     1 (seek request) + J + 1 (load request) + L + 1 (place request) +
     ``PoolReuse.place_latency`` + 1 (first read). Then P words per clock while ``en``.
     """
+    # state == PLACE and state == STREAM as flip-flops of their own, kept in a module of
+    # their own, which also drives the place request and the reads from them: neither
+    # the state decode nor the design's start and seed conditions lie on the path to
+    # the lanes' enables. Each flag is the next state's decode (``keep_*``, set by the
+    # cases below), so it equals its state decode in every clock; in a start or seed
+    # clock the place or read still goes out, harmless: the design places the step
+    # again before its words are used.
+    keep_placing, keep_streaming = Signal(), Signal()
+    flags = Module()
+    placing, streaming = Signal(), Signal()
+    flags.d.sync += [placing.eq(keep_placing), streaming.eq(keep_streaming)]
+    flags.d.comb += [reuse.place.eq(placing), reuse.read_en.eq(streaming & en)]
+    m.submodules.step_flags = flags
     with m.Case(states.STEP_BEGIN):
         m.d.sync += state.eq(states.STEP_SEEK)
     add_bank_wait(m, state, bank, states.STEP_SEEK, states.STEP_LOAD_REQUEST)
     with m.Case(states.STEP_LOAD_REQUEST):
         m.d.comb += bank.load.eq(1)
         m.d.sync += state.eq(states.STEP_LOAD)
-    add_bank_wait(m, state, bank, states.STEP_LOAD, states.PLACE)
+    with m.Case(states.STEP_LOAD):
+        with m.If(~bank.busy):
+            m.d.comb += keep_placing.eq(1)
+            m.d.sync += state.eq(states.PLACE)
     with m.Case(states.PLACE):
-        m.d.comb += reuse.place.eq(1)
+        m.d.comb += keep_streaming.eq(1)
         m.d.sync += state.eq(states.STREAM)
     with m.Case(states.STREAM):
-        m.d.comb += reuse.read_en.eq(en)
+        m.d.comb += keep_streaming.eq(1)
         with m.If(en & reuse.ready):
             m.d.sync += z_valid.eq(1)
 

@@ -116,20 +116,23 @@ class PoolReuse(wiring.Component):
         r = Signal(n, reset_less=True)
         wn = Signal(n, reset_less=True)
         read = Signal(range(D), reset_less=True)
+        last = Signal(reset_less=True)   # read == D - 1, registered
         loading = Signal(P + 1, reset_less=True)  # one-hot: lane q loads in chain clock q; bit P: open
         addrs = [Signal(n, name=f"addr{p}", reset_less=True) for p in range(P)]
         reading = self.read_en & self.ready & ~self.place
         chain = phase == _Place.CHAIN
         opening = chain & loading[P]
-        last = read == D - 1
-        m.d.comb += self.advance.eq(self.place | (phase == _Place.SEED) | opening | (reading & last))
+        # ``reading`` without ~place: the term is ORed with place anyway
+        m.d.comb += self.advance.eq(self.place | (phase == _Place.SEED) | opening
+                                    | (self.read_en & self.ready & last))
         columns = power_columns(n, P)
         k = Signal(n)
         m.d.comb += k.eq(offset ^ linear_map(offset, columns) ^ Mux(last | opening, wn, 0))
         drawn = self.word[:n]
         m.d.sync += loading.eq(0)
         with m.If(self.place):
-            m.d.sync += [offset.eq(0), wn.eq(drawn), read.eq(0), phase.eq(_Place.SEED), self.ready.eq(0)]
+            m.d.sync += [offset.eq(0), wn.eq(drawn), read.eq(0), last.eq(D == 1), phase.eq(_Place.SEED),
+                         self.ready.eq(0)]
         with m.Else():
             with m.Switch(phase):
                 with m.Case(_Place.SEED):
@@ -141,7 +144,7 @@ class PoolReuse(wiring.Component):
                                      phase.eq(_Place.READY)]
                 with m.Case(_Place.READY):
                     with m.If(reading):
-                        m.d.sync += read.eq(read + 1)
+                        m.d.sync += [read.eq(read + 1), last.eq(read == (D - 2) % D)]
                         with m.If(last):
                             m.d.sync += [offset.eq(offset ^ wn), wn.eq(drawn)]
 
@@ -186,7 +189,7 @@ class StreamReuse(wiring.Component):
     u : Out(ArrayLayout(unsigned(B), P)), the P uniform words of this transfer
         (combinational: latency :attr:`latency` = 0).
     advance : Out(1), this transfer uses the last variation of ``lanes``: the bank must
-        leap when the transfer happens (constant 1 when R <= P).
+        leap when the transfer happens (constant 1 when R <= P, else a register).
     next : In(1), the transfer happens: move to the next phase.
     restart : In(1), phase to 0 (start of a step); priority over ``next``.
     """
@@ -215,11 +218,12 @@ class StreamReuse(wiring.Component):
             return m
         phases = R // P
         phase = Signal(range(phases))
-        m.d.comb += self.advance.eq(phase == phases - 1)
+        last = Signal()   # phase == phases - 1, registered (phases >= 2)
+        m.d.comb += self.advance.eq(last)
         with m.If(self.restart):
-            m.d.sync += phase.eq(0)
+            m.d.sync += [phase.eq(0), last.eq(0)]
         with m.Elif(self.next):
-            m.d.sync += phase.eq(phase + 1)
+            m.d.sync += [phase.eq(phase + 1), last.eq(phase == phases - 2)]
         with m.Switch(phase):
             for ph in range(phases):
                 with m.Case(ph):

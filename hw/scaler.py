@@ -2,7 +2,7 @@
 F = frac_bits, M = mantissa_bits, T = moment_bits, sh = B + M - F):
 
 * :class:`UniformScaler` (``stream`` / ``none``): P words per clock, a running moment
-  over windows of L words and a mantissa ladder, pipelined (``latency`` 4);
+  over windows of L words and a mantissa ladder, pipelined (``latency`` 6);
 * :class:`PoolScaler` (``pool``): the pool fill, sequential, since it runs once per
   epoch: a moment pass, a (2**M - 1)-clock search by subtraction, and a bit-serial
   scaling pass that writes each scaled word and its negation (ref/scaler.py section 5).
@@ -88,29 +88,35 @@ class UniformScaler(wiring.Component):
     u : In(ArrayLayout(unsigned(B), width)), uniform words to scale, taken when ``en``.
     z : Out(ArrayLayout(signed(B), width)), ``z[k] = apply_scale(centre(u[k]), mant)``:
         signed two's complement, F fractional bits, registered. Latency :attr:`latency`
-        (4) enabled clocks from ``u`` to ``z``; ``width`` words per clock.
+        (6) enabled clocks from ``u`` to ``z``; ``width`` words per clock.
     moment_u : In(unsigned(B)), the uniform word whose centred value enters the moment.
     moment_en : In(1), add ``moment_u`` this clock (only with ``en``). Words given on
         ``u`` up to this clock are scaled with the old mantissa; if it is the n-th word
         of a window, words given on ``u`` from the next enabled clock on are scaled with
-        the mantissa of the window (the moment path takes three stages: term
-        ``q*q + q``, accumulator, ladder; the scale path delays ``u`` to match).
+        the mantissa of the window (the moment path takes four stages: term
+        ``q*q + q``, accumulator, ladder compare, ladder count; the scale path delays
+        ``u`` by :attr:`mantissa_stage` clocks to match).
     restart : In(1), accumulator, window count and moment pipeline to 0, mantissa to the
         nominal one of ``pezo.ref.scaler.nominal_mantissa(cfg, n)`` (also the value after
         reset). Acts whatever ``en``; priority over ``moment_en``.
     mant : Out(unsigned(M+1)), the mantissa register, in [2**M, 2**(M+1) - 1].
 
     Both paths are pipelined (all stages advanced by ``en``), so no clock holds more
-    than one of: the moment term, the accumulator add, the ladder, half of the
-    shift-add. The ladder compares against the constant thresholds of
+    than one of: the moment term, the accumulator add, the ladder's comparators (a
+    registered thermometer code), its count, one level of the shift-add tree (the
+    first two levels registered, the rest with the output register). The ladder
+    compares against the constant thresholds of
     :func:`pezo.ref.scaler.mantissa_thresholds`; they are non-increasing, so it is a
     thermometer code and its count a one-hot encoder.
     """
 
-    #: enabled clocks from ``u`` to ``z``: two delay stages matching the moment
-    #: pipeline (term, accumulator, ladder), the registered pair sums of the shift-add
-    #: tree and the output register
-    latency = 4
+    #: enabled clocks from ``u`` to the shift-add stage that applies the mantissa: the
+    #: moment pipeline's term, accumulator and ladder compare (the count writes the
+    #: mantissa register in the clock the delayed words reach that stage)
+    mantissa_stage = 3
+    #: enabled clocks from ``u`` to ``z``: the delay stages, the registered first two
+    #: levels of the shift-add tree and the output register
+    latency = mantissa_stage + 3
 
     def __new__(cls, cfg: PezoConfig, *, window: int | None = None, width: int | None = None, **kwargs):
         # checked before Amaranth tracks the object, so a rejected one is not reported unused
@@ -148,37 +154,42 @@ class UniformScaler(wiring.Component):
         acc = Signal(acc_bits(self.window, cfg))
         total = Signal(len(acc))
         total_en = Signal()
+        thresholds = mantissa_thresholds(cfg, self.window)
+        below = Signal(len(thresholds))   # total < threshold, one bit per threshold
+        below_en = Signal()
         count = Signal(range(self.window))
         m.d.comb += q.eq(magnitude(self.moment_u, B)[B - T:])
-        ladder = [total < theta for theta in mantissa_thresholds(cfg, self.window)]
         lo, _ = mantissa_range(cfg)
 
         with m.If(self.restart):
-            m.d.sync += [acc.eq(0), count.eq(0), term_en.eq(0), total_en.eq(0),
+            m.d.sync += [acc.eq(0), count.eq(0), term_en.eq(0), total_en.eq(0), below_en.eq(0),
                          self.mant.eq(nominal_mantissa(cfg, self.window))]
         with m.Elif(self.en):
             m.d.sync += [term.eq(moment_term(q, T)), term_en.eq(self.moment_en),
-                         term_last.eq(count == self.window - 1), total_en.eq(term_en & term_last)]
+                         term_last.eq(count == self.window - 1), total_en.eq(term_en & term_last),
+                         below_en.eq(total_en)]
             with m.If(self.moment_en):
                 m.d.sync += count.eq(count + 1)
             with m.If(term_en):
                 m.d.sync += acc.eq(Mux(term_last, 0, acc + term))
                 m.d.sync += total.eq(acc + term)
             with m.If(total_en):
-                m.d.sync += self.mant.eq(lo | thermometer_count(ladder))
+                m.d.sync += below.eq(Cat(*(total < theta for theta in thresholds)))
+            with m.If(below_en):
+                m.d.sync += self.mant.eq(lo | thermometer_count(list(below)))
 
     def _scale(self, m: Module) -> None:
         cfg, B = self.cfg, self.cfg.word_bits
-        delayed = [Signal.like(self.u, name=f"u{i}") for i in range(self.latency - 2)]
+        delayed = [Signal.like(self.u, name=f"u{i}") for i in range(self.mantissa_stage)]
         with m.If(self.en):
             m.d.sync += [d.eq(src) for d, src in zip(delayed, [self.u, *delayed])]
             for k in range(self.width):
-                # the mantissa applies where it did with one shift-add stage; the sums
-                # of pairs are registered, the rest of the tree fills the next stage
+                # the mantissa applies at the pair sums; they and the next level are
+                # registered, the rest of the tree fills the output register's stage
                 def pair_registers(values: list[Value], level: int, k: int = k) -> list[Value]:
-                    if level:
+                    if level > 1:
                         return values
-                    regs = [Signal(value.shape(), name=f"pair{k}_{i}") for i, value in enumerate(values)]
+                    regs = [Signal(value.shape(), name=f"sum{k}_{level}_{i}") for i, value in enumerate(values)]
                     m.d.sync += [r.eq(value) for r, value in zip(regs, values)]
                     return regs
 

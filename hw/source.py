@@ -18,7 +18,7 @@ Members, from the source's point of view:
 
 from __future__ import annotations
 
-from amaranth import signed, unsigned
+from amaranth import Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -64,3 +64,49 @@ class SourceSignature(wiring.Signature):
     def __repr__(self) -> str:
         return (f"SourceSignature(step_bits={self.step_bits}, seed_bits={self.seed_bits}, "
                 f"word_bits={self.word_bits}, parallel={self.parallel})")
+
+
+class SkidBuffer(wiring.Component):
+    """A two-entry output stage of a source's ``z`` stream (an output register and a
+    skid register), so that the consumer's ``ready`` reaches no register but these: the
+    source's pipeline advances on :attr:`i` ``.ready``, which is a register.
+
+    Parameters
+    ----------
+    shape : the payload's shape.
+
+    Attributes
+    ----------
+    i : In(stream of ``shape``), from the source. ``i.ready`` = the skid register is
+        empty (registered, not a function of ``o.ready``); a transfer is
+        ``i.valid & i.ready``.
+    o : Out(stream of ``shape``), to the consumer: ``o.valid`` and ``o.payload`` are
+        registers, held while ``o.ready`` is 0 (the stream rule).
+    flush : In(1), drop both entries (``o.valid`` 0 from the next clock; a start or a
+        seed abandons the words in flight). Priority over everything else.
+
+    Latency 1 clock from an ``i`` transfer to ``o`` (when ``o`` is free), throughput one
+    transfer per clock while ``o.ready`` is 1: the skid register fills only in a clock
+    with ``o.valid & ~o.ready`` and drains into ``o`` in the next clock ``o`` is free.
+    """
+
+    def __init__(self, shape):
+        super().__init__({
+            "i": In(stream.Signature(shape)),
+            "o": Out(stream.Signature(shape)),
+            "flush": In(1),
+        })
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        skid = Signal.like(self.i.payload, reset_less=True)
+        skid_valid = Signal()
+        m.d.comb += self.i.ready.eq(~skid_valid)
+        with m.If(self.flush):
+            m.d.sync += [self.o.valid.eq(0), skid_valid.eq(0)]
+        with m.Elif(~self.o.valid | self.o.ready):
+            m.d.sync += [self.o.payload.eq(Mux(skid_valid, skid, self.i.payload)),
+                         self.o.valid.eq(skid_valid | self.i.valid), skid_valid.eq(0)]
+        with m.Elif(~skid_valid):
+            m.d.sync += [skid.eq(self.i.payload), skid_valid.eq(self.i.valid)]
+        return m

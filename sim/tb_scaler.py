@@ -52,10 +52,11 @@ SPREADS = (1.0, EXTREMES, 0.3, 1.0, 0.6, EXTREMES, 0.9, 0.8)
 
 LATENCY = UniformScaler.latency
 #: enabled clocks from ``u`` to the shift-add stage that applies the mantissa, matching
-#: the moment path (term, accumulator, ladder): the words of a window's last moment
-#: clock are the last ones scaled with the old mantissa (the documented contract); the
-#: remaining LATENCY - MANTISSA_STAGE clocks are the shift-add's own registers
-MANTISSA_STAGE = 2
+#: the moment path (term, accumulator, ladder compare): the words of a window's last
+#: moment clock are the last ones scaled with the old mantissa (the documented
+#: contract); the remaining LATENCY - MANTISSA_STAGE clocks are the shift-add's own
+#: registers
+MANTISSA_STAGE = UniformScaler.mantissa_stage
 UNIFORM_TESTS = ["reset_state_is_the_nominal_mantissa", "scaled_words_and_window_mantissas_match_ref",
                  "random_stalls_and_moment_gaps_match_ref", "restart_returns_to_the_nominal_mantissa"]
 POOL_TESTS = ["pool_fill_matches_ref", "start_and_abort_restart_the_fill"]

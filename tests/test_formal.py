@@ -77,8 +77,10 @@ def test_the_pool_engine_reads_its_pool_in_range(tmp_path):
     assert "memory address out of range" in (tmp_path / "pool.il").read_text(), "no pool memory was found"
 
 
-def test_16_clocks_reach_a_transfer_of_the_engine(tmp_path, monkeypatch):
-    """The check is not vacuous: asserting that no transfer happens fails within the depth."""
+def test_the_source_depth_reaches_a_transfer_of_the_engine(tmp_path, monkeypatch):
+    """The check is not vacuous: asserting that no transfer happens fails within the depth
+    make formal gives the stream rule (19 clocks since the stream engine's output skid
+    buffer and deeper scaler pipeline: 16 no longer do)."""
     class NoTransfer(SourceProperties):
         def elaborate(self, platform):
             m = super().elaborate(platform)
@@ -86,7 +88,8 @@ def test_16_clocks_reach_a_transfer_of_the_engine(tmp_path, monkeypatch):
             return m
 
     monkeypatch.setattr(formal, "SourceProperties", NoTransfer)
-    assert not prove(lambda cfg: make_design("engine", cfg), SMALL_STREAM, tmp_path, depth=16, name="reach").passed
+    assert not prove(lambda cfg: make_design("engine", cfg), SMALL_STREAM, tmp_path, depth=formal.SOURCE_DEPTH,
+                     name="reach").passed
 
 
 class ZeroSeedBank(LfsrBank):
@@ -121,8 +124,8 @@ def test_replay_miter_reaches_both_first_transfers(tmp_path):
             m.d.comb += Assert(~self.compared)
             return m
 
-    # the depth make formal gives the miters reaches the compare (since the lean bank's
-    # walked seek, 18 clocks: 16 no longer do)
+    # the depth make formal gives the miters reaches the compare (21 clocks since the
+    # stream engine's output skid buffer and deeper scaler pipeline: 18 no longer do)
     assert not check(Reach(lambda: make_design("engine", TINY_STREAM)), tmp_path, depth=formal.REPLAY_DEPTH,
                      name="reach").passed
 
