@@ -61,7 +61,7 @@ class PoolEngine(wiring.Component):
 
     Latency (clocks from the clock where ``start`` is valid to the first clock with
     ``z.valid`` = 1; J = the bank's seek time to the step,
-    :meth:`pezo.hw.lfsr.LfsrBank.seek_clocks` (3 + 3 per step walked), L = its lane
+    :meth:`pezo.hw.lfsr.LfsrBank.seek_clocks` (4 + 3 per step walked), L = its lane
     load time, 1 clock (2 in the fill domain)):
 
     * pool of the step's epoch already filled: 1 (start registered) + 1 (seek request)

@@ -56,7 +56,7 @@ class LfsrBank(wiring.Component):
         next clock on until ``busy`` is 0 before using ``words``, asking ``load`` or
         asserting ``advance`` (lane 0 walks during a seek; an ``advance`` in the
         request clock or the next is harmless). After the request clock it stays high
-        for :meth:`seek_clocks` (J) = 3 + J*(K' + 1) clocks for a seek of J steps
+        for :meth:`seek_clocks` (J) = 4 + J*(K' + 1) clocks for a seek of J steps
         (J = t - c forward from step c, t from step 0 backward, after a seed or an
         abandoned seek) and L clocks for a load.
     advance : In(1)
@@ -72,8 +72,10 @@ class LfsrBank(wiring.Component):
     = 0).
 
     Seek schedule (clocks after the request; every select is a register): 0 (the
-    request clock), ``t < step`` is registered (one comparator of the payload and the
-    step register); 1, the restart decision from it; 2, lane 0 takes
+    request clock), the payload t is registered (``target``); 1, ``target < step``
+    is registered (one comparator of two registers: the payload's logic in the
+    requester never reaches the comparator's carry chain); 2, the restart decision
+    from it; 3, lane 0 takes
     ``master0`` or the master; then per step of the walk K' + 1 clocks: one that stops
     (the master takes lane 0) if the registered ``step == target`` holds, else counts
     ``step`` up, and K' clocks of lane 0 <- G(lane 0).
@@ -121,7 +123,7 @@ class LfsrBank(wiring.Component):
 
     def seek_clocks(self, jumps: int) -> int:
         """Clocks ``busy`` stays high after a seek request that walks ``jumps`` steps."""
-        return 3 + jumps * (self.slots + 1)
+        return 4 + jumps * (self.slots + 1)
 
     def elaborate(self, platform) -> Module:
         m = Module()
@@ -133,7 +135,8 @@ class LfsrBank(wiring.Component):
         master = Signal(W, init=base | 1)
         target = Signal.like(self.step, reset_less=True)   # set by every request before use
         stale = Signal()    # restart from master0 whatever the target
-        behind = Signal()   # the seek's target is below the step, registered in the request clock
+        comparing = Signal()   # register target < step in this clock
+        behind = Signal()   # target < step, registered in the compare clock
         sought = Signal()   # decide restart or not in this clock
         prime = Signal()    # lane 0 takes master0 or the master in this clock
         walking = Signal()
@@ -158,13 +161,14 @@ class LfsrBank(wiring.Component):
         leaps = [Signal(W, name=f"lane{k}_leap") for k in range(K)]
 
         with m.If(request):
-            m.d.sync += [sought.eq(1), prime.eq(0), walking.eq(0), loading.eq(0),
+            m.d.sync += [comparing.eq(1), sought.eq(0), prime.eq(0), walking.eq(0), loading.eq(0),
                          # an abandoned seek leaves step and master apart: start over
                          stale.eq(stale | self.seed.valid | prime | walking)]
             with m.If(self.seed.valid):
                 m.d.sync += seed_in.eq(self.seed.payload[:W - 1])
-            # the step holds from here to the decide clock (a walk in progress sets stale)
-            m.d.sync += behind.eq(self.seek.payload < self.step)
+        with m.Elif(comparing):
+            # the step holds from the request to the decide clock (a walk in progress sets stale)
+            m.d.sync += [comparing.eq(0), sought.eq(1), behind.eq(target < self.step)]
         with m.Elif(sought):
             m.d.sync += [sought.eq(0), stale.eq(0), prime.eq(1)]
             with m.If(back):
@@ -190,7 +194,7 @@ class LfsrBank(wiring.Component):
                 with m.If(self.fill):
                     m.d.sync += remaining.eq(1)   # fill domain: one more clock, G(lane 0)
         # lane 0's selects for the next clock, flat sums of products: the request, load,
-        # decide, prime, walk and load-clock states exclude one another
+        # compare, decide, prime, walk and load-clock states exclude one another
         m.d.comb += more.eq(loading & (remaining != 0))
         takes_reg = ~request & (self.load | sought | (more & ~fill_mode))
         takes_pick = ~request & ((sought & back) | (walking & (phase == 0) & ~at)
@@ -202,7 +206,7 @@ class LfsrBank(wiring.Component):
         with m.Elif(self.seed.valid):
             m.d.sync += target.eq(0)
         stops = walking & (phase == 0) & at
-        m.d.sync += self.busy.eq(request | self.load | sought | prime | (walking & ~stops) | more)
+        m.d.sync += self.busy.eq(request | self.load | comparing | sought | prime | (walking & ~stops) | more)
 
         leap = leap_rows(W, self.word_bits)
         for k, (state, nxt) in enumerate(zip(lanes, leaps)):

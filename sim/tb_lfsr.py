@@ -64,8 +64,8 @@ class Bank:
 
     def seek_clocks(self, jumps: int) -> int:
         """Clocks ``busy`` stays high after a seek request that walks ``jumps`` steps:
-        decide, prime, the stop clock, and K' + 1 clocks per step."""
-        return 3 + jumps * (slot_count(self.lanes, self.fill) + 1)
+        compare, decide, prime, the stop clock, and K' + 1 clocks per step."""
+        return 4 + jumps * (slot_count(self.lanes, self.fill) + 1)
 
     def words_now(self) -> list[int]:
         """The K words the bank shows in the clock just ended (unsigned B-bit)."""

@@ -79,8 +79,8 @@ def test_the_pool_engine_reads_its_pool_in_range(tmp_path):
 
 def test_the_source_depth_reaches_a_transfer_of_the_engine(tmp_path, monkeypatch):
     """The check is not vacuous: asserting that no transfer happens fails within the depth
-    make formal gives the stream rule (19 clocks since the stream engine's output skid
-    buffer and deeper scaler pipeline: 16 no longer do)."""
+    make formal gives the stream rule (20 clocks since the bank's seek registers its
+    payload before the step compare: 19 no longer do)."""
     class NoTransfer(SourceProperties):
         def elaborate(self, platform):
             m = super().elaborate(platform)
