@@ -22,6 +22,11 @@ only the reuse scheme differs from ``pezo-pool`` / ``pezo-stream``.
     takes it as ``params``) instead of being a pointer left by the previous step; the
     P lanes read P consecutive pool words per clock. No fresh words are drawn per step.
     When N divides d every step reads the same z (the scheme's known weakness).
+    The shared fill weakens this reading: with the negations at index k + N/2, the
+    fixed read gives z[i + N/2] = -z[i] in every step, a pinned pair of directions that
+    a pool of N independent words would not have (digits MLP, N = 512: 67.42 % against
+    78.71 % with the previous mean-free fill of N words). A fill of N independent words
+    for this design is open work (README, issue targets).
 
 ``paper-rotate`` (:class:`PaperRotateModel`, config strategy ``stream`` / ``none``):
     "An array of n generators whose outputs are concatenated; after every clock the
