@@ -77,11 +77,14 @@ class PoolEngine(wiring.Component):
     only the two output entries' enables). Lane 0
     leaps once per wrap of N words (the next wrap's offset word), at no cost in clocks.
 
-    Fmax ceiling: the pool copies are block RAMs whose output register the Yosys
-    mappings leave unused, so each read is the RAM's clock-to-output into the fabric
-    register ``words``; in pezo/flow/pnr.py's harness a bare 512 x 16 read reaches
-    137 MHz on ECP5 (DP16KD clock-to-output 5.83 ns in nextpnr's model), far below 90 %
-    of ``lfsr-floor``'s 328 MHz, and 97.7 MHz on iCE40 (``lfsr-floor``: 89.9 MHz).
+    Fmax: the pool copies are block RAMs read into the fabric register ``words``. Yosys'
+    mappings leave the RAMs' output register unused; on ECP5, pezo/flow/bram_outreg.py
+    moves ``words`` into the DP16KD's output register (through the read-during-write
+    multiplexer Yosys puts after the read), so the read costs 0.97 ns clock-to-output
+    instead of 5.83 ns in nextpnr's model: pezo-pool P = 1 167.3 MHz on ECP5 (135.6
+    without), its critical path now the scaler's accumulator. iCE40 has no such
+    register: a bare 512 x 16 read in pezo/flow/pnr.py's harness reaches 97.7 MHz
+    (``lfsr-floor``: 89.9 MHz).
     """
 
     def __init__(self, cfg: PezoConfig):

