@@ -258,6 +258,12 @@ class PoolScaler(wiring.Component):
     the search). The lane leaps W times in the write pass, the last time past the fill
     words (harmless, the step reloads the bank).
 
+    Parameters
+    ----------
+    cfg : the configuration (B, F, M, T, N = ``pool_size``).
+    antithetic : the pool layout above: True (W = N/2, ``PoolEngine``) or False (W = N,
+        ``PaperPool``).
+
     Attributes
     ----------
     start : In(1), begin a fill (restarts one in progress); ``done`` falls.
