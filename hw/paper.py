@@ -2,7 +2,8 @@
 ref/paper.py (its docstring is the contract and gives the reading of the paper). Both
 have the common source interface (hw/source.py) and take their uniform words and
 scaling from the PeZO engine's blocks (hw/lfsr.py, hw/scaler.py), so only the reuse
-differs from hw/engine.py.
+(and paper-pool's pool layout: N independent words, no negations) differs from
+hw/engine.py.
 
 The start/seed control follows hw/engine.py's engines (registered start, bank requests
 followed by states that wait for ``busy`` to fall), with the seed wiring and the epoch
@@ -46,7 +47,9 @@ class PaperPool(wiring.Component):
 
     Parameters
     ----------
-    cfg : the configuration (``strategy`` = ``pool``); one LFSR lane, the PeZO fill.
+    cfg : the configuration (``strategy`` = ``pool``); one LFSR lane, the
+        :class:`PoolScaler` fill of N independent words (``antithetic=False``:
+        ``pezo.ref.scaler.fill_pool(v, cfg, antithetic=False)``).
     params : d, parameters per perturbation (a constant of the accelerator); default
         :func:`pezo.ref.paper.default_params` (the training flow's digits MLP).
 
@@ -90,7 +93,7 @@ class PaperPool(wiring.Component):
         S, P, N = cfg.step_bits, cfg.parallel, cfg.pool_size
         n, pbits = exact_log2(N), exact_log2(P)
         m.submodules.bank = bank = LfsrBank.from_config(cfg)
-        m.submodules.scaler = scaler = PoolScaler(cfg)
+        m.submodules.scaler = scaler = PoolScaler(cfg, antithetic=False)
         state = Signal(_Pool)
         target = Signal(S)
         seek_to = Signal(S)

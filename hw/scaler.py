@@ -5,7 +5,8 @@ F = frac_bits, M = mantissa_bits, T = moment_bits, sh = B + M - F):
   over windows of L words and a mantissa ladder, pipelined (``latency`` 6);
 * :class:`PoolScaler` (``pool``): the pool fill, sequential, since it runs once per
   epoch: a moment pass, a (2**M - 1)-clock search by subtraction, and a bit-serial
-  scaling pass that writes each scaled word and its negation (ref/scaler.py section 5).
+  scaling pass that writes each scaled word and its negation, or (``antithetic`` False)
+  each of N scaled words once (ref/scaler.py section 5).
 
 Shared wiring: centring ``v = {~u[B-1], u[B-2:0], 1}`` (signed, B+1 bits, odd);
 ``|v| = {u[B-2:0] ^ {B-1{~u[B-1]}}, 1}`` (B bits, no negation); ``q = |v| >> (B-T)``
@@ -25,7 +26,8 @@ from amaranth.utils import exact_log2
 from pezo.errors import ConfigError
 from pezo.hw.arith import Register, adder_tree
 from pezo.ref.config import PezoConfig
-from pezo.ref.scaler import acc_bits, acc_limit, ladder_steps, mantissa_range, mantissa_thresholds, nominal_mantissa
+from pezo.ref.scaler import (acc_bits, acc_limit, fill_words, ladder_steps, mantissa_range, mantissa_thresholds,
+                             nominal_mantissa)
 
 
 def centred(u: Value, word_bits: int) -> Value:
@@ -210,20 +212,21 @@ class _Fill(enum.Enum):
 
 
 class PoolScaler(wiring.Component):
-    """The pool fill: N/2 fill words in, N scaled pool words out, each word's negation
-    beside it (``pezo.ref.scaler.fill_pool``, an exactly zero-sum pool), every step
-    sequential, with two adders: ``acc`` (moment, then mantissa search) and the Horner
-    ``h``.
+    """The pool fill: W fill words in, N scaled pool words out
+    (``pezo.ref.scaler.fill_pool(v, cfg, antithetic)``): ``antithetic`` (default,
+    ``pezo-pool``) W = N/2, each word's negation beside it, an exactly zero-sum pool;
+    else (``paper-pool``) W = N, each word written once. Every step sequential, with
+    two adders: ``acc`` (moment, then mantissa search) and the Horner ``h``.
 
     Schedule (clocks; n = log2 N; the lane's words are usable once ``word_valid``):
 
     1. ``start`` (``acc`` preset to ``-steps[0]``, the smallest clamped threshold of
-       :func:`pezo.ref.scaler.ladder_steps` for N/2 words); next clock ``reload``
+       :func:`pezo.ref.scaler.ladder_steps` for W words); next clock ``reload``
        (load the fill lane);
-    2. moment pass, N/2 clocks with ``word_valid``: each consumes ``word``
+    2. moment pass, W clocks with ``word_valid``: each consumes ``word``
        (``advance``), registers its top bits ``q`` (T bits, 0 in every other clock)
-       and, one clock later, adds the table term ``q*q + q`` to ``acc`` (signed W
-       bits, W = 1 + the width of ``acc_limit(N/2) + 1``): one table level before the
+       and, one clock later, adds the table term ``q*q + q`` to ``acc`` (signed
+       bits: 1 + the width of ``acc_limit(W) + 1``): one table level before the
        carry chain, ORed with the search's addend (0 in this pass), so the
        accumulator needs neither a multiplexer nor a clock enable;
     3. one clock: ``reload`` (the lane starts over, meanwhile:)
@@ -235,13 +238,14 @@ class PoolScaler(wiring.Component):
        (:func:`pezo.ref.scaler.ladder_mantissa`); ``mant = 2**M + c``;
     5. one clock with ``word_valid``: ``h = 2**(sh-1)`` (a constant: a synchronous
        set/reset, no multiplexer), the mantissa into ``bits``;
-    6. per pool word (counter c_w = 0 .. N-1: lane word k = c_w >> 1, negated when
-       c_w is odd), M+1 Horner clocks ``h = (h + mant[i]*v') >> 1`` for i = 0 .. M
-       (arithmetic shift, the mantissa's low bit first) with ``v' = centre(u_k)`` or
-       ``centre(~u_k) = -centre(u_k)`` (wiring), so ``h = floor((v'*mant +
-       2**(sh-1)) / 2**(M+1))``, then one write clock: ``write_en`` with z = ``h >>
-       (sh-M-1)`` at pool index ``k + (c_w & 1) * N/2``, the lane advances after an
-       odd word, and ``h``, ``bits`` are preset for the next word;
+    6. per pool word (counter c_w = 0 .. N-1; antithetic: lane word k = c_w >> 1,
+       negated when c_w is odd; else lane word k = c_w), M+1 Horner clocks ``h = (h +
+       mant[i]*v') >> 1`` for i = 0 .. M (arithmetic shift, the mantissa's low bit
+       first) with ``v' = centre(u_k)`` or ``centre(~u_k) = -centre(u_k)`` (wiring),
+       so ``h = floor((v'*mant + 2**(sh-1)) / 2**(M+1))``, then one write clock:
+       ``write_en`` with z = ``h >> (sh-M-1)`` at pool index ``k + (c_w & 1) * N/2``
+       (antithetic; the lane advances after an odd word) or ``k`` (the lane advances
+       after every word), and ``h``, ``bits`` are preset for the next word;
     7. ``done`` rises at the end of the last write clock.
 
     Only the phase and ``done`` are reset; the data registers are ``reset_less``, so
@@ -249,10 +253,16 @@ class PoolScaler(wiring.Component):
     schedule sets every one of them before it is used. The Horner reads the lane's word
     directly (it holds while ``advance`` is 0): no word register and no subtractor.
 
-    Fill time: :attr:`fill_clocks` = 2 + N/2 + 1 + (2**M - 1) + 1 + N*(M+2) clocks
+    Fill time: :attr:`fill_clocks` = 2 + W + 1 + (2**M - 1) + 1 + N*(M+2) clocks
     from ``start`` to ``done`` plus the lane loads' waits (the second load's overlaps
-    the search). The lane leaps N/2 times in the write pass, after each negated word,
-    the last time past the fill words (harmless, the step reloads the bank).
+    the search). The lane leaps W times in the write pass, the last time past the fill
+    words (harmless, the step reloads the bank).
+
+    Parameters
+    ----------
+    cfg : the configuration (B, F, M, T, N = ``pool_size``).
+    antithetic : the pool layout above: True (W = N/2, ``PoolEngine``) or False (W = N,
+        ``PaperPool``).
 
     Attributes
     ----------
@@ -274,8 +284,9 @@ class PoolScaler(wiring.Component):
     done : Out(1), the pool is written (registered).
     """
 
-    def __init__(self, cfg: PezoConfig):
+    def __init__(self, cfg: PezoConfig, antithetic: bool = True):
         self.cfg = cfg
+        self.antithetic = antithetic
         B, M, N = cfg.word_bits, cfg.mantissa_bits, cfg.pool_size
         super().__init__({
             "start": In(1),
@@ -294,9 +305,9 @@ class PoolScaler(wiring.Component):
     @property
     def fill_clocks(self) -> int:
         """Clocks from ``start`` to ``done`` when the lane never waits (``word_valid``
-        always 1): N/2 + N*(M+2) + 2**M + 3."""
+        always 1): W + N*(M+2) + 2**M + 3."""
         N, M = self.cfg.pool_size, self.cfg.mantissa_bits
-        return 2 + N // 2 + 1 + ((1 << M) - 1) + 1 + N * (M + 2)
+        return 2 + fill_words(self.cfg, self.antithetic) + 1 + ((1 << M) - 1) + 1 + N * (M + 2)
 
     def elaborate(self, platform) -> Module:
         m = Module()
@@ -314,40 +325,42 @@ class PoolScaler(wiring.Component):
             phase bit's logic sees only its own transitions."""
             return [is_(src).eq(0)] + ([is_(dst).eq(1)] if dst is not _Fill.IDLE else [])
 
-        steps = ladder_steps(cfg, N // 2)
+        W = fill_words(cfg, self.antithetic)
+        steps = ladder_steps(cfg, W)
         # the moment, then the search clock, then the pool word: n bits, or M for the search
         count = Signal(range(max(N, 1 << M)), reset_less=True)
-        acc = Signal(signed((acc_limit(N // 2, cfg) + 1).bit_length() + 1), reset_less=True)
+        acc = Signal(signed((acc_limit(W, cfg) + 1).bit_length() + 1), reset_less=True)
         # the addends of the next clock, each 0 outside its pass: q of the word taken
         # (its table term q*q + q is then 0 too) and -steps[k]
         q = Signal(T, reset_less=True)
         operand = Signal.like(acc)
         c = Signal(M, reset_less=True)
-        odd = count[0]  # the pool word in progress is the negation of the lane word
+        # the pool word in progress is the negation of the lane word (never in a plain fill)
+        odd = count[0] if self.antithetic else Const(0, 1)
         h = Signal(signed(((1 << B) + (1 << (sh - 1))).bit_length() + 1), reset_less=True)
         # mantissa bits still to apply, next at the bottom, above them a 1 that ends the word
         bits = Signal(M + 2, reset_less=True)
         moment, search, horner, next_ = is_(_Fill.MOMENT), is_(_Fill.SEARCH), is_(_Fill.HORNER), is_(_Fill.NEXT)
         reload = is_(_Fill.LOAD) | is_(_Fill.RELOAD)
         take = moment & self.word_valid
-        # count[:n-1] is all ones, registered: no AND tree after ``word_valid``
+        # count[:log2 W] is all ones, registered: no AND tree after ``word_valid``
         ones = Signal(reset_less=True)
         moment_end = take & ones
         search_end = search & count[:M].all()
-        last_word = ones & count[n - 1]
+        last_word = ones & count[n - 1] if self.antithetic else ones
         begin_word = (is_(_Fill.PREP) & self.word_valid) | (next_ & ~last_word)
         m.d.comb += [
             self.mant.eq(Cat(c, Const(1, 1))),
             self.reload.eq(reload),
             self.write_en.eq(next_),
-            self.write_index.eq(Cat(count[1:n], odd)),
+            self.write_index.eq(Cat(count[1:n], odd) if self.antithetic else count[:n]),
             self.write_data.eq((h >> (sh - M - 1))[:B]),
             # a decode of registers (and the bank's registered ``word_valid``), not of
             # ``start`` / ``abort``: a word taken in an aborted clock is never used
-            self.advance.eq(take | (next_ & odd)),
+            self.advance.eq(take | (next_ & odd if self.antithetic else next_)),
         ]
-        self._datapath(m, steps, count, ones, q, operand, c, acc[-1], take, moment_end | search_end, search,
-                       is_(_Fill.RELOAD))
+        self._datapath(m, steps, count, ones, last_word, q, operand, c, acc[-1], take, moment_end | search_end,
+                       search, is_(_Fill.RELOAD))
         # data registers, outside the start / abort priority: each clear or preset is
         # the flip-flop's own synchronous set/reset, each hold its clock enable
         with m.If(begin_word):
@@ -384,26 +397,26 @@ class PoolScaler(wiring.Component):
                 m.d.sync += go(_Fill.NEXT, _Fill.HORNER)
         return m
 
-    def _datapath(self, m: Module, steps: tuple[int, ...], count: Signal, ones: Signal, q: Signal,
-                  operand: Signal, c: Signal, negative: Value, take: Value, clear: Value, search: Value,
-                  reload: Value) -> None:
+    def _datapath(self, m: Module, steps: tuple[int, ...], count: Signal, ones: Signal, last_word: Value,
+                  q: Signal, operand: Signal, c: Signal, negative: Value, take: Value, clear: Value,
+                  search: Value, reload: Value) -> None:
         """The pass counter, the accumulator's addends and the search count: ``count``
         cleared by ``start`` and at the end of the moment pass and of the search,
-        else counting its pass's steps, ``ones`` = ``count[:n-1].all()`` updated with
-        it; ``q`` the registered top bits of the word taken
-        (``take``, not in a clock of ``start``), else 0; ``operand`` ROM entry
+        else counting its pass's steps (not past ``last_word``), ``ones`` =
+        ``count[:log2 W].all()`` updated with it; ``q`` the registered top bits of the
+        word taken (``take``, not in a clock of ``start``), else 0; ``operand`` ROM entry
         ``-steps[count + 1]`` in the search and the clock before it (not in a clock of
         ``start``), else 0; ``c`` counts the search clocks with ``negative``."""
         cfg, B, T, M = self.cfg, self.cfg.word_bits, self.cfg.moment_bits, self.cfg.mantissa_bits
-        n = exact_log2(cfg.pool_size)
+        w = exact_log2(fill_words(cfg, self.antithetic))
         # entries from 2**M - 2 on are never added before the last check: they repeat
         # the one before, so the table's upper bits stay constant
         needed = [-t for t in steps[1:(1 << M) - 1]] or [-steps[0]]
         rom = Array(Const(t, operand.shape()) for t in needed + needed[-1:] * ((1 << M) - len(needed)))
         with m.If(self.start | clear):
-            m.d.sync += [count.eq(0), ones.eq(n == 1)]
-        with m.Elif(take | search | reload | (self.write_en & ~(ones & count[n - 1]))):
-            m.d.sync += [count.eq(count + 1), ones.eq(count[:n - 1] == (1 << (n - 1)) - 2 if n > 1 else 1)]
+            m.d.sync += [count.eq(0), ones.eq(w == 0)]
+        with m.Elif(take | search | reload | (self.write_en & ~last_word)):
+            m.d.sync += [count.eq(count + 1), ones.eq(count[:w] == (1 << w) - 2 if w else 1)]
         # both 0 after a clock of ``start``, which presets the accumulator
         m.d.sync += [q.eq(Mux(take & ~self.start, magnitude(self.word, B)[B - T:], 0)),
                      operand.eq(Mux((search | reload) & ~self.start, rom[count[:M]], 0))]

@@ -47,8 +47,8 @@ import numpy as np
 from pezo.ref.config import PezoConfig
 from pezo.ref.lfsr import LfsrBank, lane_word_ints, word_slot
 from pezo.ref.reuse import pool_indices, pool_wraps, variation_bits
-from pezo.ref.scaler import (centre, fill_pool, mantissa_range, nominal_mantissa, select_mantissas,
-                             word_moment_terms)
+from pezo.ref.scaler import (centre, fill_pool, fill_words, mantissa_range, nominal_mantissa,
+                             select_mantissas, word_moment_terms)
 
 
 class EngineModel(ABC):
@@ -76,6 +76,9 @@ class EngineModel(ABC):
 class PoolModel(EngineModel):
     """The ``pool`` strategy: a zero-sum pool per epoch, read with per-step addressing."""
 
+    #: the pool layout of ``pezo.ref.scaler.fill_pool``: N/2 words and their negations
+    antithetic = True
+
     def __init__(self, cfg: PezoConfig, seed_in: int = 0):
         super().__init__(cfg, seed_in)
         self._epoch = -1
@@ -88,14 +91,16 @@ class PoolModel(EngineModel):
         return (step // refresh) * refresh if refresh else 0
 
     def pool_fill(self, step: int) -> tuple[np.ndarray, int, int, int]:
-        """(pool words z, moment acc, mean, mantissa) of the epoch containing ``step``;
-        the mean subtracted before scaling is 0 (the antithetic pool is zero-sum by
-        construction; the slot keeps the shape GaussianPoolModel shares)."""
+        """(pool words z, moment acc, mean, mantissa) of the epoch containing ``step``,
+        from the first :func:`pezo.ref.scaler.fill_words` words of lane 0 in the fill
+        domain; the mean subtracted before scaling is 0 (no mean pass; the slot keeps
+        the shape GaussianPoolModel shares)."""
         first = self.epoch_step(step)
         if first != self._epoch:
             cfg = self.cfg
             self.bank.load(first, LfsrBank.FILL_DOMAIN)
-            z, acc, mant = fill_pool(centre(self.bank.words(cfg.pool_size // 2)[:, 0], cfg.word_bits), cfg)
+            u = self.bank.words(fill_words(cfg, self.antithetic))[:, 0]
+            z, acc, mant = fill_pool(centre(u, cfg.word_bits), cfg, self.antithetic)
             self._fill = (z, acc, 0, mant)
             self._real = self._fill[0] * (1.0 / (1 << cfg.frac_bits))
             self._epoch = first

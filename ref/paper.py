@@ -5,15 +5,23 @@ toolkit's own (ref/reuse.py, ref/engine.py).
 Only the paper's abstract-level description is available; where it leaves a choice
 open, the reading below is what a hardware designer of 2025 would build, and both
 schemes take their uniform words and their scaling from this toolkit's engine, so that
-only the reuse scheme differs from ``pezo-pool`` / ``pezo-stream``.
+only the reuse scheme (and, for ``paper-pool``, the pool's layout: N independent words
+where ``pezo-pool`` has N/2 and their negations) differs from ``pezo-pool`` /
+``pezo-stream``.
 
 ``paper-pool`` (:class:`PaperPoolModel`, config strategy ``pool``):
     "A pre-generated pool of N random numbers concatenated repeatedly to build each
     perturbation; the numbers left over at the end of one perturbation start the next."
-    The pool is filled exactly as the PeZO pool (ref/engine.py :class:`PoolModel`: lane
-    0 in the fill domain, N/2 LFSR words, ``fill_pool``: moment, adaptive mantissa,
-    the scaled words and their negations), once per epoch of ``pool_refresh`` steps. Parameter i of step t
-    (d parameters per perturbation) reads::
+    The pool holds N independent random numbers: lane 0 loaded for the epoch's first
+    step in the fill domain (as the PeZO pool, ref/engine.py :class:`PoolModel`) gives
+    N LFSR words u_k, centred to v_k, and ``fill_pool(v, cfg, antithetic=False)``
+    scales them with the paper's adaptive uniform scaling: ``acc`` = the moment terms
+    summed over all N words, ``mant = select_mantissa(acc, N)``, ``pool[k] =
+    apply_scale(v_k, mant)``; no negations and no mean subtraction (the PeZO pool's
+    antithetic pairs z[k + N/2] = -z[k] would, under this fixed read, pin z[i + N/2] =
+    -z[i] in every step, a weakness of ours, not of the paper's scheme). Once per epoch
+    of ``pool_refresh`` steps. Parameter i of step t (d parameters per perturbation)
+    reads::
 
         pool[(t*d + i) mod N]
 
@@ -22,11 +30,6 @@ only the reuse scheme differs from ``pezo-pool`` / ``pezo-stream``.
     takes it as ``params``) instead of being a pointer left by the previous step; the
     P lanes read P consecutive pool words per clock. No fresh words are drawn per step.
     When N divides d every step reads the same z (the scheme's known weakness).
-    The shared fill weakens this reading: with the negations at index k + N/2, the
-    fixed read gives z[i + N/2] = -z[i] in every step, a pinned pair of directions that
-    a pool of N independent words would not have (digits MLP, N = 512: 67.42 % against
-    78.71 % with the previous mean-free fill of N words). A fill of N independent words
-    for this design is open work (README, issue targets).
 
 ``paper-rotate`` (:class:`PaperRotateModel`, config strategy ``stream`` / ``none``):
     "An array of n generators whose outputs are concatenated; after every clock the
@@ -63,13 +66,16 @@ import numpy as np
 from pezo.errors import ConfigError
 from pezo.ref.config import PezoConfig
 from pezo.ref.engine import EngineModel, PoolModel
-from pezo.ref.scaler import apply_scale, centre, moment_terms, nominal_mantissa, select_mantissa
+from pezo.ref.scaler import apply_scale, centre, fill_words, moment_terms, nominal_mantissa, select_mantissa
 
 
 class PaperPoolModel(PoolModel):
-    """``paper-pool``: the PeZO pool fill read as one concatenated sequence (module
-    docstring). ``params`` = d, the parameters per perturbation; None takes d = n of
-    each :meth:`perturbation` call (training, where n is the model size)."""
+    """``paper-pool``: a pool of N independent scaled words read as one concatenated
+    sequence (module docstring). ``params`` = d, the parameters per perturbation; None
+    takes d = n of each :meth:`perturbation` call (training, where n is the model
+    size)."""
+
+    antithetic = False
 
     def __init__(self, cfg: PezoConfig, seed_in: int = 0, params: int | None = None):
         if cfg.strategy != "pool":
@@ -90,10 +96,10 @@ class PaperPoolModel(PoolModel):
         return (self.offset(step, n) + np.arange(n, dtype=np.int64)) & (self.cfg.pool_size - 1)
 
     def fresh_words_per_step(self, n: int, steps: int) -> float:
-        """Only the N/2 fill words, once per epoch."""
+        """Only the N fill words, once per epoch."""
         cfg = self.cfg
         epochs = -(-steps // cfg.pool_refresh) if cfg.pool_refresh else 1
-        return cfg.pool_size // 2 * epochs / steps
+        return fill_words(cfg, self.antithetic) * epochs / steps
 
 
 class PaperRotateModel(EngineModel):

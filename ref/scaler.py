@@ -23,23 +23,30 @@ With B = word_bits, F = frac_bits, M = mantissa_bits, T = moment_bits, sh = B + 
    so rounding is half-up), a signed B-bit word with F fractional bits. ``v * mant`` is
    built in hardware from shifted copies of ``v`` (M+1 terms), never a general
    multiplier.
-5. **Pool fill** (``pool`` strategy, :func:`fill_pool`), antithetic: from N/2 fill
-   words v_k, ``acc = sum(q*q + q)`` over them as in 2, ``mant = select_mantissa(acc,
-   N/2)`` and::
+5. **Pool fill** (``pool`` strategy, :func:`fill_pool`), from W fill words v_k: ``acc
+   = sum(q*q + q)`` over them as in 2, ``mant = select_mantissa(acc, W)`` and
+   ``pool[k] = apply_scale(v_k, mant)``. Two layouts of the N pool words:
 
-       pool[k] = apply_scale(v_k, mant),   pool[k + N/2] = apply_scale(-v_k, mant) = -pool[k]
+   * antithetic (``pezo-pool``, W = N/2)::
 
-   -v_k is the centred value of the complemented word ~u_k, and the rounding is odd
-   (v*mant is never an exact half: v is odd and mant < 2**(M+1) <= 2**(sh-1)), so the
-   pool is exactly zero-sum with no mean pass or subtractor, and every word's mean is
-   exactly 0 (no half-LSB bias). The second moment of the pool is the one of its N/2
-   words, which the mantissa normalises. |z| < 2**(F+1) <= 2**(B-3): no overflow.
-   The hardware runs this sequentially (hw/scaler.py, :class:`PoolScaler`): one pass
-   of N/2 clocks accumulates acc on top of a preset ``-steps[0]``; 2**M - 1 clocks of
-   subtractions of the thresholds' successive differences count the negative results
-   (:func:`ladder_steps`, identical to the ladder, see :func:`ladder_mantissa`); a
-   second pass builds each pool word bit-serially, z_k and then -z_k from the same
-   lane word.
+         pool[k] = apply_scale(v_k, mant),   pool[k + N/2] = apply_scale(-v_k, mant) = -pool[k]
+
+     -v_k is the centred value of the complemented word ~u_k, and the rounding is odd
+     (v*mant is never an exact half: v is odd and mant < 2**(M+1) <= 2**(sh-1)), so
+     the pool is exactly zero-sum with no mean pass or subtractor, and every word's
+     mean is exactly 0 (no half-LSB bias). The second moment of the pool is the one of
+     its N/2 words, which the mantissa normalises.
+   * plain (``paper-pool``, W = N): N independent words, ``pool[k] = apply_scale(v_k,
+     mant)`` for k < N, no negation and no mean subtraction (the pool's mean is the
+     sample mean of N uniforms, each word's mean exactly 0 by the odd rounding).
+
+   |z| < 2**(F+1) <= 2**(B-3): no overflow. The hardware runs this sequentially
+   (hw/scaler.py, :class:`PoolScaler`): one pass of W clocks accumulates acc on top of
+   a preset ``-steps[0]``; 2**M - 1 clocks of subtractions of the thresholds'
+   successive differences count the negative results (:func:`ladder_steps` for W
+   words, identical to the ladder, see :func:`ladder_mantissa`); a second pass builds
+   each pool word bit-serially: antithetic, z_k and then -z_k from the same lane word;
+   plain, z_k from lane word k.
 
 Moment bits (T = ``moment_bits``, default 4): q*q + q of a T-bit q is a 2**T-entry
 table instead of a squarer. The estimate ``2**(2*(B-T)) * (acc + n/3)`` of sum(v**2)
@@ -196,14 +203,20 @@ def pool_mean(v: np.ndarray) -> int:
     return int((int(np.sum(v, dtype=np.int64)) + n // 2) >> (n.bit_length() - 1))
 
 
-def fill_pool(v: np.ndarray, cfg: PezoConfig) -> tuple[np.ndarray, int, int]:
-    """(pool z, acc, mant) of the N/2 centred fill words v (section 5): z has N = 2
-    len(v) words, z[k] = apply_scale(v[k]) and z[k + N/2] = -z[k] (int64)."""
+def fill_pool(v: np.ndarray, cfg: PezoConfig, antithetic: bool = True) -> tuple[np.ndarray, int, int]:
+    """(pool z, acc, mant) of the W = len(v) centred fill words v (section 5), int64:
+    antithetic, z has N = 2W words, z[k] = apply_scale(v[k]) and z[k + W] = -z[k];
+    plain (``antithetic`` False), z has N = W words, z[k] = apply_scale(v[k])."""
     v = np.asarray(v, dtype=np.int64)
     acc = moment_acc(v, cfg)
     mant = select_mantissa(acc, cfg, len(v))
     z = apply_scale(v, mant, cfg)
-    return np.concatenate([z, -z]), acc, mant
+    return (np.concatenate([z, -z]) if antithetic else z), acc, mant
+
+
+def fill_words(cfg: PezoConfig, antithetic: bool = True) -> int:
+    """W, the fill words of a pool of N = ``pool_size`` words: N/2 antithetic, else N."""
+    return cfg.pool_size >> int(antithetic)
 
 
 def apply_scale(v: np.ndarray, mant: int | np.ndarray, cfg: PezoConfig) -> np.ndarray:

@@ -14,13 +14,16 @@ by cocotb (``COCOTB_RANDOM_SEED``), so a run is reproducible.
 :class:`PoolScaler` (the pool fill; cases from :func:`pool_scaler_case`): the bench
 plays lane 0 (a list of fill words; ``word`` shows the next one, ``advance`` moves on,
 ``reload`` starts the list over and holds ``word_valid`` low for a random number of
-clocks, as a bank load does). Every pool word written (index and value) and the
-mantissa must equal ``pezo.ref.scaler.fill_pool`` of the first N/2 words, the moment
-and write passes must each consume exactly N/2 words (two reloads in all), and
-``done`` must rise once the last word is written, within ``PoolScaler.fill_clocks``
-plus the clocks the lane waited. Fill words are drawn uniform, narrow (a high
-mantissa), biased (a large mean: the negated half must still cancel it) or only
-full-scale (the lowest mantissa), so the negation and the search are exercised.
+clocks, as a bank load does). The layout is named by ``PEZO_ANTITHETIC`` (``1``: N/2
+fill words and their negations, ``pezo-pool``; ``0``: N independent words,
+``paper-pool``). Every pool word written (index and value) and the mantissa must equal
+``pezo.ref.scaler.fill_pool(v, cfg, antithetic)`` of the first W fill words
+(``fill_words``: N/2 or N), the moment and write passes must each consume exactly W
+words (two reloads in all), and ``done`` must rise once the last word is written,
+within ``PoolScaler.fill_clocks`` plus the clocks the lane waited. Fill words are drawn
+uniform, narrow (a high mantissa), biased (a large mean: the antithetic negated half
+must still cancel it) or only full-scale (the lowest mantissa), so the negation and the
+search are exercised.
 """
 
 from __future__ import annotations
@@ -36,12 +39,14 @@ from cocotb.triggers import Timer
 
 from pezo.hw.scaler import PoolScaler, UniformScaler
 from pezo.ref.config import PRESETS, PezoConfig
-from pezo.ref.scaler import apply_scale, centre, fill_pool, moment_acc, nominal_mantissa, select_mantissa
+from pezo.ref.scaler import (apply_scale, centre, fill_pool, fill_words, moment_acc, nominal_mantissa,
+                             select_mantissa)
 from pezo.sim.runner import SimCase, config_from_env, env_value
 from pezo.sim.streams import clocks, expect_words, reset, split_words, start_clock, value
 
 WINDOW_ENV = "PEZO_WINDOW"
 WIDTH_ENV = "PEZO_WIDTH"
+ANTITHETIC_ENV = "PEZO_ANTITHETIC"
 #: spread of the moment words, window after window (EXTREMES: only the two full-scale
 #: words, the largest second moment, which selects the lowest mantissa; below 1: a
 #: narrow window, which selects a high one), so successive windows select different
@@ -76,9 +81,10 @@ def scaler_case(name: str, cfg: PezoConfig, window: int | None = None, width: in
                    env={WINDOW_ENV: str(n), WIDTH_ENV: str(k)}, testcase=UNIFORM_TESTS, quick=quick)
 
 
-def pool_scaler_case(name: str, cfg: PezoConfig, quick: bool = True) -> SimCase:
-    """A regression case of the pool fill of ``cfg``."""
-    return SimCase(name, PoolScaler, "pezo.sim.tb_scaler", cfg, testcase=POOL_TESTS, quick=quick)
+def pool_scaler_case(name: str, cfg: PezoConfig, quick: bool = True, antithetic: bool = True) -> SimCase:
+    """A regression case of the pool fill of ``cfg`` (``antithetic``: its layout)."""
+    return SimCase(name, partial(PoolScaler, antithetic=antithetic), "pezo.sim.tb_scaler", cfg,
+                   env={ANTITHETIC_ENV: str(int(antithetic))}, testcase=POOL_TESTS, quick=quick)
 
 
 CASES = [
@@ -91,6 +97,10 @@ CASES = [
     pool_scaler_case("pool_scaler_m1_t2", PRESETS["small"].replace(mantissa_bits=1, moment_bits=2, pool_size=32)),
     pool_scaler_case("pool_scaler_m6", PRESETS["default"].replace(mantissa_bits=6, pool_size=32, parallel=1)),
     pool_scaler_case("pool_scaler_n2", PRESETS["p1"].replace(pool_size=2, mantissa_bits=2)),
+    pool_scaler_case("pool_scaler_plain_small", PRESETS["small"], antithetic=False),
+    pool_scaler_case("pool_scaler_plain_m1_t2", PRESETS["small"].replace(mantissa_bits=1, moment_bits=2, pool_size=32),
+                     antithetic=False),
+    pool_scaler_case("pool_scaler_plain_n2", PRESETS["p1"].replace(pool_size=2, mantissa_bits=2), antithetic=False),
 ]
 
 
@@ -265,11 +275,13 @@ class Fill:
         self.dut = dut
         self.cfg = config_from_env()
         self.N = self.cfg.pool_size
+        self.antithetic = env_value(ANTITHETIC_ENV) == "1"
+        self.W = fill_words(self.cfg, self.antithetic)
 
     def fill_words(self, kind: str) -> list[int]:
         B = self.cfg.word_bits
         top = (1 << B) - 1
-        count = self.N // 2 + 2  # the write pass leaps one word beyond the fill words
+        count = self.W + 2  # the write pass leaps one word beyond the fill words
         if kind == "uniform":
             return [random.getrandbits(B) for _ in range(count)]
         if kind == "narrow":
@@ -288,7 +300,7 @@ class Fill:
         await clocks(dut)
         dut.start.value = 0
         k, wait, pass_words, passes, written, waited = 0, 0, 0, 0, {}, 0
-        fill_clocks = PoolScaler(self.cfg).fill_clocks
+        fill_clocks = PoolScaler(self.cfg, self.antithetic).fill_clocks
         for clock in range(2 * fill_clocks + 200):
             if stop_after is not None and clock == stop_after:
                 return None
@@ -310,14 +322,14 @@ class Fill:
             if reload:
                 assert passes < 2, "a third lane reload"
                 passes += 1
-                # the moment pass reads the N/2 fill words from the lane's start
+                # the moment pass reads the W fill words from the lane's start
                 if passes == 2:
-                    assert pass_words == self.N // 2, f"moment pass took {pass_words} words, expected {self.N // 2}"
+                    assert pass_words == self.W, f"moment pass took {pass_words} words, expected {self.W}"
                 pass_words = 0
                 k, wait = 0, random.choice([0, 1, 3, 9])
             if value(dut.done):
                 assert passes == 2, f"done after {passes} passes"
-                assert pass_words == self.N // 2, f"write pass took {pass_words} words, expected {self.N // 2}"
+                assert pass_words == self.W, f"write pass took {pass_words} words, expected {self.W}"
                 # done is read as it was before this edge: it rose `clock + 1` clocks after
                 # the clock of start, `waited` of which the lane's (some overlap the search)
                 assert fill_clocks <= clock + 1 <= fill_clocks + waited, \
@@ -327,7 +339,8 @@ class Fill:
 
     def check(self, written: dict[int, int], words: list[int], what: str) -> None:
         cfg = self.cfg
-        z, acc, mant = fill_pool(centre(np.array(words[:self.N // 2], dtype=np.int64), cfg.word_bits), cfg)
+        v = centre(np.array(words[:self.W], dtype=np.int64), cfg.word_bits)
+        z, acc, mant = fill_pool(v, cfg, self.antithetic)
         assert sorted(written) == list(range(self.N)), f"{what}: {len(written)} of {self.N} words written"
         got = np.array([written[j] for j in range(self.N)], dtype=np.int64)
         assert value(self.dut.mant) == mant, f"{what}: mantissa {value(self.dut.mant)}, ref {mant} (acc {acc})"

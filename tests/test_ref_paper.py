@@ -13,21 +13,80 @@ from pezo.ref.engine import PoolModel, StreamModel
 from pezo.ref.gaussian.box_muller import box_muller_words
 from pezo.ref.gaussian.icdf import icdf_words
 from pezo.ref.gaussian_pool import GaussianPoolModel, fill_generator
+from pezo.ref.lfsr import LfsrBank
 from pezo.ref.paper import PaperPoolModel, PaperRotateModel
 from pezo.ref.reuse import pool_draws, pool_indices
+from pezo.ref.scaler import apply_scale, centre
 from pezo.ref.train.sources import make_source
 
 SMALL = preset("small")
 
 
-@pytest.mark.parametrize("cfg", [SMALL, PezoConfig(pool_size=64, parallel=4, pool_refresh=4)])
-def test_paper_pool_reads_the_pezo_pool_as_one_concatenated_sequence(cfg):
+def _direct_plain_fill(cfg: PezoConfig, seed_in: int, first: int) -> tuple[np.ndarray, int, int]:
+    """(pool, acc, mant) of paper-pool's epoch starting at step ``first``, computed
+    directly in numpy from the module docstring: N fill-domain words of lane 0, centred,
+    the T-bit moment over all N, the mantissa from the threshold inequality of
+    ref/scaler.py section 3, and the rounded scaling; no negation, no mean."""
+    B, F, M, T, N = cfg.word_bits, cfg.frac_bits, cfg.mantissa_bits, cfg.moment_bits, cfg.pool_size
+    sh = B + M - F
+    bank = LfsrBank.from_config(cfg, seed_in=seed_in)
+    bank.load(first, LfsrBank.FILL_DOMAIN)
+    v = 2 * bank.words(N)[:, 0].astype(np.int64) + 1 - 2**B
+    q = np.abs(v) >> (B - T)
+    acc = int((q * q + q).sum())
+    m = np.arange(2**M, 2**(M + 1) - 1)
+    mant = 2**M + int((3 * m * (m + 1) * acc + N * m * (m + 1) < 3 * N * 4**(F + sh - B + T)).sum())
+    return (v * mant + 2**(sh - 1)) >> sh, acc, mant
+
+
+PAPER_CONFIGS = [SMALL, PezoConfig(pool_size=64, parallel=4, pool_refresh=4), PezoConfig()]
+
+
+@pytest.mark.parametrize("cfg", PAPER_CONFIGS)
+def test_paper_pool_fill_is_n_scaled_words_and_read_as_one_concatenated_sequence(cfg):
+    """The pool, its moment and its mantissa equal the direct computation over N words,
+    epoch by epoch, and step t reads it from t*d mod N on."""
     d = 3 * cfg.pool_size // 2 + 5
-    paper, pezo = PaperPoolModel(cfg, seed_in=9), PoolModel(cfg, seed_in=9)
+    paper = PaperPoolModel(cfg, seed_in=9)
     for step in range(5):
-        pool = pezo.pool_fill(step)[0]
-        want = pool[(step * d + np.arange(d)) % cfg.pool_size]
-        assert (paper.perturbation(step, d) == want).all()
+        first = paper.epoch_step(step)
+        pool, acc, mant = _direct_plain_fill(cfg, 9, first)
+        got, got_acc, mean, got_mant = paper.pool_fill(step)
+        assert (got == pool).all() and (got_acc, mean, got_mant) == (acc, 0, mant)
+        assert (paper.perturbation(step, d) == pool[(step * d + np.arange(d)) % cfg.pool_size]).all()
+
+
+@pytest.mark.parametrize("cfg", PAPER_CONFIGS)
+def test_paper_pool_is_not_antithetic_and_pezo_pool_still_is(cfg):
+    """paper-pool's words k and k + N/2 are independent (no pinned pair z[i + N/2] =
+    -z[i] under its fixed read); pezo-pool keeps its N/2 words and their negations, the
+    first N/2 lane words shared with paper-pool."""
+    N = cfg.pool_size
+    paper = PaperPoolModel(cfg).pool_fill(0)[0]
+    pezo, _, _, pezo_mant = PoolModel(cfg).pool_fill(0)
+    pairs = paper[:N // 2] == -paper[N // 2:]
+    assert pairs.mean() < 0.25, f"{pairs.sum()} of {N // 2} pairs cancel"
+    assert (pezo[:N // 2] == -pezo[N // 2:]).all()
+    u = LfsrBank.from_config(cfg)
+    u.load(0, LfsrBank.FILL_DOMAIN)
+    v = centre(u.words(N // 2)[:, 0], cfg.word_bits)
+    assert (pezo[:N // 2] == apply_scale(v, pezo_mant, cfg)).all()
+
+
+def test_paper_pool_second_moment_is_unit_and_its_mean_is_not_forced_to_zero():
+    """Default pool (N = 512), 8 epochs: the adaptive scaling over N words gives a unit
+    second moment within the mantissa's quantisation; the mean is the sample mean of N
+    uniforms (not subtracted), non-zero but within 4 standard errors."""
+    cfg = PezoConfig(pool_refresh=1)
+    model = PaperPoolModel(cfg)
+    means = []
+    for step in range(8):
+        pool = model.pool_fill(step)[0] / 2**cfg.frac_bits
+        assert abs(np.mean(pool**2) - 1) <= 1 / 2**cfg.mantissa_bits + 0.01, step
+        assert abs(pool.mean()) < 4 / np.sqrt(cfg.pool_size), step
+        means.append(pool.mean())
+    assert any(means), "every pool is zero-sum: the fill is antithetic or mean-subtracted"
+    assert model.fresh_words_per_step(1210, 10) == cfg.pool_size  # one fill of N words per step
 
 
 def test_paper_pool_leftover_words_start_the_next_step():

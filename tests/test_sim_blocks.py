@@ -4,6 +4,7 @@ reject."""
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 from functools import partial
 
@@ -15,9 +16,10 @@ from amaranth.lib.wiring import In
 from pezo.hw.reuse import PoolReuse
 from pezo.hw.scaler import PoolScaler, UniformScaler
 from pezo.sim import tb_reuse, tb_scaler
+from pezo.sim.random_config import random_config, run_seed
 from pezo.sim.runner import SimulationFailed
 
-from cases import cocotb_tests
+from cases import cocotb_tests, run_drawn
 
 CASES = [c for c in tb_scaler.CASES + tb_reuse.CASES if c.quick]
 
@@ -99,6 +101,25 @@ def test_fill_testbench_rejects_a_fill_without_mean_subtraction():
     case = next(c for c in tb_scaler.CASES if c.name == "pool_scaler_small")
     bad = replace(case, name="pool_scaler_word_zero",
                   make_component=partial(_tampered, make=PoolScaler, port="word", const=0),
+                  testcase=["pool_fill_matches_ref"])
+    with pytest.raises(SimulationFailed, match="pool_fill_matches_ref"):
+        bad.run()
+
+
+def test_plain_pool_fill_random_config_matches_ref_bit_exact():
+    """paper-pool's fill (``PoolScaler(cfg, antithetic=False)``, N independent words) on
+    a config drawn per run; PEZO_RANDOM_SEED=<seed> reproduces a failure."""
+    seed = run_seed()
+    cfg = random_config(random.Random(seed))
+    case = tb_scaler.pool_scaler_case("pool_scaler_plain_random", cfg, antithetic=False)
+    run_drawn(case, seed, f"PEZO_RANDOM_SEED={seed} config={cfg}", len(tb_scaler.POOL_TESTS))
+
+
+def test_plain_fill_testbench_rejects_the_antithetic_fill():
+    """The bench of the plain fill must reject pezo-pool's antithetic PoolScaler (N/2
+    words and their negations) on the same config."""
+    case = next(c for c in tb_scaler.CASES if c.name == "pool_scaler_plain_small")
+    bad = replace(case, name="pool_scaler_plain_given_antithetic", make_component=PoolScaler,
                   testcase=["pool_fill_matches_ref"])
     with pytest.raises(SimulationFailed, match="pool_fill_matches_ref"):
         bad.run()
