@@ -138,7 +138,9 @@ class PoolReuse(wiring.Component):
                 with m.Case(_Place.SEED):
                     m.d.sync += [r.eq(Mux(drawn == 0, 1, drawn)), loading.eq(1), phase.eq(_Place.CHAIN)]
                 with m.Case(_Place.CHAIN):
-                    m.d.sync += [r.eq(linear_map(r, power_columns(n, P + 1))), loading.eq(loading << 1)]
+                    m.d.sync += loading.eq(loading << 1)
+                    if P > 1:   # the last lane loads r in the first chain clock: nothing reads it later
+                        m.d.sync += r.eq(linear_map(r, power_columns(n, P + 1)))
                     with m.If(opening):
                         m.d.sync += [offset.eq(offset ^ wn), wn.eq(drawn), self.ready.eq(1),
                                      phase.eq(_Place.READY)]
