@@ -171,8 +171,6 @@ class LfsrBank(wiring.Component):
             m.d.sync += [comparing.eq(0), sought.eq(1), behind.eq(target < self.step)]
         with m.Elif(sought):
             m.d.sync += [sought.eq(0), stale.eq(0), prime.eq(1)]
-            with m.If(back):
-                m.d.sync += self.step.eq(0)
         with m.Elif(prime):
             m.d.sync += [prime.eq(0), walking.eq(1), phase.eq(0)]
         with m.Elif(walking):
@@ -180,11 +178,18 @@ class LfsrBank(wiring.Component):
                 with m.If(at):
                     m.d.sync += [master.eq(lanes[0]), walking.eq(0)]
                 with m.Else():
-                    m.d.sync += [self.step.eq(self.step + 1), phase.eq(1)]
+                    m.d.sync += phase.eq(1)
             with m.Else():
                 m.d.sync += phase.eq(Mux(phase == Kp, 0, phase + 1))
         with m.Elif(loading):
             m.d.sync += [remaining.eq(remaining - 1), loading.eq(more)]
+        # the step counts in a walk's first clock short of the target and clears in the
+        # decide clock of a restart; the clear, a constant given last, is the flip-flops'
+        # synchronous reset beside the count's enable (no multiplexer per bit)
+        with m.If(~request & walking & (phase == 0) & ~at):
+            m.d.sync += self.step.eq(self.step + 1)
+        with m.If(~request & sought & back):
+            m.d.sync += self.step.eq(0)
         # a load comes only while idle: outside the chain above, so that no seek
         # register's enable waits for the (combinational) ``load`` input
         with m.If(self.load & ~request):

@@ -50,11 +50,15 @@ class PoolReuse(wiring.Component):
     each register a to ``A a ^ k``: A is the constant matrix of ``(x) alpha**P`` (each
     address bit the XOR of a few bits) and ``k = o ^ A o``, with the next-wrap word
     ``wn`` XORed in at a wrap turn (which also sets ``o = o ^ wn`` and takes the next
-    fresh word into ``wn``). At the read that ends a wrap lane P - 1's memory reads
-    address ``o`` (the wrap's last parameter) instead of its register. Each lane is one
-    register and one 6-input function per bit (three bits of A's row, k, the load value
-    and the lane's load select) under an enable shared by all lanes: no adder, no
-    multiplier (the registers are ``reset_less``: each is loaded before use).
+    fresh word into ``wn``). Lane P - 1's register holds its address XOR o instead,
+    ``s (x) alpha**(i + P*P)``, which every step maps to ``A a`` (no k), and its memory
+    reads ``o ^`` the register, or ``o`` at the read that ends a wrap (the wrap's last
+    parameter): one 3-input function per address bit, where a plain register would need
+    the multiplexer between it and ``o`` anyway (at P = 1 k is then not built at all).
+    Each lane is one register and one function of at most 6 inputs per bit (three bits
+    of A's row, k, the load value and the lane's load select) under an enable shared by
+    all lanes: no adder, no multiplier (the registers are ``reset_less``: each is loaded
+    before use).
 
     Place schedule (clocks, ``word`` = lane 0's current word): clock 0 (``place``):
     ``o = 0``, ``wn = w0 mod N``, read counter 0; clock 1 (seed): ``r = s`` (w1 mod N, 0
@@ -138,7 +142,9 @@ class PoolReuse(wiring.Component):
                 with m.Case(_Place.SEED):
                     m.d.sync += [r.eq(Mux(drawn == 0, 1, drawn)), loading.eq(1), phase.eq(_Place.CHAIN)]
                 with m.Case(_Place.CHAIN):
-                    m.d.sync += [r.eq(linear_map(r, power_columns(n, P + 1))), loading.eq(loading << 1)]
+                    m.d.sync += loading.eq(loading << 1)
+                    if P > 1:   # the last lane loads r in the first chain clock: nothing reads it later
+                        m.d.sync += r.eq(linear_map(r, power_columns(n, P + 1)))
                     with m.If(opening):
                         m.d.sync += [offset.eq(offset ^ wn), wn.eq(drawn), self.ready.eq(1),
                                      phase.eq(_Place.READY)]
@@ -152,13 +158,16 @@ class PoolReuse(wiring.Component):
             copy = Memory(shape=signed(cfg.word_bits), depth=N, init=[])
             m.submodules[f"pool{p}"] = copy
             wr, rd = copy.write_port(), copy.read_port()
+            # lane P - 1 holds its address XOR o (o is 0 in the chain clocks): it steps
+            # by A alone, and its memory reads o ^ (the register, or 0 when ``last``)
+            final = p == P - 1
             m.d.comb += [
                 wr.addr.eq(self.write_index), wr.data.eq(self.write_data), wr.en.eq(self.write_en),
-                rd.addr.eq(Mux(last, offset, addr) if p == P - 1 else addr), rd.en.eq(reading),
+                rd.addr.eq(offset ^ Mux(last, 0, addr) if final else addr), rd.en.eq(reading),
                 self.words[p].eq(rd.data),
             ]
             with m.If(reading | chain):
-                m.d.sync += addr.eq(Mux(loading[p], r, linear_map(addr, columns) ^ k))
+                m.d.sync += addr.eq(Mux(loading[p], r, linear_map(addr, columns) ^ (0 if final else k)))
         return m
 
 

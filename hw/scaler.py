@@ -41,6 +41,17 @@ def magnitude(u: Value, word_bits: int) -> Value:
     return Cat(Const(1, 1), low)
 
 
+def plus_held(h: Value, a: Value) -> Value:
+    """h + a for signed h and a no wider than h, one bit wider than h, written as the
+    subtraction (2h) - (2 ~a + 1) = 2 (h + a) + 1 so that Yosys' Xilinx carry chain
+    takes its carry-generate input (DI) from ``h``, a register, and needs one LUT per
+    bit (S = h ^ a) instead of a second one that forms ``a`` again for DI."""
+    width = len(h) + 1
+    h_wide = Cat(h, h[-1].replicate(width - len(h)))
+    a_wide = Cat(a, a[-1].replicate(width - len(a)))
+    return (Cat(Const(0, 1), h_wide) - Cat(Const(1, 1), ~a_wide))[1:width + 1].as_signed()
+
+
 def moment_term(q: Value, moment_bits: int) -> Value:
     """q*q + q of the T-bit q as a 2**T-entry constant table (no multiplier): 2T bits."""
     return Array(Const(x * x + x, 2 * moment_bits) for x in range(1 << moment_bits))[q]
@@ -367,7 +378,7 @@ class PoolScaler(wiring.Component):
             m.d.sync += [h.eq(1 << (sh - 1)), bits.eq(Cat(self.mant, Const(1, 1)))]
         with m.Elif(horner):
             word = self.word ^ odd.replicate(B)  # ~u: centre(~u) = -centre(u)
-            m.d.sync += [h.eq((h + Mux(bits[0], centred(word, B), 0)) >> 1), bits.eq(bits >> 1)]
+            m.d.sync += [h.eq(plus_held(h, Mux(bits[0], centred(word, B), 0)) >> 1), bits.eq(bits >> 1)]
         with m.If(self.start):
             m.d.sync += acc.eq(-steps[0])
         with m.Else():

@@ -188,11 +188,12 @@ def test_adder_tree_sums_and_its_registered_form_has_log2_latency(count):
 
 # reuse
 
-def test_pool_addresses_match_ref_over_wraps():
+@pytest.mark.parametrize("parallel, pool_size", [(4, 32), (1, 16)], ids=["P4", "P1"])
+def test_pool_addresses_match_ref_over_wraps(parallel, pool_size):
     """A pool holding its own indices (pool[j] = j), so each word read is the address
     read: a placement from random fresh words, then 2.5 wraps read without gaps, equal
     ``pool_indices(pool_draws(...))``; w0, w1, w2 and one word per wrap are consumed."""
-    cfg = SMALL.replace(parallel=4, pool_size=32)
+    cfg = SMALL.replace(parallel=parallel, pool_size=pool_size)
     P, N = cfg.parallel, cfg.pool_size
     D = N // P
     reads = 2 * D + D // 2
