@@ -109,6 +109,13 @@ class PoolEngine(wiring.Component):
         # clock-to-output (the ECP5 mapping leaves the RAM's output register unused)
         read_valid = Signal()
         words = Signal.like(reuse.words, reset_less=True)
+        # the fill's abort from a register: ``start`` and ``seed`` fan out to the state
+        # and the skid buffer only; the scaler stops one clock later, harmless: its
+        # writes go to a pool already invalid (``seed``) or refilled before use
+        # (``start``, ``need_fill``), and its lane advance falls in the bank request's
+        # clock or the next
+        aborting = Signal()
+        m.d.sync += aborting.eq(self.start.valid | self.seed.valid)
         en = out.i.ready
         connect_seed(m, self, bank)
         wiring.connect(m, out.o, wiring.flipped(self.z))
@@ -122,7 +129,7 @@ class PoolEngine(wiring.Component):
             bank.fill.eq(filling),
             # each is 0 while the other runs: an OR, no select on the lanes' enable path
             bank.advance.eq(scaler.advance | reuse.advance),
-            scaler.abort.eq(self.start.valid | self.seed.valid),
+            scaler.abort.eq(aborting),
             scaler.word.eq(bank.words[0]),
             scaler.word_valid.eq(~bank.busy),
             reuse.word.eq(bank.words[0]),
@@ -150,12 +157,11 @@ class PoolEngine(wiring.Component):
 
 class _Stream(enum.Enum):
     IDLE = 0
-    BEGIN = 1
-    SEEK = 2
-    LOAD_REQUEST = 3
-    LOAD = 4
-    PRIME = 5
-    STREAM = 6
+    SEEK = 1
+    LOAD_REQUEST = 2
+    LOAD = 3
+    PRIME = 4
+    STREAM = 5
 
 
 class StreamEngine(wiring.Component):
@@ -196,11 +202,15 @@ class StreamEngine(wiring.Component):
         m.submodules.scaler = scaler = UniformScaler(self.cfg)
         m.submodules.out = out = SkidBuffer(self.z.payload.shape())
         state = Signal(_Stream)
-        # state == BEGIN, LOAD_REQUEST, PRIME and STREAM as flip-flops of their own: the lane and
-        # scaler enables see registers instead of a decode of the state (and of start and
-        # seed); a load request or a restart in a start or seed clock is harmless (the
-        # bank ignores a load beside a request, the step restarts the scaler again)
-        beginning = Signal()    # state == BEGIN: the clock after a start
+        # state == LOAD_REQUEST, PRIME and STREAM as flip-flops of their own: the lane and
+        # scaler enables see registers instead of a decode of the state. The state and
+        # these flags follow the start and the seed a clock late (``beginning``,
+        # ``stopping``), so ``start.valid`` and ``seed.valid`` reach only the target,
+        # the pipeline's valid bits, the skid buffer's flush and the bank; a load
+        # request or a restart in a start clock or the next is harmless (the bank
+        # ignores a load beside a request, the step restarts the scaler again)
+        beginning = Signal()    # the clock after a start: the seek request
+        stopping = Signal()     # the clock after a seed
         requesting = Signal()   # state == LOAD_REQUEST: the load request and the restarts
         priming = Signal()
         streaming = Signal()
@@ -208,8 +218,13 @@ class StreamEngine(wiring.Component):
         lanes = Signal.like(bank.words)
         valid = Signal(scaler.latency)  # words in the scaler's pipeline stages, output last
         en = out.i.ready
-        # the lanes leap in a start or seed clock too: harmless, the step seeks and loads them
-        leap = priming | (streaming & en & reuse.advance)
+        # arm == priming | (streaming & reuse.advance) in every clock, a register computed
+        # a clock ahead, so the lanes' enable is one gate of registers (arm, en and the
+        # bank's own select); en is 1 in the priming clock (the skid buffer, flushed by
+        # the start, holds nothing before the first word streams). The lanes leap in a
+        # start or seed clock too: harmless, the step seeks and loads them
+        arm = Signal()
+        leap = arm & en
         connect_seed(m, self, bank)
         wiring.connect(m, out.o, wiring.flipped(self.z))
         m.d.comb += [
@@ -217,7 +232,8 @@ class StreamEngine(wiring.Component):
             bank.seek.valid.eq(beginning),
             bank.seek.payload.eq(target),
             bank.advance.eq(leap),
-            bank.load.eq(requesting),
+            # no load after a seed, whose seek the bank runs then
+            bank.load.eq(requesting & ~stopping),
             scaler.restart.eq(requesting),
             reuse.restart.eq(requesting),
             reuse.lanes.eq(lanes),
@@ -231,19 +247,23 @@ class StreamEngine(wiring.Component):
         ]
         with m.If(leap):
             m.d.sync += lanes.eq(bank.words)
-        m.d.sync += beginning.eq(self.start.valid)
+        m.d.sync += [beginning.eq(self.start.valid), stopping.eq(self.seed.valid)]
         with m.If(self.start.valid):
-            m.d.sync += [target.eq(self.start.payload), valid.eq(0), state.eq(_Stream.BEGIN),
-                         requesting.eq(0), priming.eq(0), streaming.eq(0)]
-        with m.Elif(self.seed.valid):
-            m.d.sync += [valid.eq(0), state.eq(_Stream.IDLE), requesting.eq(0), priming.eq(0),
-                         streaming.eq(0)]
+            m.d.sync += target.eq(self.start.payload)
+        # the words in flight are dropped in the clock of a start or seed and in the next,
+        # where the state still streams
+        with m.If(self.start.valid | self.seed.valid | beginning | stopping):
+            m.d.sync += valid.eq(0)
+        with m.Elif(streaming & en):
+            m.d.sync += valid.eq(Cat(1, valid[:-1]))
+        with m.If(beginning):
+            m.d.sync += [state.eq(_Stream.SEEK), requesting.eq(0), priming.eq(0), streaming.eq(0), arm.eq(0)]
+        with m.Elif(stopping):
+            m.d.sync += [state.eq(_Stream.IDLE), requesting.eq(0), priming.eq(0), streaming.eq(0), arm.eq(0)]
         with m.Else():
-            with m.If(streaming & en):
-                m.d.sync += valid.eq(Cat(1, valid[:-1]))
+            # priming and streaming are followed by streaming
+            m.d.sync += arm.eq((priming | streaming) & reuse.advance_next)
             with m.Switch(state):
-                with m.Case(_Stream.BEGIN):
-                    m.d.sync += state.eq(_Stream.SEEK)
                 with m.Case(_Stream.SEEK):
                     with m.If(~bank.busy):
                         m.d.sync += [state.eq(_Stream.LOAD_REQUEST), requesting.eq(1)]
@@ -251,7 +271,7 @@ class StreamEngine(wiring.Component):
                     m.d.sync += [state.eq(_Stream.LOAD), requesting.eq(0)]
                 with m.Case(_Stream.LOAD):
                     with m.If(~bank.busy):
-                        m.d.sync += [state.eq(_Stream.PRIME), priming.eq(1)]
+                        m.d.sync += [state.eq(_Stream.PRIME), priming.eq(1), arm.eq(1)]
                 with m.Case(_Stream.PRIME):
                     m.d.sync += [state.eq(_Stream.STREAM), priming.eq(0), streaming.eq(1)]
         return m

@@ -117,9 +117,20 @@ def add_scaler_fill_states(m: Module, state: Signal, states: type[enum.Enum], ba
     seek, :meth:`LfsrBank.seek_clocks`) + 1 (start) + :attr:`PoolScaler.fill_clocks`
     plus the waits of the scaler's lane loads.
     """
-    add_bank_wait(m, state, bank, states.FILL_SEEK, states.FILL_START)
+    # state == FILL_START as a flip-flop of its own (set with the state, from the next
+    # state's decode ``keep_starting``), so the scaler's start, which resets its phase,
+    # is a register and not a decode of the state
+    keep_starting = Signal()
+    flags = Module()
+    starting = Signal()
+    flags.d.sync += starting.eq(keep_starting)
+    flags.d.comb += scaler.start.eq(starting)
+    m.submodules.fill_flags = flags
+    with m.Case(states.FILL_SEEK):
+        with m.If(~bank.busy):
+            m.d.comb += keep_starting.eq(1)
+            m.d.sync += state.eq(states.FILL_START)
     with m.Case(states.FILL_START):
-        m.d.comb += scaler.start.eq(1)
         m.d.sync += state.eq(states.FILL)
     with m.Case(states.FILL):
         m.d.comb += bank.load.eq(scaler.reload)
