@@ -179,7 +179,7 @@ class StreamEngine(wiring.Component):
 
     Latency (clocks from ``start`` valid to the first ``z.valid``; J, L as for
     :class:`PoolEngine`): 1 (start registered) + 1 (seek request) + J + 1 (load request)
-    + L + 1 (the first bank words taken into the lane register) + 6 (the scaler's
+    + L + 1 (the first bank words taken into the lane register) + 7 (the scaler's
     pipeline, :attr:`UniformScaler.latency`) + 1 (the output register of the
     :class:`~pezo.hw.source.SkidBuffer`; the pipeline advances on its registered
     ``ready``, so ``z.ready`` drives only the two output entries' enables). The lane register holds the K words in use while the bank runs one
