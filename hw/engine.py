@@ -155,15 +155,6 @@ class PoolEngine(wiring.Component):
         return m
 
 
-class _Stream(enum.Enum):
-    IDLE = 0
-    SEEK = 1
-    LOAD_REQUEST = 2
-    LOAD = 3
-    PRIME = 4
-    STREAM = 5
-
-
 class StreamEngine(wiring.Component):
     """The ``stream`` / ``none`` strategies: K = ``cfg.lanes`` lanes, R uses per word.
 
@@ -176,6 +167,7 @@ class StreamEngine(wiring.Component):
     start, seed, z : the common source interface (hw/source.py); ``z`` equals
         ``pezo.ref.engine.engine_model(cfg, seed_in).perturbation``. While ``z.ready``
         is 0 the whole pipeline stalls (the LFSRs advance only when a transfer is taken).
+        ``seed`` reaches the bank through a register: the bank seeds a clock later.
 
     Latency (clocks from ``start`` valid to the first ``z.valid``; J, L as for
     :class:`PoolEngine`): 1 (start registered) + 1 (seek request) + J + 1 (load request)
@@ -201,18 +193,20 @@ class StreamEngine(wiring.Component):
         m.submodules.reuse = reuse = self.reuse_stage(self.cfg)
         m.submodules.scaler = scaler = UniformScaler(self.cfg)
         m.submodules.out = out = SkidBuffer(self.z.payload.shape())
-        state = Signal(_Stream)
-        # state == LOAD_REQUEST, PRIME and STREAM as flip-flops of their own: the lane and
-        # scaler enables see registers instead of a decode of the state. The state and
-        # these flags follow the start and the seed a clock late (``beginning``,
-        # ``stopping``), so ``start.valid`` and ``seed.valid`` reach only the target,
-        # the pipeline's valid bits, the skid buffer's flush and the bank; a load
-        # request or a restart in a start clock or the next is harmless (the bank
-        # ignores a load beside a request, the step restarts the scaler again)
+        # the sequence as one flip-flop per state (IDLE: none set), each the flat next-state
+        # function of a few registers, so no enable sees a decode of a state register. The
+        # flags follow the start and the seed a clock late (``beginning``, ``stopping``),
+        # so ``start.valid`` and ``seed.valid`` reach only the target, the pipeline's valid
+        # bits, the skid buffer's flush and the seed's register (the bank seeds in the
+        # clock after the seed, beside ``stopping``); a load request or a restart in a
+        # start clock or the next is harmless (the bank ignores a load beside a request,
+        # the step restarts the scaler again)
         beginning = Signal()    # the clock after a start: the seek request
         stopping = Signal()     # the clock after a seed
-        requesting = Signal()   # state == LOAD_REQUEST: the load request and the restarts
-        priming = Signal()
+        seeking = Signal()      # waiting for the seek
+        requesting = Signal()   # the load request and the restarts
+        loading = Signal()      # waiting for the load
+        priming = Signal()      # the first bank words into the lane register
         streaming = Signal()
         target = Signal(self.cfg.step_bits)
         lanes = Signal.like(bank.words)
@@ -225,15 +219,14 @@ class StreamEngine(wiring.Component):
         # start or seed clock too: harmless, the step seeks and loads them
         arm = Signal()
         leap = arm & en
-        connect_seed(m, self, bank)
+        connect_seed(m, self, bank, registered=True)
         wiring.connect(m, out.o, wiring.flipped(self.z))
         m.d.comb += [
             out.flush.eq(self.start.valid | self.seed.valid),
             bank.seek.valid.eq(beginning),
             bank.seek.payload.eq(target),
             bank.advance.eq(leap),
-            # no load after a seed, whose seek the bank runs then
-            bank.load.eq(requesting & ~stopping),
+            bank.load.eq(requesting),
             scaler.restart.eq(requesting),
             reuse.restart.eq(requesting),
             reuse.lanes.eq(lanes),
@@ -248,32 +241,26 @@ class StreamEngine(wiring.Component):
         with m.If(leap):
             m.d.sync += lanes.eq(bank.words)
         m.d.sync += [beginning.eq(self.start.valid), stopping.eq(self.seed.valid)]
+        go = ~beginning & ~stopping   # neither a start nor a seed in the last clock
         with m.If(self.start.valid):
             m.d.sync += target.eq(self.start.payload)
-        # the words in flight are dropped in the clock of a start or seed and in the next,
-        # where the state still streams
-        with m.If(self.start.valid | self.seed.valid | beginning | stopping):
+        # the words in flight are dropped in a start or seed clock; in the next the state
+        # still streams, but no word enters the pipeline
+        with m.If(self.start.valid | self.seed.valid):
             m.d.sync += valid.eq(0)
         with m.Elif(streaming & en):
-            m.d.sync += valid.eq(Cat(1, valid[:-1]))
-        with m.If(beginning):
-            m.d.sync += [state.eq(_Stream.SEEK), requesting.eq(0), priming.eq(0), streaming.eq(0), arm.eq(0)]
-        with m.Elif(stopping):
-            m.d.sync += [state.eq(_Stream.IDLE), requesting.eq(0), priming.eq(0), streaming.eq(0), arm.eq(0)]
-        with m.Else():
-            # priming and streaming are followed by streaming
-            m.d.sync += arm.eq((priming | streaming) & reuse.advance_next)
-            with m.Switch(state):
-                with m.Case(_Stream.SEEK):
-                    with m.If(~bank.busy):
-                        m.d.sync += [state.eq(_Stream.LOAD_REQUEST), requesting.eq(1)]
-                with m.Case(_Stream.LOAD_REQUEST):
-                    m.d.sync += [state.eq(_Stream.LOAD), requesting.eq(0)]
-                with m.Case(_Stream.LOAD):
-                    with m.If(~bank.busy):
-                        m.d.sync += [state.eq(_Stream.PRIME), priming.eq(1), arm.eq(1)]
-                with m.Case(_Stream.PRIME):
-                    m.d.sync += [state.eq(_Stream.STREAM), priming.eq(0), streaming.eq(1)]
+            m.d.sync += valid.eq(Cat(go, valid[:-1]))
+        idle = ~bank.busy   # the bank's request is done
+        m.d.sync += [
+            seeking.eq(beginning | (~stopping & seeking & ~idle)),
+            requesting.eq(go & seeking & idle),
+            loading.eq(go & (requesting | (loading & ~idle))),
+            priming.eq(go & loading & idle),
+            streaming.eq(go & (priming | streaming)),
+            # the next clock primes, or streams with the reuse stage's advance (not cleared
+            # by a start or seed: it leaps at most in the clock after the bank's request)
+            arm.eq((loading & idle) | ((priming | streaming) & reuse.advance_next)),
+        ]
         return m
 
 

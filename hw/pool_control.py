@@ -31,15 +31,18 @@ def must_fill(step: Value, pool_valid: Signal, pool_epoch: Signal, mask: int) ->
     return ~pool_valid | (pool_epoch != (step & mask))
 
 
-def connect_seed(m: Module, source: wiring.Component, bank: LfsrBank) -> None:
+def connect_seed(m: Module, source: wiring.Component, bank: LfsrBank, *, registered: bool = False) -> None:
     """The source always takes ``start`` and ``seed`` (both ``ready`` = 1); ``seed`` goes to
-    the bank unregistered (it seeds the lanes in the clock it is valid)."""
-    m.d.comb += [
-        source.start.ready.eq(1),
-        source.seed.ready.eq(1),
-        bank.seed.valid.eq(source.seed.valid),
-        bank.seed.payload.eq(source.seed.payload),
-    ]
+    the bank unregistered (it seeds the lanes in the clock it is valid) or, with
+    ``registered``, through a register (W + 1 flip-flops; the bank seeds a clock later,
+    so ``seed.valid`` reaches none of the bank's control logic)."""
+    m.d.comb += [source.start.ready.eq(1), source.seed.ready.eq(1)]
+    if not registered:
+        m.d.comb += [bank.seed.valid.eq(source.seed.valid), bank.seed.payload.eq(source.seed.payload)]
+        return
+    payload = Signal.like(source.seed.payload, reset_less=True)
+    m.d.sync += [bank.seed.valid.eq(source.seed.valid), payload.eq(source.seed.payload)]
+    m.d.comb += bank.seed.payload.eq(payload)
 
 
 def add_bank_wait(m: Module, state: Signal, bank: LfsrBank, waiting: enum.Enum,

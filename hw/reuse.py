@@ -221,12 +221,13 @@ class StreamReuse(wiring.Component):
             return None
         phases = R // P
         phase = Signal(range(phases))
-        m.d.comb += self.advance_next.eq(Mux(self.restart, 0, Mux(self.next, phase == phases - 2, self.advance)))
+        penult = Signal()   # ph = R/P - 2, registered: the next transfer moves to the last phase
+        m.d.comb += self.advance_next.eq(Mux(self.restart, 0, Mux(self.next, penult, self.advance)))
         m.d.sync += self.advance.eq(self.advance_next)
         with m.If(self.restart):
-            m.d.sync += phase.eq(0)
+            m.d.sync += [phase.eq(0), penult.eq(phases == 2)]
         with m.Elif(self.next):
-            m.d.sync += phase.eq(phase + 1)
+            m.d.sync += [phase.eq(phase + 1), penult.eq(phase == (phases - 3) % phases)]
         return phase
 
     def elaborate(self, platform) -> Module:

@@ -163,8 +163,10 @@ class UniformScaler(wiring.Component):
         term = Signal(2 * T)
         term_en = Signal()
         term_last = Signal()
+        # the window's running sum; it holds the whole window's sum in the clock after
+        # the window's last term (``total_en``) and restarts from the next term
         acc = Signal(acc_bits(self.window, cfg))
-        total = Signal(len(acc))
+        first = Signal()   # the next term starts a window
         total_en = Signal()
         thresholds = mantissa_thresholds(cfg, self.window)
         below = Signal(len(thresholds))   # total < threshold, one bit per threshold
@@ -174,7 +176,7 @@ class UniformScaler(wiring.Component):
         lo, _ = mantissa_range(cfg)
 
         with m.If(self.restart):
-            m.d.sync += [acc.eq(0), count.eq(0), term_en.eq(0), total_en.eq(0), below_en.eq(0),
+            m.d.sync += [acc.eq(0), first.eq(0), count.eq(0), term_en.eq(0), total_en.eq(0), below_en.eq(0),
                          self.mant.eq(nominal_mantissa(cfg, self.window))]
         with m.Elif(self.en):
             m.d.sync += [term.eq(moment_term(q, T)), term_en.eq(self.moment_en),
@@ -183,10 +185,9 @@ class UniformScaler(wiring.Component):
             with m.If(self.moment_en):
                 m.d.sync += count.eq(count + 1)
             with m.If(term_en):
-                m.d.sync += acc.eq(Mux(term_last, 0, acc + term))
-                m.d.sync += total.eq(acc + term)
+                m.d.sync += [acc.eq(Mux(first, term, acc + term)), first.eq(term_last)]
             with m.If(total_en):
-                m.d.sync += below.eq(Cat(*(total < theta for theta in thresholds)))
+                m.d.sync += below.eq(Cat(*(acc < theta for theta in thresholds)))
             with m.If(below_en):
                 m.d.sync += self.mant.eq(lo | thermometer_count(list(below)))
 
