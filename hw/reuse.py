@@ -121,10 +121,12 @@ class PoolReuse(wiring.Component):
         addrs = [Signal(n, name=f"addr{p}", reset_less=True) for p in range(P)]
         reading = self.read_en & self.ready & ~self.place
         chain = phase == _Place.CHAIN
-        opening = chain & loading[P]
+        # loading[P] is set only in a chain clock after lane P - 1's: the open clock
+        opening = loading[P]
+        seeding = Signal()   # phase == SEED: the clock after ``place``, a register of its own
+        m.d.sync += seeding.eq(self.place)
         # ``reading`` without ~place: the term is ORed with place anyway
-        m.d.comb += self.advance.eq(self.place | (phase == _Place.SEED) | opening
-                                    | (self.read_en & self.ready & last))
+        m.d.comb += self.advance.eq(self.place | seeding | opening | (self.read_en & self.ready & last))
         columns = power_columns(n, P)
         k = Signal(n)
         m.d.comb += k.eq(offset ^ linear_map(offset, columns) ^ Mux(last | opening, wn, 0))
