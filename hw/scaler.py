@@ -185,7 +185,7 @@ class UniformScaler(wiring.Component):
             with m.If(self.moment_en):
                 m.d.sync += count.eq(count + 1)
             with m.If(term_en):
-                m.d.sync += [acc.eq(Mux(first, term, acc + term)), first.eq(term_last)]
+                m.d.sync += [acc.eq(Mux(first, 0, acc) + term), first.eq(term_last)]
             with m.If(total_en):
                 m.d.sync += below.eq(Cat(*(acc < theta for theta in thresholds)))
             with m.If(below_en):
