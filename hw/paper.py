@@ -213,8 +213,9 @@ class PaperRotate(StreamEngine):
 
     Latency (clocks from ``start`` valid to the first ``z.valid``; J = the seek time
     (LfsrBank.seek_clocks), L = lane load clocks of hw/lfsr.py): 1 + 1 + J + 1 + L + 1
-    + 4 (the scaler's pipeline). It is hw/engine.py's StreamEngine (bank, sequencing,
-    scaler) with :class:`RotateReuse` in place of StreamReuse. Then P words per clock.
+    + 7 (the scaler's pipeline, UniformScaler.latency) + 1 (the output skid buffer).
+    It is hw/engine.py's StreamEngine (bank, sequencing, scaler, skid buffer) with
+    :class:`RotateReuse` in place of StreamReuse. Then P words per clock.
     """
 
     reuse_stage = RotateReuse
