@@ -109,9 +109,17 @@ class PoolEngine(wiring.Component):
         seek_epoch = (state == _Pool.BEGIN) & need_fill
         # the words read (the block RAM's output, valid once read) go through one fabric
         # register before the skid buffer's multiplexer: no logic after the RAM's
-        # clock-to-output (the ECP5 mapping leaves the RAM's output register unused)
+        # clock-to-output (on ECP5 this register moves into the RAM's output register,
+        # pezo/flow/bram_outreg.py)
         read_valid = Signal()
         words = Signal.like(reuse.words, reset_less=True)
+        # the fill's abort from a register: ``start`` and ``seed`` fan out to the state
+        # and the skid buffer only; the scaler stops one clock later, harmless: its
+        # writes go to a pool already invalid (``seed``) or refilled before use
+        # (``start``, ``need_fill``), and its lane advance falls in the bank request's
+        # clock or the next
+        aborting = Signal()
+        m.d.sync += aborting.eq(self.start.valid | self.seed.valid)
         en = out.i.ready
         connect_seed(m, self, bank)
         wiring.connect(m, out.o, wiring.flipped(self.z))
@@ -125,7 +133,7 @@ class PoolEngine(wiring.Component):
             bank.fill.eq(filling),
             # each is 0 while the other runs: an OR, no select on the lanes' enable path
             bank.advance.eq(scaler.advance | reuse.advance),
-            scaler.abort.eq(self.start.valid | self.seed.valid),
+            scaler.abort.eq(aborting),
             scaler.word.eq(bank.words[0]),
             scaler.word_valid.eq(~bank.busy),
             reuse.word.eq(bank.words[0]),
@@ -151,16 +159,6 @@ class PoolEngine(wiring.Component):
         return m
 
 
-class _Stream(enum.Enum):
-    IDLE = 0
-    BEGIN = 1
-    SEEK = 2
-    LOAD_REQUEST = 3
-    LOAD = 4
-    PRIME = 5
-    STREAM = 6
-
-
 class StreamEngine(wiring.Component):
     """The ``stream`` / ``none`` strategies: K = ``cfg.lanes`` lanes, R uses per word.
 
@@ -173,10 +171,11 @@ class StreamEngine(wiring.Component):
     start, seed, z : the common source interface (hw/source.py); ``z`` equals
         ``pezo.ref.engine.engine_model(cfg, seed_in).perturbation``. While ``z.ready``
         is 0 the whole pipeline stalls (the LFSRs advance only when a transfer is taken).
+        ``seed`` reaches the bank through a register: the bank seeds a clock later.
 
     Latency (clocks from ``start`` valid to the first ``z.valid``; J, L as for
     :class:`PoolEngine`): 1 (start registered) + 1 (seek request) + J + 1 (load request)
-    + L + 1 (the first bank words taken into the lane register) + 6 (the scaler's
+    + L + 1 (the first bank words taken into the lane register) + 7 (the scaler's
     pipeline, :attr:`UniformScaler.latency`) + 1 (the output register of the
     :class:`~pezo.hw.source.SkidBuffer`; the pipeline advances on its registered
     ``ready``, so ``z.ready`` drives only the two output entries' enables). The lane register holds the K words in use while the bank runs one
@@ -198,22 +197,33 @@ class StreamEngine(wiring.Component):
         m.submodules.reuse = reuse = self.reuse_stage(self.cfg)
         m.submodules.scaler = scaler = UniformScaler(self.cfg)
         m.submodules.out = out = SkidBuffer(self.z.payload.shape())
-        state = Signal(_Stream)
-        # state == BEGIN, LOAD_REQUEST, PRIME and STREAM as flip-flops of their own: the lane and
-        # scaler enables see registers instead of a decode of the state (and of start and
-        # seed); a load request or a restart in a start or seed clock is harmless (the
-        # bank ignores a load beside a request, the step restarts the scaler again)
-        beginning = Signal()    # state == BEGIN: the clock after a start
-        requesting = Signal()   # state == LOAD_REQUEST: the load request and the restarts
-        priming = Signal()
+        # the sequence as one flip-flop per state (IDLE: none set), each the flat next-state
+        # function of a few registers, so no enable sees a decode of a state register. The
+        # flags follow the start and the seed a clock late (``beginning``, ``stopping``),
+        # so ``start.valid`` and ``seed.valid`` reach only the target, the pipeline's valid
+        # bits, the skid buffer's flush and the seed's register (the bank seeds in the
+        # clock after the seed, beside ``stopping``); a load request or a restart in a
+        # start clock or the next is harmless (the bank ignores a load beside a request,
+        # the step restarts the scaler again)
+        beginning = Signal()    # the clock after a start: the seek request
+        stopping = Signal()     # the clock after a seed
+        seeking = Signal()      # waiting for the seek
+        requesting = Signal()   # the load request and the restarts
+        loading = Signal()      # waiting for the load
+        priming = Signal()      # the first bank words into the lane register
         streaming = Signal()
         target = Signal(self.cfg.step_bits)
         lanes = Signal.like(bank.words)
         valid = Signal(scaler.latency)  # words in the scaler's pipeline stages, output last
         en = out.i.ready
-        # the lanes leap in a start or seed clock too: harmless, the step seeks and loads them
-        leap = priming | (streaming & en & reuse.advance)
-        connect_seed(m, self, bank)
+        # arm == priming | (streaming & reuse.advance) in every clock, a register computed
+        # a clock ahead, so the lanes' enable is one gate of registers (arm, en and the
+        # bank's own select); en is 1 in the priming clock (the skid buffer, flushed by
+        # the start, holds nothing before the first word streams). The lanes leap in a
+        # start or seed clock too: harmless, the step seeks and loads them
+        arm = Signal()
+        leap = arm & en
+        connect_seed(m, self, bank, registered=True)
         wiring.connect(m, out.o, wiring.flipped(self.z))
         m.d.comb += [
             out.flush.eq(self.start.valid | self.seed.valid),
@@ -234,29 +244,27 @@ class StreamEngine(wiring.Component):
         ]
         with m.If(leap):
             m.d.sync += lanes.eq(bank.words)
-        m.d.sync += beginning.eq(self.start.valid)
+        m.d.sync += [beginning.eq(self.start.valid), stopping.eq(self.seed.valid)]
+        go = ~beginning & ~stopping   # neither a start nor a seed in the last clock
         with m.If(self.start.valid):
-            m.d.sync += [target.eq(self.start.payload), valid.eq(0), state.eq(_Stream.BEGIN),
-                         requesting.eq(0), priming.eq(0), streaming.eq(0)]
-        with m.Elif(self.seed.valid):
-            m.d.sync += [valid.eq(0), state.eq(_Stream.IDLE), requesting.eq(0), priming.eq(0),
-                         streaming.eq(0)]
-        with m.Else():
-            with m.If(streaming & en):
-                m.d.sync += valid.eq(Cat(1, valid[:-1]))
-            with m.Switch(state):
-                with m.Case(_Stream.BEGIN):
-                    m.d.sync += state.eq(_Stream.SEEK)
-                with m.Case(_Stream.SEEK):
-                    with m.If(~bank.busy):
-                        m.d.sync += [state.eq(_Stream.LOAD_REQUEST), requesting.eq(1)]
-                with m.Case(_Stream.LOAD_REQUEST):
-                    m.d.sync += [state.eq(_Stream.LOAD), requesting.eq(0)]
-                with m.Case(_Stream.LOAD):
-                    with m.If(~bank.busy):
-                        m.d.sync += [state.eq(_Stream.PRIME), priming.eq(1)]
-                with m.Case(_Stream.PRIME):
-                    m.d.sync += [state.eq(_Stream.STREAM), priming.eq(0), streaming.eq(1)]
+            m.d.sync += target.eq(self.start.payload)
+        # the words in flight are dropped in a start or seed clock; in the next the state
+        # still streams, but no word enters the pipeline
+        with m.If(self.start.valid | self.seed.valid):
+            m.d.sync += valid.eq(0)
+        with m.Elif(streaming & en):
+            m.d.sync += valid.eq(Cat(go, valid[:-1]))
+        idle = ~bank.busy   # the bank's request is done
+        m.d.sync += [
+            seeking.eq(beginning | (~stopping & seeking & ~idle)),
+            requesting.eq(go & seeking & idle),
+            loading.eq(go & (requesting | (loading & ~idle))),
+            priming.eq(go & loading & idle),
+            streaming.eq(go & (priming | streaming)),
+            # the next clock primes, or streams with the reuse stage's advance (not cleared
+            # by a start or seed: it leaps at most in the clock after the bank's request)
+            arm.eq((loading & idle) | ((priming | streaming) & reuse.advance_next)),
+        ]
         return m
 
 

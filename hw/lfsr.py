@@ -172,22 +172,29 @@ class LfsrBank(wiring.Component):
         with m.Elif(sought):
             m.d.sync += [sought.eq(0), stale.eq(0), prime.eq(1)]
         with m.Elif(prime):
-            m.d.sync += [prime.eq(0), walking.eq(1), phase.eq(0)]
-        with m.Elif(walking):
-            with m.If(phase == 0):
-                with m.If(at):
-                    m.d.sync += [master.eq(lanes[0]), walking.eq(0)]
-                with m.Else():
-                    m.d.sync += phase.eq(1)
-            with m.Else():
-                m.d.sync += phase.eq(Mux(phase == Kp, 0, phase + 1))
+            m.d.sync += [prime.eq(0), walking.eq(1)]
+        with m.Elif(walking & (phase == 0) & at):
+            m.d.sync += walking.eq(0)
         with m.Elif(loading):
-            m.d.sync += [remaining.eq(remaining - 1), loading.eq(more)]
-        # the step counts in a walk's first clock short of the target and clears in the
-        # decide clock of a restart; the clear, a constant given last, is the flip-flops'
-        # synchronous reset beside the count's enable (no multiplexer per bit)
-        with m.If(~request & walking & (phase == 0) & ~at):
-            m.d.sync += self.step.eq(self.step + 1)
+            m.d.sync += loading.eq(more)
+        # the walk's phase, master and step and the load count outside the request
+        # priority (enables of a few registers): in a request clock the walk is abandoned
+        # and sets ``stale``, so the next seek restarts from master0 and the prime clock
+        # clears the phase, and a load is abandoned, whatever they hold
+        with m.If(prime):
+            m.d.sync += phase.eq(0)
+        with m.Elif(walking):
+            with m.If(phase != 0):
+                m.d.sync += phase.eq(Mux(phase == Kp, 0, phase + 1))
+            with m.Elif(at):
+                m.d.sync += master.eq(lanes[0])
+            with m.Else():
+                m.d.sync += [self.step.eq(self.step + 1), phase.eq(1)]
+        with m.If(loading):
+            m.d.sync += remaining.eq(remaining - 1)
+        # the step clears in the decide clock of a restart (not in a request clock, which
+        # keeps it for the next compare); the clear, a constant given last, is the
+        # flip-flops' synchronous reset beside the count's enable (no multiplexer per bit)
         with m.If(~request & sought & back):
             m.d.sync += self.step.eq(0)
         # a load comes only while idle: outside the chain above, so that no seek

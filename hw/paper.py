@@ -186,20 +186,8 @@ class RotateReuse(StreamReuse):
     def elaborate(self, platform) -> Module:
         m = Module()
         cfg = self.cfg
-        P, R, K = cfg.parallel, cfg.effective_repeat, cfg.lanes
-        if R > P:
-            phases = R // P
-            phase = Signal(range(phases))
-            m.d.comb += self.advance.eq(phase == phases - 1)
-            with m.If(self.restart):
-                m.d.sync += phase.eq(0)
-            with m.Elif(self.next):
-                m.d.sync += phase.eq(phase + 1)
-            for p in range(P):
-                m.d.comb += self.u[p].eq(self.lanes[0])
-            return m
-        m.d.comb += self.advance.eq(1)
-        if K == 1:
+        P, K = cfg.parallel, cfg.lanes
+        if self.phase(m) is not None or K == 1:
             for p in range(P):
                 m.d.comb += self.u[p].eq(self.lanes[0])
             return m
@@ -228,8 +216,9 @@ class PaperRotate(StreamEngine):
 
     Latency (clocks from ``start`` valid to the first ``z.valid``; J = the seek time
     (LfsrBank.seek_clocks), L = lane load clocks of hw/lfsr.py): 1 + 1 + J + 1 + L + 1
-    + 4 (the scaler's pipeline). It is hw/engine.py's StreamEngine (bank, sequencing,
-    scaler) with :class:`RotateReuse` in place of StreamReuse. Then P words per clock.
+    + 7 (the scaler's pipeline, UniformScaler.latency) + 1 (the output skid buffer).
+    It is hw/engine.py's StreamEngine (bank, sequencing, scaler, skid buffer) with
+    :class:`RotateReuse` in place of StreamReuse. Then P words per clock.
     """
 
     reuse_stage = RotateReuse

@@ -31,15 +31,18 @@ def must_fill(step: Value, pool_valid: Signal, pool_epoch: Signal, mask: int) ->
     return ~pool_valid | (pool_epoch != (step & mask))
 
 
-def connect_seed(m: Module, source: wiring.Component, bank: LfsrBank) -> None:
+def connect_seed(m: Module, source: wiring.Component, bank: LfsrBank, *, registered: bool = False) -> None:
     """The source always takes ``start`` and ``seed`` (both ``ready`` = 1); ``seed`` goes to
-    the bank unregistered (it seeds the lanes in the clock it is valid)."""
-    m.d.comb += [
-        source.start.ready.eq(1),
-        source.seed.ready.eq(1),
-        bank.seed.valid.eq(source.seed.valid),
-        bank.seed.payload.eq(source.seed.payload),
-    ]
+    the bank unregistered (it seeds the lanes in the clock it is valid) or, with
+    ``registered``, through a register (W + 1 flip-flops; the bank seeds a clock later,
+    so ``seed.valid`` reaches none of the bank's control logic)."""
+    m.d.comb += [source.start.ready.eq(1), source.seed.ready.eq(1)]
+    if not registered:
+        m.d.comb += [bank.seed.valid.eq(source.seed.valid), bank.seed.payload.eq(source.seed.payload)]
+        return
+    payload = Signal.like(source.seed.payload, reset_less=True)
+    m.d.sync += [bank.seed.valid.eq(source.seed.valid), payload.eq(source.seed.payload)]
+    m.d.comb += bank.seed.payload.eq(payload)
 
 
 def add_bank_wait(m: Module, state: Signal, bank: LfsrBank, waiting: enum.Enum,
@@ -117,9 +120,20 @@ def add_scaler_fill_states(m: Module, state: Signal, states: type[enum.Enum], ba
     seek, :meth:`LfsrBank.seek_clocks`) + 1 (start) + :attr:`PoolScaler.fill_clocks`
     plus the waits of the scaler's lane loads.
     """
-    add_bank_wait(m, state, bank, states.FILL_SEEK, states.FILL_START)
+    # state == FILL_START as a flip-flop of its own (set with the state, from the next
+    # state's decode ``keep_starting``), so the scaler's start, which resets its phase,
+    # is a register and not a decode of the state
+    keep_starting = Signal()
+    flags = Module()
+    starting = Signal()
+    flags.d.sync += starting.eq(keep_starting)
+    flags.d.comb += scaler.start.eq(starting)
+    m.submodules.fill_flags = flags
+    with m.Case(states.FILL_SEEK):
+        with m.If(~bank.busy):
+            m.d.comb += keep_starting.eq(1)
+            m.d.sync += state.eq(states.FILL_START)
     with m.Case(states.FILL_START):
-        m.d.comb += scaler.start.eq(1)
         m.d.sync += state.eq(states.FILL)
     with m.Case(states.FILL):
         m.d.comb += bank.load.eq(scaler.reload)

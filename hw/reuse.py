@@ -125,10 +125,12 @@ class PoolReuse(wiring.Component):
         addrs = [Signal(n, name=f"addr{p}", reset_less=True) for p in range(P)]
         reading = self.read_en & self.ready & ~self.place
         chain = phase == _Place.CHAIN
-        opening = chain & loading[P]
+        # loading[P] is set only in a chain clock after lane P - 1's: the open clock
+        opening = loading[P]
+        seeding = Signal()   # phase == SEED: the clock after ``place``, a register of its own
+        m.d.sync += seeding.eq(self.place)
         # ``reading`` without ~place: the term is ORed with place anyway
-        m.d.comb += self.advance.eq(self.place | (phase == _Place.SEED) | opening
-                                    | (self.read_en & self.ready & last))
+        m.d.comb += self.advance.eq(self.place | seeding | opening | (self.read_en & self.ready & last))
         columns = power_columns(n, P)
         k = Signal(n)
         m.d.comb += k.eq(offset ^ linear_map(offset, columns) ^ Mux(last | opening, wn, 0))
@@ -199,6 +201,9 @@ class StreamReuse(wiring.Component):
         (combinational: latency :attr:`latency` = 0).
     advance : Out(1), this transfer uses the last variation of ``lanes``: the bank must
         leap when the transfer happens (constant 1 when R <= P, else a register).
+    advance_next : Out(1), the value ``advance`` takes in the next clock, given this
+        clock's ``restart`` and ``next`` (combinational; ``advance`` is its register),
+        so that a user can register its own leap condition a clock ahead.
     next : In(1), the transfer happens: move to the next phase.
     restart : In(1), phase to 0 (start of a step); priority over ``next``.
     """
@@ -212,29 +217,41 @@ class StreamReuse(wiring.Component):
             "lanes": In(data.ArrayLayout(unsigned(B), cfg.lanes)),
             "u": Out(data.ArrayLayout(unsigned(B), cfg.parallel)),
             "advance": Out(1),
+            "advance_next": Out(1),
             "next": In(1),
             "restart": In(1),
         })
+
+    def phase(self, m: Module) -> Signal | None:
+        """Add the phase counter of R > P to ``m``: ph = transfers since ``restart`` mod
+        R/P, driving ``advance`` (ph = R/P - 1, registered) and ``advance_next``; both
+        constant 1 and None returned when R <= P."""
+        P, R = self.cfg.parallel, self.cfg.effective_repeat
+        if R <= P:
+            m.d.comb += [self.advance.eq(1), self.advance_next.eq(1)]
+            return None
+        phases = R // P
+        phase = Signal(range(phases))
+        penult = Signal()   # ph = R/P - 2, registered: the next transfer moves to the last phase
+        m.d.comb += self.advance_next.eq(Mux(self.restart, 0, Mux(self.next, penult, self.advance)))
+        m.d.sync += self.advance.eq(self.advance_next)
+        with m.If(self.restart):
+            m.d.sync += [phase.eq(0), penult.eq(phases == 2)]
+        with m.Elif(self.next):
+            m.d.sync += [phase.eq(phase + 1), penult.eq(phase == (phases - 3) % phases)]
+        return phase
 
     def elaborate(self, platform) -> Module:
         m = Module()
         cfg = self.cfg
         P, R = cfg.parallel, cfg.effective_repeat
-        if R <= P:
-            m.d.comb += self.advance.eq(1)
+        phase = self.phase(m)
+        if phase is None:
             for p in range(P):
                 m.d.comb += self.u[p].eq(varied(self.lanes[p // R], p % R, cfg))
             return m
-        phases = R // P
-        phase = Signal(range(phases))
-        last = Signal()   # phase == phases - 1, registered (phases >= 2)
-        m.d.comb += self.advance.eq(last)
-        with m.If(self.restart):
-            m.d.sync += [phase.eq(0), last.eq(0)]
-        with m.Elif(self.next):
-            m.d.sync += [phase.eq(phase + 1), last.eq(phase == phases - 2)]
         with m.Switch(phase):
-            for ph in range(phases):
+            for ph in range(R // P):
                 with m.Case(ph):
                     for p in range(P):
                         m.d.comb += self.u[p].eq(varied(self.lanes[0], ph * P + p, cfg))

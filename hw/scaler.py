@@ -2,7 +2,7 @@
 F = frac_bits, M = mantissa_bits, T = moment_bits, sh = B + M - F):
 
 * :class:`UniformScaler` (``stream`` / ``none``): P words per clock, a running moment
-  over windows of L words and a mantissa ladder, pipelined (``latency`` 6);
+  over windows of L words and a mantissa ladder, pipelined (``latency`` 7);
 * :class:`PoolScaler` (``pool``): the pool fill, sequential, since it runs once per
   epoch: a moment pass, a (2**M - 1)-clock search by subtraction, and a bit-serial
   scaling pass that writes each scaled word and its negation, or (``antithetic`` False)
@@ -57,12 +57,22 @@ def moment_term(q: Value, moment_bits: int) -> Value:
     return Array(Const(x * x + x, 2 * moment_bits) for x in range(1 << moment_bits))[q]
 
 
+def scale_terms(v: Value, mant: Value, cfg: PezoConfig) -> list[Value]:
+    """The addends of v*mant + 2**(sh-1): v << j gated by mant[j] (j < M), v << M (the
+    mantissa's top bit, always 1) and the rounding constant, last."""
+    M, sh = cfg.mantissa_bits, cfg.scale_shift
+    return [Mux(mant[j], v << j, 0) for j in range(M)] + [v << M, Const(1 << (sh - 1))]
+
+
+def scaled_word(total: Value, cfg: PezoConfig) -> Value:
+    """z from the sum of :func:`scale_terms`: ``total >> sh``, signed B bits."""
+    return (total >> cfg.scale_shift)[:cfg.word_bits].as_signed()
+
+
 def shift_add_scale(v: Value, mant: Value, cfg: PezoConfig, register: Register | None = None) -> Value:
     """z = (v*mant + 2**(sh-1)) >> sh as a sum of gated shifted copies of v: signed B bits.
     ``register`` registers tree levels as in :func:`pezo.hw.arith.adder_tree`."""
-    M, sh = cfg.mantissa_bits, cfg.scale_shift
-    terms = [Mux(mant[j], v << j, 0) for j in range(M)] + [v << M, Const(1 << (sh - 1))]
-    return (adder_tree(terms, register) >> sh)[:cfg.word_bits].as_signed()
+    return scaled_word(adder_tree(scale_terms(v, mant, cfg), register), cfg)
 
 
 def thermometer_count(bits: list[Value]) -> Value:
@@ -116,8 +126,9 @@ class UniformScaler(wiring.Component):
 
     Both paths are pipelined (all stages advanced by ``en``), so no clock holds more
     than one of: the moment term, the accumulator add, the ladder's comparators (a
-    registered thermometer code), its count, one level of the shift-add tree (the
-    first two levels registered, the rest with the output register). The ladder
+    registered thermometer code), its count, the mantissa's gating of the shifted
+    copies of v (registered), one level of the shift-add tree (the first two levels
+    registered, the rest with the output register). The ladder
     compares against the constant thresholds of
     :func:`pezo.ref.scaler.mantissa_thresholds`; they are non-increasing, so it is a
     thermometer code and its count a one-hot encoder.
@@ -127,9 +138,10 @@ class UniformScaler(wiring.Component):
     #: moment pipeline's term, accumulator and ladder compare (the count writes the
     #: mantissa register in the clock the delayed words reach that stage)
     mantissa_stage = 3
-    #: enabled clocks from ``u`` to ``z``: the delay stages, the registered first two
-    #: levels of the shift-add tree and the output register
-    latency = mantissa_stage + 3
+    #: enabled clocks from ``u`` to ``z``: the delay stages, the registered gated
+    #: copies of v, the registered first two levels of the shift-add tree and the
+    #: output register
+    latency = mantissa_stage + 4
 
     def __new__(cls, cfg: PezoConfig, *, window: int | None = None, width: int | None = None, **kwargs):
         # checked before Amaranth tracks the object, so a rejected one is not reported unused
@@ -164,8 +176,10 @@ class UniformScaler(wiring.Component):
         term = Signal(2 * T)
         term_en = Signal()
         term_last = Signal()
+        # the window's running sum; it holds the whole window's sum in the clock after
+        # the window's last term (``total_en``) and restarts from the next term
         acc = Signal(acc_bits(self.window, cfg))
-        total = Signal(len(acc))
+        first = Signal()   # the next term starts a window
         total_en = Signal()
         thresholds = mantissa_thresholds(cfg, self.window)
         below = Signal(len(thresholds))   # total < threshold, one bit per threshold
@@ -175,7 +189,7 @@ class UniformScaler(wiring.Component):
         lo, _ = mantissa_range(cfg)
 
         with m.If(self.restart):
-            m.d.sync += [acc.eq(0), count.eq(0), term_en.eq(0), total_en.eq(0), below_en.eq(0),
+            m.d.sync += [acc.eq(0), first.eq(0), count.eq(0), term_en.eq(0), total_en.eq(0), below_en.eq(0),
                          self.mant.eq(nominal_mantissa(cfg, self.window))]
         with m.Elif(self.en):
             m.d.sync += [term.eq(moment_term(q, T)), term_en.eq(self.moment_en),
@@ -184,10 +198,9 @@ class UniformScaler(wiring.Component):
             with m.If(self.moment_en):
                 m.d.sync += count.eq(count + 1)
             with m.If(term_en):
-                m.d.sync += acc.eq(Mux(term_last, 0, acc + term))
-                m.d.sync += total.eq(acc + term)
+                m.d.sync += [acc.eq(Mux(first, 0, acc) + term), first.eq(term_last)]
             with m.If(total_en):
-                m.d.sync += below.eq(Cat(*(total < theta for theta in thresholds)))
+                m.d.sync += below.eq(Cat(*(acc < theta for theta in thresholds)))
             with m.If(below_en):
                 m.d.sync += self.mant.eq(lo | thermometer_count(list(below)))
 
@@ -197,8 +210,10 @@ class UniformScaler(wiring.Component):
         with m.If(self.en):
             m.d.sync += [d.eq(src) for d, src in zip(delayed, [self.u, *delayed])]
             for k in range(self.width):
-                # the mantissa applies at the pair sums; they and the next level are
-                # registered, the rest of the tree fills the output register's stage
+                # the mantissa gates the shifted copies of v into registers of their own
+                # (no gate before the first adders' carry chains); the pair sums and the
+                # next level are registered, the rest of the tree fills the output
+                # register's stage
                 def pair_registers(values: list[Value], level: int, k: int = k) -> list[Value]:
                     if level > 1:
                         return values
@@ -206,8 +221,10 @@ class UniformScaler(wiring.Component):
                     m.d.sync += [r.eq(value) for r, value in zip(regs, values)]
                     return regs
 
-                m.d.sync += self.z[k].eq(shift_add_scale(centred(delayed[-1][k], B), self.mant, cfg,
-                                                         pair_registers))
+                *terms, rounding = scale_terms(centred(delayed[-1][k], B), self.mant, cfg)
+                gated = [Signal(t.shape(), name=f"term{k}_{j}") for j, t in enumerate(terms)]
+                m.d.sync += [g.eq(t) for g, t in zip(gated, terms)]
+                m.d.sync += self.z[k].eq(scaled_word(adder_tree([*gated, rounding], pair_registers), cfg))
 
 
 class _Fill(enum.Enum):

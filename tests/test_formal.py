@@ -79,8 +79,8 @@ def test_the_pool_engine_reads_its_pool_in_range(tmp_path):
 
 def test_the_source_depth_reaches_a_transfer_of_the_engine(tmp_path, monkeypatch):
     """The check is not vacuous: asserting that no transfer happens fails within the depth
-    make formal gives the stream rule (20 clocks since the bank's seek registers its
-    payload before the step compare: 19 no longer do)."""
+    make formal gives the stream rule (21 clocks since UniformScaler registers its
+    mantissa-gated copies of v: 20 no longer do)."""
     class NoTransfer(SourceProperties):
         def elaborate(self, platform):
             m = super().elaborate(platform)
@@ -124,8 +124,8 @@ def test_replay_miter_reaches_both_first_transfers(tmp_path):
             m.d.comb += Assert(~self.compared)
             return m
 
-    # the depth make formal gives the miters reaches the compare (21 clocks since the
-    # stream engine's output skid buffer and deeper scaler pipeline: 18 no longer do)
+    # the depth make formal gives the miters reaches the compare (22 clocks since
+    # UniformScaler registers its mantissa-gated copies of v: 21 no longer do)
     assert not check(Reach(lambda: make_design("engine", TINY_STREAM)), tmp_path, depth=formal.REPLAY_DEPTH,
                      name="reach").passed
 

@@ -399,7 +399,7 @@ SMALL_STREAM = preset("small").replace(strategy="stream")
 #: Clocks of each kind of check: the stream rule (a transfer is reachable within them),
 #: the bank (seed, seek, load and ceil(W/B) leaps fit), the replay miter (both first
 #: transfers fit, for the stream engine from T = 0).
-SOURCE_DEPTH, BANK_DEPTH, REPLAY_DEPTH = 20, 16, 21
+SOURCE_DEPTH, BANK_DEPTH, REPLAY_DEPTH = 21, 16, 22
 #: The default pool engine maps 8 x 512 pool words to flip-flops for the solver: 16
 #: clocks exhaust WebAssembly Yosys' 4 GiB, 6 clocks take about a minute.
 DEFAULT_POOL_DEPTH = 6
