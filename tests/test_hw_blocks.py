@@ -5,7 +5,8 @@ build: each drives the block with an async testbench and compares every word wit
 Blocks: the LFSR lane leap and the bank after reset and a seek (ref/lfsr.py), the
 scaler's centring, magnitude, moment term and shift-and-add rounding (ref/scaler.py),
 the shared adder tree (hw/arith.py), the pool addressing and the stream variations of
-the reuse stage (ref/reuse.py), and the Rademacher core and source (ref/rademacher.py).
+the reuse stage (ref/reuse.py), the Rademacher core and source (ref/rademacher.py), and
+the pool sources' rule that no pool read comes beside a pool write (hw/reuse.py).
 Inputs are drawn from ``random.Random`` with fixed seeds, so every run is the same.
 """
 
@@ -15,12 +16,14 @@ import random
 
 import numpy as np
 import pytest
-from amaranth import Module, Signal, signed, unsigned
+from amaranth import Fragment, Module, Signal, signed, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
 from pezo.hw.arith import adder_tree
+from pezo.hw.engine import PoolEngine
+from pezo.hw.gaussian_pool import GaussianPool
 from pezo.hw.lfsr import LfsrBank, apply_rows
 from pezo.hw.rademacher import RademacherCore, RademacherSource
 from pezo.hw.reuse import PoolReuse, StreamReuse
@@ -322,5 +325,46 @@ def test_rademacher_source_words_match_model_under_back_pressure():
                 await send(ctx, dut.seed, seed_in)
             await send(ctx, dut.start, t)
             expect_words(await take(ctx), Rademacher(cfg, seed_in).samples(t, n), f"step {t} seed_in {seed_in:#x}")
+
+    simulate(dut, bench)
+
+
+@pytest.mark.parametrize("design", [PoolEngine, GaussianPool])
+@pytest.mark.parametrize("parallel", [1, 2])
+def test_pool_sources_never_read_their_pool_beside_a_write(design, parallel):
+    """The pool copies carry Yosys' ``no_rw_check`` (hw/reuse.py): no source built on
+    PoolReuse may ask ``read_en`` in a clock with ``write_en``. Fills (after reset, of a
+    new epoch, one cut short by a start, one by a seed) and streams under back-pressure,
+    checked every clock, and the check must see both enables."""
+    cfg = SMALL.replace(parallel=parallel, pool_refresh=4)
+    engine = design(cfg)
+    dut = Fragment.get(engine, None)
+    reuse = next(origin for sub, name, *_ in dut.subfragments if name == "reuse"
+                 for origin in sub.origins if isinstance(origin, PoolReuse))
+    rng = random.Random(9)
+    seen = {"write_en": 0, "read_en": 0}
+
+    async def clocks(ctx, n):
+        for _ in range(n):
+            ctx.set(engine.z.ready, rng.random() >= 1 / 3)
+            await ctx.tick()
+            write, read = ctx.get(reuse.write_en), ctx.get(reuse.read_en)
+            assert not (write and read), "a pool read beside a pool write"
+            seen["write_en"] += write
+            seen["read_en"] += read
+
+    async def send(ctx, stream, payload):
+        ctx.set(stream.payload, payload)
+        ctx.set(stream.valid, 1)
+        await clocks(ctx, 1)
+        ctx.set(stream.valid, 0)
+
+    async def bench(ctx):
+        for stream, payload, run in ((engine.start, 0, 400), (engine.start, 5, 60), (engine.start, 6, 400),
+                                     (engine.start, 9, 200), (engine.seed, 0x1234, 30), (engine.start, 1, 400),
+                                     (engine.start, 2, 100)):
+            await send(ctx, stream, payload)
+            await clocks(ctx, run)
+        assert seen["write_en"] and seen["read_en"], seen
 
     simulate(dut, bench)

@@ -18,7 +18,7 @@ Port A or B of a ``DP16KD`` is absorbed when all of these hold:
   of a ``LUT4`` whose output drives only the ``DI`` of a ``TRELLIS_FF``. The second form
   is the read-during-write emulation ``memory_libmap`` puts after a DP16KD whose read
   port must not see a same-clock write of the other port (Amaranth's non-transparent
-  read ports, e.g. PoolReuse's pool copies): the LUT selects registered write data
+  read ports without ``no_rw_check``): the LUT selects registered write data
   instead of ``DO`` on a registered address match;
 * those flip-flops all clock on the port's clock net with the same polarity, have no
   reset (``LSR`` tied to 0, ``LSRMUX = "LSR"``), power up to 0 (``REGSET = "RESET"``,
@@ -34,8 +34,8 @@ flip-flops' ``Q`` nets. This is retiming a register backwards through combinatio
 logic: every signal the rest of the design reads keeps its value in every clock, given
 that the LUTs give 0 when all their moved inputs are 0 (the power-up state), which is
 checked. Resource counts change: the direct form is one ``TRELLIS_FF`` fewer per read
-bit; the LUT form one flip-flop fewer per read bit and one more per other LUT input net
-(pezo-pool: 16 removed, 17 added), plus one ``LUT4`` per port with an inverted enable.
+bit; the LUT form one flip-flop fewer per read bit and one more per other LUT input net,
+plus one ``LUT4`` per port with an inverted enable.
 """
 
 from __future__ import annotations
