@@ -162,8 +162,9 @@ class LfsrBank(wiring.Component):
 
         with m.If(request):
             m.d.sync += [comparing.eq(1), sought.eq(0), prime.eq(0), walking.eq(0), loading.eq(0),
-                         # an abandoned seek leaves step and master apart: start over
-                         stale.eq(stale | self.seed.valid | prime | walking)]
+                         # an abandoned seek (from its decide clock on) leaves step and
+                         # master apart: start over
+                         stale.eq(stale | self.seed.valid | sought | prime | walking)]
             with m.If(self.seed.valid):
                 m.d.sync += seed_in.eq(self.seed.payload[:W - 1])
         with m.Elif(comparing):
@@ -192,10 +193,11 @@ class LfsrBank(wiring.Component):
                 m.d.sync += [self.step.eq(self.step + 1), phase.eq(1)]
         with m.If(loading):
             m.d.sync += remaining.eq(remaining - 1)
-        # the step clears in the decide clock of a restart (not in a request clock, which
-        # keeps it for the next compare); the clear, a constant given last, is the
-        # flip-flops' synchronous reset beside the count's enable (no multiplexer per bit)
-        with m.If(~request & sought & back):
+        # the step clears in the decide clock of a restart, a request in that clock too
+        # (it sets ``stale``: the next seek restarts anyway), so ``request`` never reaches
+        # the step's enable; the clear, a constant given last, is the flip-flops'
+        # synchronous reset beside the count's enable (no multiplexer per bit)
+        with m.If(sought & back):
             m.d.sync += self.step.eq(0)
         # a load comes only while idle: outside the chain above, so that no seek
         # register's enable waits for the (combinational) ``load`` input
